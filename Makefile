@@ -1,0 +1,69 @@
+# The toolkit's tasks. `make` lists them; `make demo` and `make test` set themselves up.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# Rebuilt only when the project's inputs change, so a second `make setup` has nothing to do.
+STAMP := $(VENV)/.setup-done
+SPEC := openapi.yaml
+GENERATOR_CONFIG := openapi-generator.yaml
+GENERATED := generated
+HAND_WRITTEN := short_jobs mock_server tests bench
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help setup generate check-generated lint-spec lint format test demo mock bench clean
+
+help: ## List the targets.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## Create or reuse .venv with the project (editable) and its dev extra.
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=24'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+generate: $(STAMP) ## Regenerate generated/ from openapi.yaml (never edit generated/ by hand).
+	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
+		--meta uv --output-path $(GENERATED) --overwrite
+
+check-generated: $(STAMP) ## Fail, showing the diff, if generated/ is not what the generator makes now.
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
+		--meta uv --output-path "$$tmp/generated" >/dev/null && \
+	if diff -ru -x __pycache__ -x .mypy_cache "$$tmp/generated" $(GENERATED); then \
+		echo "generated/ matches $(SPEC)"; \
+	else \
+		echo "generated/ is stale or hand-edited: run 'make generate' and commit the result" >&2; exit 1; \
+	fi
+
+lint-spec: $(STAMP) ## Validate openapi.yaml against the OpenAPI 3 schema.
+	$(BIN)/openapi-spec-validator $(SPEC)
+
+lint: $(STAMP) ## ruff (lint and format check) and mypy --strict on hand-written and generated code.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(wildcard $(HAND_WRITTEN))
+	cd $(GENERATED) && ../$(BIN)/mypy --strict --config-file= --cache-dir ../.mypy_cache/generated short_jobs_client
+
+format: $(STAMP) ## Apply ruff's fixes and formatting to hand-written code.
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint-spec check-generated lint ## Everything CI checks: spec, drift, lint, types, the test suite.
+	$(BIN)/python -m pytest
+
+demo: $(STAMP) ## Start the mock, assess a zip of generated recordings through the client, stop the mock.
+	@echo "make demo: arrives with the client layer (issue 4)"; exit 1
+
+mock: $(STAMP) ## Run the mock server in the foreground (see short-jobs-mock --help).
+	@echo "make mock: arrives with the mock server (issue 3)"; exit 1
+
+bench: $(STAMP) ## Run the benchmarks by hand (see bench/README.md).
+	@echo "make bench: arrives with the benchmarks (issue 6)"; exit 1
+
+clean: ## Remove the virtualenv, caches and mock data.
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .mock-data
