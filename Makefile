@@ -59,8 +59,8 @@ test: lint-spec check-generated lint ## Everything CI checks: spec, drift, lint,
 demo: $(STAMP) ## Start the mock, assess a zip of generated recordings through the client, stop the mock.
 	@echo "make demo: arrives with the client layer (issue 4)"; exit 1
 
-mock: $(STAMP) ## Run the mock server in the foreground (see short-jobs-mock --help).
-	@echo "make mock: arrives with the mock server (issue 3)"; exit 1
+mock: $(STAMP) ## Run the mock server in the foreground; pass options as ARGS="--port 9000 ...".
+	$(BIN)/short-jobs-mock $(ARGS)
 
 bench: $(STAMP) ## Run the benchmarks by hand (see bench/README.md).
 	@echo "make bench: arrives with the benchmarks (issue 6)"; exit 1

@@ -1,0 +1,1 @@
+"""Mock MetaStudio short-jobs service with an OBS-style upload endpoint."""

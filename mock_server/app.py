@@ -1,0 +1,298 @@
+"""Builds the mock's ASGI application from `openapi.yaml`.
+
+    Frontdoor (request id, one log line, last-resort 500)
+      |-- GET /                     readiness
+      |-- /{BUCKET}/...             the OBS-style upload endpoint (uploads.py)
+      `-- everything else           connexion, built from the spec:
+            errors -> routing -> gateway (size, auth) -> request validation
+            -> response validation -> handlers (service.py)
+
+The spec is the only description of the API: connexion validates every request against it
+(strictly: unknown query parameters are refused) and, when asked, every response. Its validation
+errors are turned into the service's own codes here, so nothing answers problem+json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import yaml
+from connexion import AsyncApp
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import BadRequestProblem, ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.resolver import Resolver
+from connexion.validators import VALIDATOR_MAP, ParameterValidator
+from connexion.validators.json import DefaultsJSONRequestBodyValidator
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.config import Settings
+from mock_server.errors import REQUEST_ID_HEADER, ApiError, Code, Codes, render
+from mock_server.gateway import GatewayMiddleware
+from mock_server.service import Service
+from mock_server.uploads import BUCKET, UploadEndpoint
+
+log = logging.getLogger("mock_server")
+access_log = logging.getLogger("mock_server.access")
+
+
+def spec_path() -> Path:
+    """The contract: packaged beside this module in a wheel, at the repository root otherwise."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "openapi.yaml", here.parent / "openapi.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("openapi.yaml is neither in the package nor beside it")
+
+
+# -- the spec's validation, answering the service's codes ---------------------------------------
+
+
+class _ParameterValidator(ParameterValidator):  # type: ignore[misc]
+    def validate(self, scope: Scope) -> None:
+        try:
+            super().validate(scope)
+        except BadRequestProblem as problem:
+            raise ApiError(Codes.PARAMETER_VALIDATION, str(problem.detail)) from None
+
+
+class _JsonBodyValidator(DefaultsJSONRequestBodyValidator):  # type: ignore[misc]
+    """Fills the spec's defaults (language CN) and tells 'not JSON' from 'not the schema'."""
+
+    async def _parse(self, stream: Any, scope: Scope) -> Any:
+        try:
+            return await super()._parse(stream, scope)
+        except (BadRequestProblem, UnicodeDecodeError) as problem:
+            raise ApiError(Codes.BODY_NOT_JSON, _detail(problem)) from None
+
+    def _validate(self, body: Any) -> Any:
+        try:
+            return super()._validate(body)
+        except BadRequestProblem as problem:
+            raise ApiError(Codes.INVALID_BODY, _detail(problem)) from None
+
+
+def _detail(problem: Exception) -> str:
+    return str(getattr(problem, "detail", None) or problem)
+
+
+_VALIDATORS = {
+    **VALIDATOR_MAP,
+    "parameter": _ParameterValidator,
+    "body": MediaTypeDict({"*/*json": _JsonBodyValidator}),
+}
+
+# Framework answers (routing, content negotiation) by status, mapped onto the service's table.
+_BY_STATUS: dict[int, Code] = {
+    400: Codes.INVALID_BODY,
+    404: Codes.API_NOT_FOUND,
+    405: Codes.METHOD_NOT_ALLOWED,
+    413: Codes.ENTITY_TOO_LARGE,
+    415: Codes.BODY_NOT_JSON,
+}
+
+
+def _request_id(scope: Scope) -> str:
+    state: dict[str, Any] = scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = uuid.uuid4().hex
+    return str(state["request_id"])
+
+
+def _answer(request: ConnexionRequest, error: ApiError) -> ConnexionResponse:
+    """connexion's error handlers answer its own response type; the body is still `render`'s."""
+    scope = request.scope
+    scope.setdefault("state", {})["error_code"] = error.code.code
+    response = render(error, _request_id(scope))
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return ConnexionResponse(
+        status_code=response.status_code,
+        mimetype="application/json",
+        body=response.body,
+        headers=headers,
+    )
+
+
+def _on_api_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, ApiError)
+    return _answer(request, exc)
+
+
+def _on_http_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    status = exc.status if isinstance(exc, ProblemException) else getattr(exc, "status_code", 500)
+    code = _BY_STATUS.get(status)
+    if code is None:
+        return _on_unexpected(request, exc)
+    detail = _detail(exc) if code is not Codes.API_NOT_FOUND else None
+    headers = {}
+    if code is Codes.METHOD_NOT_ALLOWED:
+        detail = f"{request.method} is not allowed on {request.url.path}"
+        headers["Allow"] = ", ".join(_allowed_methods(request.url.path))
+    return _answer(request, ApiError(code, detail, headers=headers))
+
+
+def _on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _answer(request, ApiError(Codes.INTERNAL))
+
+
+@functools.cache
+def _spec_routes() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
+    """(path pattern, methods) per path of the spec: a 405's Allow lists every method, where
+    the framework's router would name only the first route it tried."""
+    spec = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
+    routes = []
+    for template, operations in spec["paths"].items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        methods = tuple(sorted(m.upper() for m in operations if m != "parameters"))
+        routes.append((re.compile(pattern + "$"), methods))
+    return routes
+
+
+def _allowed_methods(path: str) -> tuple[str, ...]:
+    for pattern, methods in _spec_routes():
+        if pattern.match(path):
+            return methods
+    return ()
+
+
+# -- the application --------------------------------------------------------------------------
+
+
+def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
+    service = Service(settings, generation or uuid.uuid4().hex)
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        worker = asyncio.create_task(service.run_worker(), name="assessment-worker")
+        try:
+            yield
+        finally:
+            worker.cancel()
+            with suppress(asyncio.CancelledError):
+                await worker
+            service.store.close()
+
+    api = AsyncApp(
+        __name__,
+        lifespan=lifespan,
+        middlewares=[
+            ServerErrorMiddleware,
+            ExceptionMiddleware,
+            RoutingMiddleware,
+            GatewayMiddleware.factory(settings),
+            RequestValidationMiddleware,
+            ResponseValidationMiddleware,
+            LifespanMiddleware,
+            ContextMiddleware,
+        ],
+    )
+    api.add_api(
+        spec_path(),
+        resolver=Resolver(lambda operation_id: getattr(service, operation_id)),
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        validator_map=_VALIDATORS,
+    )
+    api.add_error_handler(ApiError, _on_api_error)
+    api.add_error_handler(ProblemException, _on_http_error)
+    api.add_error_handler(HTTPException, _on_http_error)
+    api.add_error_handler(Exception, _on_unexpected)
+    uploads = UploadEndpoint(settings, service.store, service.uploads)
+    frontdoor = Frontdoor(api, uploads, settings)
+    frontdoor.service = service
+    return frontdoor
+
+
+class Frontdoor:
+    """Every request's first stop: gives it an id, routes it, and logs one line when it ends."""
+
+    def __init__(self, api: ASGIApp, uploads: ASGIApp, settings: Settings) -> None:
+        self.api = api
+        self.uploads = uploads
+        self.settings = settings
+        self.service: Service | None = None
+        self._upload_prefix = f"/{BUCKET}/"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.api(scope, receive, send)  # lifespan
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        status = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    headers.append((REQUEST_ID_HEADER.lower().encode(), request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self._route(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if status:
+                raise  # the answer has begun; the server closes the connection
+            scope["state"]["error_code"] = Codes.INTERNAL.code
+            await render(ApiError(Codes.INTERNAL), request_id)(scope, receive, send_with_id)
+        finally:
+            if self.settings.log_requests:
+                self._log(scope, status, time.perf_counter() - started)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        if path == "/" and scope["method"] in ("GET", "HEAD"):
+            await JSONResponse({"status": "ready", "service": "short-jobs-mock"})(
+                scope, receive, send
+            )
+        elif path.startswith(self._upload_prefix):
+            await self.uploads(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+    def _log(self, scope: Scope, status: int, seconds: float) -> None:
+        state = scope.get("state", {})
+        client = scope.get("client") or ("-", 0)
+        query = scope.get("query_string", b"").decode("latin-1")
+        target = scope["path"] + (
+            "?" + query if query and not scope["path"].startswith(self._upload_prefix) else ""
+        )
+        access_log.info(
+            '%s "%s %s" %d %s %.1fms rid=%s',
+            client[0],
+            scope["method"],
+            target,
+            status,
+            state.get("error_code", "-"),
+            seconds * 1000,
+            state.get("request_id", "-"),
+        )
+
+
+def app_from_environ() -> ASGIApp:
+    """uvicorn's factory: settings from the environment (see `cli.run`)."""
+    return create_app(Settings.from_environ(), os.environ.get("SHORT_JOBS_MOCK_GENERATION"))

@@ -1,0 +1,125 @@
+"""`short-jobs-mock`: run the mock server (also `python -m mock_server` and `make mock`)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from mock_server.config import Settings, env_name
+
+app = typer.Typer(add_completion=False, help=__doc__)
+_D = Settings()
+
+
+def _env(field: str, *sdk: str) -> list[str]:
+    return [env_name(field), *sdk]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(envvar=_env("host"), help="Address to listen on.")] = _D.host,
+    port: Annotated[
+        int, typer.Option(envvar=_env("port"), help="Port to listen on (0: any free port).")
+    ] = _D.port,
+    data_dir: Annotated[
+        Path,
+        typer.Option(envvar=_env("data_dir"), help="Where the SQLite store and uploads live."),
+    ] = _D.data_dir,
+    ak: Annotated[
+        str, typer.Option(envvar=_env("ak", "HUAWEICLOUD_SDK_AK"), help="Accepted access key.")
+    ] = _D.ak,
+    sk: Annotated[
+        str, typer.Option(envvar=_env("sk", "HUAWEICLOUD_SDK_SK"), help="Its secret key.")
+    ] = _D.sk,
+    project_id: Annotated[
+        str,
+        typer.Option(
+            envvar=_env("project_id", "HUAWEICLOUD_SDK_PROJECT_ID"),
+            help="The one project the credentials are for.",
+        ),
+    ] = _D.project_id,
+    token: Annotated[
+        str, typer.Option(envvar=_env("token"), help="Accepted X-Auth-Token value.")
+    ] = _D.token,
+    processing_seconds: Annotated[
+        float,
+        typer.Option(
+            envvar=_env("processing_seconds"),
+            min=0.0,
+            help="How long a committed job takes (fractions and 0 allowed).",
+        ),
+    ] = _D.processing_seconds,
+    upload_url_ttl: Annotated[
+        int,
+        typer.Option(envvar=_env("upload_url_ttl"), min=1, help="Upload URL validity, seconds."),
+    ] = _D.upload_url_ttl,
+    max_upload_bytes: Annotated[
+        int,
+        typer.Option(envvar=_env("max_upload_bytes"), min=1, help="Largest accepted upload."),
+    ] = _D.max_upload_bytes,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar=_env("public_url"),
+            help="Base of upload URLs when behind a proxy (default: the request's own host).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(envvar=_env("workers"), min=1, help="Worker processes sharing the store."),
+    ] = _D.workers,
+    validate_responses: Annotated[
+        bool,
+        typer.Option(
+            envvar=_env("validate_responses"), help="Check every response against the spec."
+        ),
+    ] = _D.validate_responses,
+    log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
+) -> None:
+    """Serve the short-jobs API and its pre-signed upload endpoint."""
+    settings = Settings(
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        ak=ak,
+        sk=sk,
+        project_id=project_id,
+        token=token,
+        processing_seconds=processing_seconds,
+        upload_url_ttl=upload_url_ttl,
+        max_upload_bytes=max_upload_bytes,
+        public_url=public_url,
+        workers=workers,
+        validate_responses=validate_responses,
+    )
+    run(settings, log_level)
+
+
+def run(settings: Settings, log_level: str = "info") -> None:
+    """Start uvicorn; workers rebuild the app from the environment, so settings go there."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    os.environ.update(settings.to_environ())
+    os.environ[GENERATION_ENV] = uuid.uuid4().hex
+    uvicorn.run(
+        "mock_server.app:app_from_environ",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+    )
+
+
+GENERATION_ENV = "SHORT_JOBS_MOCK_GENERATION"
+
+
+def main() -> None:
+    app()

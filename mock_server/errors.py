@@ -1,0 +1,122 @@
+"""The one table of error codes the mock answers with, and how an error becomes a response.
+
+Every failure the emulated API can produce is an `ApiError` naming an entry of `Codes`; `render`
+turns it into the service's own shape, `{"error_code", "error_msg"}`, plus `request_id` for
+errors the API gateway raises (the real gateway adds it; the MetaStudio service does not).
+Nothing else in the server builds an error body, so the shape cannot drift.
+
+The upload endpoint imitates OBS instead, whose errors are XML: see `ObsCodes` and `render_obs`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from starlette.responses import JSONResponse, Response
+
+REQUEST_ID_HEADER = "X-Request-Id"
+
+
+@dataclass(frozen=True)
+class Code:
+    """One row of the table: the HTTP status, the service's code, a default message."""
+
+    status: int
+    code: str
+    message: str
+    gateway: bool = False
+
+
+class Codes:
+    """MetaStudio (MSS.*) and API gateway (APIGW.*) codes, as the reference lists them."""
+
+    INVALID_BODY = Code(400, "MSS.00000002", "Invalid request body")
+    INVALID_PARAMETER = Code(400, "MSS.00000003", "Invalid parameter")
+    METHOD_NOT_ALLOWED = Code(405, "MSS.00010004", "Method not allowed")
+    BODY_NOT_JSON = Code(400, "MSS.10000002", "The request body is not JSON")
+    PARAMETER_VALIDATION = Code(400, "MSS.10000003", "Parameter validation failed")
+    INTERNAL = Code(500, "MSS.00000004", "Internal error")
+    API_NOT_FOUND = Code(
+        404,
+        "APIGW.0101",
+        "The API does not exist or has not been published in the environment",
+        gateway=True,
+    )
+    ENTITY_TOO_LARGE = Code(413, "APIGW.0201", "Request entity too large", gateway=True)
+    UNAUTHORIZED = Code(401, "APIGW.0301", "Incorrect IAM authentication information", gateway=True)
+    FORBIDDEN = Code(
+        403, "APIGW.0302", "The IAM user is not authorized to access this API", gateway=True
+    )
+    THROTTLED = Code(429, "APIGW.0308", "The throttling threshold has been reached", gateway=True)
+
+    @classmethod
+    def all(cls) -> list[Code]:
+        return [value for value in vars(cls).values() if isinstance(value, Code)]
+
+    @classmethod
+    def by_code(cls, status: int, code: str) -> Code | None:
+        """The row for (status, code), so injected faults reuse the table's messages."""
+        for row in cls.all():
+            if row.status == status and row.code == code:
+                return row
+        return None
+
+
+class ApiError(Exception):
+    """An error answer of the emulated API; `detail` is appended to the row's message."""
+
+    def __init__(
+        self, code: Code, detail: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
+        self.code = code
+        self.message = f"{code.message}: {detail}" if detail else code.message
+        self.headers = headers or {}
+        super().__init__(f"{code.code} {self.message}")
+
+
+def render(error: ApiError, request_id: str) -> Response:
+    body: dict[str, str] = {"error_code": error.code.code, "error_msg": error.message}
+    if error.code.gateway:
+        body["request_id"] = request_id
+    headers = {**error.headers, REQUEST_ID_HEADER: request_id}
+    return JSONResponse(body, status_code=error.code.status, headers=headers)
+
+
+@dataclass(frozen=True)
+class ObsCode:
+    status: int
+    code: str
+
+
+class ObsCodes:
+    """The OBS error codes the pre-signed upload endpoint answers with."""
+
+    SIGNATURE_DOES_NOT_MATCH = ObsCode(403, "SignatureDoesNotMatch")
+    ACCESS_DENIED = ObsCode(403, "AccessDenied")
+    ENTITY_TOO_LARGE = ObsCode(400, "EntityTooLarge")
+    INCOMPLETE_BODY = ObsCode(400, "IncompleteBody")
+    METHOD_NOT_ALLOWED = ObsCode(405, "MethodNotAllowed")
+    NO_SUCH_KEY = ObsCode(404, "NoSuchKey")
+    INTERNAL = ObsCode(500, "InternalError")
+
+
+class ObsError(Exception):
+    def __init__(self, code: ObsCode, message: str, resource: str = "") -> None:
+        self.code = code
+        self.message = message
+        self.resource = resource
+        super().__init__(f"{code.code} {message}")
+
+
+def render_obs(error: ObsError, request_id: str, host_id: str = "short-jobs-mock") -> Response:
+    resource = f"<Resource>{escape(error.resource)}</Resource>" if error.resource else ""
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        f"<Error><Code>{error.code.code}</Code><Message>{escape(error.message)}</Message>"
+        f"{resource}<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
+    )
+    headers = {REQUEST_ID_HEADER: request_id, "x-obs-request-id": request_id}
+    return Response(
+        xml, status_code=error.code.status, media_type="application/xml", headers=headers
+    )

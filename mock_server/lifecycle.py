@@ -1,0 +1,68 @@
+"""The job state machine of a VOICE_ASSESS job, as pure functions of a `Job` and the time.
+
+    create -> CREATING --commit--> WAITING --> PROCESSING --> SUCCEED | FAILED
+
+How a committed job moves on is its `progress` mode:
+- `timed`: PROCESSING a quarter of `processing_seconds` after the commit, then the assessment's
+  outcome once `processing_seconds` have passed and the assessment has run;
+- `immediate`: the same with no delay (as soon as the assessment has run);
+- `manual`: only when the control plane advances it, one step at a time.
+
+Transition times are computed from the commit time, not from when somebody looks, so
+`lastupdate_time` is the same whichever process or request applies a transition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from mock_server.store import Job
+
+CREATING = "CREATING"
+WAITING = "WAITING"
+PROCESSING = "PROCESSING"
+SUCCEED = "SUCCEED"
+FAILED = "FAILED"
+FINAL_STATES = frozenset({SUCCEED, FAILED})
+
+TIMED = "timed"
+IMMEDIATE = "immediate"
+MANUAL = "manual"
+PROGRESS_MODES = (TIMED, IMMEDIATE, MANUAL)
+
+# Share of `processing_seconds` spent WAITING before PROCESSING.
+_WAITING_SHARE = 0.25
+
+
+def commit(job: Job, now: float, processing_seconds: float) -> Job:
+    return replace(
+        job,
+        state=WAITING,
+        lastupdate_time=int(now),
+        committed_at=now,
+        processing_seconds=0.0 if job.progress == IMMEDIATE else processing_seconds,
+    )
+
+
+def due(job: Job, now: float) -> Job | None:
+    """The next automatic state if its time has come, else None."""
+    if job.progress == MANUAL or job.committed_at is None:
+        return None
+    seconds = job.processing_seconds or 0.0
+    if job.state == WAITING:
+        at = job.committed_at + seconds * _WAITING_SHARE
+        return replace(job, state=PROCESSING, lastupdate_time=int(at)) if now >= at else None
+    if job.state == PROCESSING and job.outcome is not None and job.outcome_at is not None:
+        at = max(job.committed_at + seconds, job.outcome_at)
+        if now >= at:
+            return replace(job, state=job.outcome.state, lastupdate_time=int(at))
+    return None
+
+
+def step(job: Job, now: float) -> Job | None:
+    """One manual step (the control plane's `advance`), or None if there is none to take."""
+    if job.state == WAITING:
+        return replace(job, state=PROCESSING, lastupdate_time=int(now))
+    if job.state == PROCESSING and job.outcome is not None:
+        return replace(job, state=job.outcome.state, lastupdate_time=int(now))
+    return None

@@ -1,0 +1,173 @@
+"""OBS V2 pre-signed PUT URLs: the mock issues them as ``data_uploading_url`` and checks uploads.
+
+Query-string authentication as OBS documents it ("Authentication of Signature in a URL")::
+
+    {base}/{bucket}/{key}?AccessKeyId=AK&Expires=<unix seconds>&Signature=<url-encoded base64>
+    Signature    = base64(HMAC-SHA1(SK, UTF-8(StringToSign)))
+    StringToSign = VERB \\n Content-MD5 \\n Content-Type \\n Expires \\n
+                   CanonicalizedHeaders CanonicalizedResource
+
+CanonicalizedHeaders are the request's ``x-obs-*`` headers, ``name:value\\n`` each, names
+lower-cased and sorted, repeated headers joined with ``,``. CanonicalizedResource is ``/bucket/key``
+with the key percent-encoded as in the URL path (``/`` kept). Content-Type and Content-MD5 are
+inside the signature, so an upload must send exactly the ones the URL was signed with
+(``application/zip`` and no Content-MD5 for :func:`presign_put`'s URLs). Limits, stated rather
+than hidden: no sub-resources (``?acl``...), no ``x-obs-security-token``, PUT only.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Callable, Iterable, Mapping
+from urllib.parse import quote, urlencode
+
+__all__ = ["PresignError", "check_presigned", "presign_put", "string_to_sign"]
+
+_REQUIRED_PARAMS = ("AccessKeyId", "Expires", "Signature")
+_SIGNATURE_HINT = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your key and signing method."
+)
+
+
+class PresignError(Exception):
+    """An upload refused as OBS would: HTTP ``status``, OBS error ``code`` and a ``message``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _resource(bucket: str, key: str) -> str:
+    """``/bucket/key`` as it appears in the URL path (and so in the string to sign)."""
+    return f"/{quote(bucket, safe='')}/{quote(key, safe='/')}"
+
+
+def _obs_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Lower-cased name -> value for every header (repeats joined with ``,``, as OBS does)."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    table: dict[str, str] = {}
+    for raw_name, raw_value in items:
+        name, value = raw_name.lower(), raw_value.strip()
+        table[name] = f"{table[name]},{value}" if name in table else value
+    return table
+
+
+def string_to_sign(
+    method: str,
+    content_md5: str,
+    content_type: str,
+    expires: int | str,
+    obs_headers: Mapping[str, str],
+    bucket: str,
+    key: str,
+) -> str:
+    """The OBS V2 StringToSign; ``obs_headers`` maps lower-case names to values (others ignored)."""
+    canonical_headers = "".join(
+        f"{name}:{obs_headers[name]}\n" for name in sorted(obs_headers) if name.startswith("x-obs-")
+    )
+    return (
+        f"{method}\n{content_md5}\n{content_type}\n{expires}\n"
+        f"{canonical_headers}{_resource(bucket, key)}"
+    )
+
+
+def _sign(sk: str, to_sign: str) -> str:
+    digest = hmac.new(sk.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def presign_put(
+    base_url: str,
+    bucket: str,
+    key: str,
+    ak: str,
+    sk: str,
+    expires: int,
+    content_type: str = "application/zip",
+) -> str:
+    """A URL that lets its holder PUT ``key`` into ``bucket`` until ``expires``.
+
+    ``expires`` is the absolute expiry time in Unix seconds (the URL's ``Expires`` value), not a
+    duration: the caller adds its validity period to its own clock, which keeps this pure.
+    """
+    to_sign = string_to_sign("PUT", "", content_type, expires, {}, bucket, key)
+    query = urlencode(
+        {"AccessKeyId": ak, "Expires": str(expires), "Signature": _sign(sk, to_sign)},
+        quote_via=quote,
+    )
+    return f"{base_url.rstrip('/')}{_resource(bucket, key)}?{query}"
+
+
+def check_presigned(
+    method: str,
+    bucket: str,
+    key: str,
+    query: Mapping[str, str],
+    headers: Mapping[str, str] | Iterable[tuple[str, str]],
+    secret_for: Callable[[str], str | None],
+    now: int,
+) -> None:
+    """Accept an upload through a pre-signed URL or raise :class:`PresignError`.
+
+    ``bucket`` and ``key`` are the decoded path parts, ``query`` the decoded query parameters,
+    ``headers`` the request headers (Content-Type, Content-MD5 and any ``x-obs-*`` matter),
+    ``secret_for`` maps an AccessKeyId to its SK (``None`` if unknown), ``now`` is Unix seconds.
+    Checks, in order: method (405), parameters present (403), expiry (403 AccessDenied), access
+    key, then the signature (403 SignatureDoesNotMatch).
+    """
+    if method.upper() != "PUT":
+        raise PresignError(
+            405,
+            "MethodNotAllowed",
+            f"The specified method {method.upper()} is not allowed against this resource; "
+            "this pre-signed URL accepts PUT only.",
+        )
+    missing = [name for name in _REQUIRED_PARAMS if not query.get(name)]
+    if missing:
+        raise PresignError(
+            403,
+            "SignatureDoesNotMatch",
+            f"{_SIGNATURE_HINT} Missing query parameter(s): {', '.join(missing)}.",
+        )
+    expires_value = query["Expires"]
+    if not expires_value.isascii() or not expires_value.isdigit():
+        raise PresignError(
+            403,
+            "SignatureDoesNotMatch",
+            f"{_SIGNATURE_HINT} Expires must be Unix seconds, got {expires_value!r}.",
+        )
+    if now > int(expires_value):
+        raise PresignError(
+            403,
+            "AccessDenied",
+            f"Request has expired: Expires {expires_value} is before the server time {now}; "
+            "ask for a new upload URL.",
+        )
+    access_key = query["AccessKeyId"]
+    sk = secret_for(access_key)
+    if sk is None:
+        raise PresignError(
+            403,
+            "SignatureDoesNotMatch",
+            f"{_SIGNATURE_HINT} The AccessKeyId {access_key!r} is not known.",
+        )
+    table = _obs_headers(headers)
+    content_type = table.get("content-type", "")
+    to_sign = string_to_sign(
+        "PUT", table.get("content-md5", ""), content_type, expires_value, table, bucket, key
+    )
+    expected = _sign(sk, to_sign).encode("ascii")
+    given = query["Signature"].encode("utf-8", "replace")
+    if not hmac.compare_digest(expected, given):
+        sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+        raise PresignError(
+            403,
+            "SignatureDoesNotMatch",
+            f"{_SIGNATURE_HINT} The string to sign was {to_sign!r}; the upload must send the "
+            f"Content-Type the URL was signed for (this request sent {sent}).",
+        )

@@ -1,0 +1,148 @@
+"""The emulated operations: thin handlers over the store, the state machine and the uploads.
+
+Connexion finds the handlers by operationId on a `Service` instance and has already checked the
+request against the spec, and the gateway middleware has checked the caller, before they run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import uuid
+from typing import Any
+
+from connexion import request
+from starlette.responses import Response
+
+from mock_server import lifecycle
+from mock_server.config import Settings
+from mock_server.errors import ApiError, Codes
+from mock_server.store import Job, Outcome, Store
+from mock_server.uploads import UploadArea
+
+log = logging.getLogger("mock_server.service")
+
+# A claimed assessment is someone else's for this long; a crashed worker's claim then lapses.
+ASSESSMENT_LEASE_SECONDS = 120.0
+# How often a worker looks for jobs committed through another worker process.
+POLL_SECONDS = 0.25
+
+
+class Service:
+    def __init__(self, settings: Settings, generation: str) -> None:
+        self.settings = settings
+        self.generation = generation
+        self.owner = f"{generation}:{os.getpid()}"
+        self.store = Store(settings.data_dir / "jobs.sqlite3")
+        self.uploads = UploadArea(settings.data_dir / "uploads")
+        self.default_progress = lifecycle.TIMED
+        self._wake: asyncio.Event | None = None
+
+    # -- the three operations ------------------------------------------------------------------
+
+    async def create_short_job(self, project_id: str, body: dict[str, Any]) -> dict[str, str]:
+        now = time.time()
+        job = Job(
+            job_id=uuid.uuid4().hex,
+            project_id=project_id,
+            job_type=body["job_type"],
+            language=body["language"],
+            app_user_id=request.headers.get("x-app-userid"),
+            state=lifecycle.CREATING,
+            create_time=int(now),
+            lastupdate_time=int(now),
+            progress=self.default_progress,
+        )
+        self.store.insert(job)
+        url = self.uploads.presigned_url(
+            self._public_base(), job, self.settings, expires=int(now) + self.settings.upload_url_ttl
+        )
+        return {"job_id": job.job_id, "data_uploading_url": url}
+
+    async def commit_short_job(self, project_id: str, job_id: str) -> Response:
+        job = self.find(project_id, job_id)
+        if job.state != lifecycle.CREATING:
+            raise ApiError(
+                Codes.INVALID_PARAMETER, f"job {job_id} is already committed (state {job.state})"
+            )
+        if not self.uploads.has(job.job_id):
+            raise ApiError(
+                Codes.INVALID_PARAMETER,
+                f"job {job_id} has no uploaded data: PUT the zip to its data_uploading_url first",
+            )
+        committed = lifecycle.commit(job, time.time(), self.settings.processing_seconds)
+        if not self.store.transition(job, committed):
+            raise ApiError(Codes.INVALID_PARAMETER, f"job {job_id} is already committed")
+        self.wake()
+        return Response(status_code=200)
+
+    async def show_short_job(self, project_id: str, job_id: str) -> dict[str, Any]:
+        return self.settle(self.find(project_id, job_id), time.time()).to_api()
+
+    # -- shared by the handlers, the worker and the control plane -------------------------------
+
+    def find(self, project_id: str, job_id: str) -> Job:
+        job = self.store.get(job_id)
+        if job is None or job.project_id != project_id:
+            raise ApiError(Codes.INVALID_PARAMETER, f"job {job_id} does not exist")
+        return job
+
+    def settle(self, job: Job, now: float) -> Job:
+        """Apply every transition that is due; if another process applied one, re-read."""
+        while (after := lifecycle.due(job, now)) is not None:
+            if self.store.transition(job, after):
+                job = after
+            else:
+                current = self.store.get(job.job_id)
+                if current is None:
+                    break
+                job = current
+        return job
+
+    def wake(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _public_base(self) -> str:
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+
+    # -- the assessment worker ------------------------------------------------------------------
+
+    async def run_worker(self) -> None:
+        """Assess committed jobs, in this process or after a restart, until cancelled."""
+        self._wake = asyncio.Event()
+        self.store.release_leases(self.generation)
+        while True:
+            claimed = self.store.claim_unassessed(self.owner, time.time(), ASSESSMENT_LEASE_SECONDS)
+            for job in claimed:
+                outcome = await self._assess(job)
+                self.store.save_outcome(job.job_id, outcome, time.time(), replace=False)
+            if claimed:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def _assess(self, job: Job) -> Outcome:
+        from mock_server.assessment import AssessmentFailed, assess_zip
+
+        path = self.uploads.path(job.job_id)
+        try:
+            assessment = await asyncio.to_thread(assess_zip, path, job.language)
+        except AssessmentFailed as failure:
+            return Outcome(
+                state=lifecycle.FAILED, failed_code=failure.code, failed_reason=failure.reason
+            )
+        except Exception:
+            log.exception("assessment of job %s crashed", job.job_id)
+            return Outcome(
+                state=lifecycle.FAILED,
+                failed_code="MSS.20000099",
+                failed_reason="internal error while assessing the recordings",
+            )
+        return Outcome(state=lifecycle.SUCCEED, assess_result=assessment.to_json())

@@ -1,0 +1,240 @@
+"""Durable job state in an embedded SQLite database (WAL), shared by every worker process.
+
+Connection discipline: each process opens one connection and uses it only from its event-loop
+thread (the server's handlers are async and never hand the connection to a thread), so no lock is
+needed inside a process. Between processes, SQLite's WAL gives readers a consistent snapshot and
+`BEGIN IMMEDIATE` serialises read-modify-write transitions; every transition is also a
+compare-and-set on the current state, so two processes can never both apply it.
+
+Jobs never leave the database except through an explicit reset, so a restart (also after
+`kill -9`: WAL with synchronous=NORMAL survives a process crash) finds every job and commit.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    job_type TEXT NOT NULL,
+    language TEXT NOT NULL,
+    app_user_id TEXT,
+    state TEXT NOT NULL,
+    create_time INTEGER NOT NULL,
+    lastupdate_time INTEGER NOT NULL,
+    progress TEXT NOT NULL,
+    committed_at REAL,
+    processing_seconds REAL,
+    outcome_state TEXT,
+    outcome_at REAL,
+    failed_code TEXT,
+    failed_reason TEXT,
+    assess_result TEXT,
+    lease_owner TEXT,
+    lease_until REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (outcome_state, committed_at);
+"""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the assessment decided: SUCCEED with a result, or FAILED with a code and reason."""
+
+    state: str
+    assess_result: dict[str, Any] | None = None
+    failed_code: str | None = None
+    failed_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: str
+    project_id: str
+    job_type: str
+    language: str
+    app_user_id: str | None
+    state: str
+    create_time: int
+    lastupdate_time: int
+    progress: str
+    committed_at: float | None = None
+    processing_seconds: float | None = None
+    outcome: Outcome | None = None
+    outcome_at: float | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        """The ShowShortJob body: failure fields only when failed, the result only when done."""
+        body: dict[str, Any] = {
+            "job_type": self.job_type,
+            "job_id": self.job_id,
+            "state": self.state,
+            "create_time": self.create_time,
+            "lastupdate_time": self.lastupdate_time,
+        }
+        if self.state == "FAILED" and self.outcome is not None:
+            body["job_failed_code"] = self.outcome.failed_code
+            body["job_failed_reason"] = self.outcome.failed_reason
+        if self.state == "SUCCEED" and self.outcome is not None:
+            body["assess_result"] = self.outcome.assess_result
+        return body
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Opened by whoever builds the app, then used by the event-loop thread alone.
+        self._db = sqlite3.connect(
+            path, isolation_level=None, timeout=10.0, check_same_thread=False
+        )
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        with self._write():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{path} was written by a newer mock (schema {version} > {SCHEMA_VERSION})"
+                )
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._db.execute(statement)
+            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def insert(self, job: Job) -> None:
+        self._db.execute(
+            "INSERT INTO jobs (job_id, project_id, job_type, language, app_user_id, state,"
+            " create_time, lastupdate_time, progress) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.job_id,
+                job.project_id,
+                job.job_type,
+                job.language,
+                job.app_user_id,
+                job.state,
+                job.create_time,
+                job.lastupdate_time,
+                job.progress,
+            ),
+        )
+
+    def get(self, job_id: str) -> Job | None:
+        row = self._db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return None if row is None else _job(row)
+
+    def transition(self, before: Job, after: Job) -> bool:
+        """Store `after` if the job is still in `before`'s state; False if another was first."""
+        cursor = self._db.execute(
+            "UPDATE jobs SET state = ?, lastupdate_time = ?, progress = ?, committed_at = ?,"
+            " processing_seconds = ? WHERE job_id = ? AND state = ?",
+            (
+                after.state,
+                after.lastupdate_time,
+                after.progress,
+                after.committed_at,
+                after.processing_seconds,
+                before.job_id,
+                before.state,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def set_progress(self, job_id: str, progress: str) -> None:
+        self._db.execute("UPDATE jobs SET progress = ? WHERE job_id = ?", (progress, job_id))
+
+    def save_outcome(self, job_id: str, outcome: Outcome, at: float, *, replace: bool) -> bool:
+        """Record the assessment's outcome once (or override it, for forced outcomes)."""
+        condition = "" if replace else " AND outcome_state IS NULL"
+        cursor = self._db.execute(
+            "UPDATE jobs SET outcome_state = ?, outcome_at = ?, failed_code = ?, failed_reason = ?,"
+            " assess_result = ?, lease_owner = NULL, lease_until = NULL"
+            f" WHERE job_id = ?{condition}",
+            (
+                outcome.state,
+                at,
+                outcome.failed_code,
+                outcome.failed_reason,
+                None if outcome.assess_result is None else json.dumps(outcome.assess_result),
+                job_id,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def claim_unassessed(self, owner: str, now: float, lease_seconds: float) -> list[Job]:
+        """Committed jobs with no outcome that nobody alive is assessing, leased to `owner`."""
+        with self._write():
+            rows = self._db.execute(
+                "SELECT * FROM jobs WHERE outcome_state IS NULL AND committed_at IS NOT NULL"
+                " AND (lease_owner IS NULL OR lease_until < ?) ORDER BY committed_at LIMIT 32",
+                (now,),
+            ).fetchall()
+            jobs = [_job(row) for row in rows]
+            self._db.executemany(
+                "UPDATE jobs SET lease_owner = ?, lease_until = ? WHERE job_id = ?",
+                [(owner, now + lease_seconds, job.job_id) for job in jobs],
+            )
+        return jobs
+
+    def release_leases(self, owner_prefix: str) -> None:
+        """Forget leases of a previous run: its processes are gone (also after kill -9)."""
+        self._db.execute(
+            "UPDATE jobs SET lease_owner = NULL, lease_until = NULL"
+            " WHERE lease_owner IS NOT NULL AND lease_owner NOT LIKE ?",
+            (owner_prefix + "%",),
+        )
+
+    def reset(self) -> None:
+        self._db.execute("DELETE FROM jobs")
+
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+
+
+def _job(row: sqlite3.Row) -> Job:
+    outcome = None
+    if row["outcome_state"] is not None:
+        result = row["assess_result"]
+        outcome = Outcome(
+            state=row["outcome_state"],
+            assess_result=None if result is None else json.loads(result),
+            failed_code=row["failed_code"],
+            failed_reason=row["failed_reason"],
+        )
+    return Job(
+        job_id=row["job_id"],
+        project_id=row["project_id"],
+        job_type=row["job_type"],
+        language=row["language"],
+        app_user_id=row["app_user_id"],
+        state=row["state"],
+        create_time=row["create_time"],
+        lastupdate_time=row["lastupdate_time"],
+        progress=row["progress"],
+        committed_at=row["committed_at"],
+        processing_seconds=row["processing_seconds"],
+        outcome=outcome,
+        outcome_at=row["outcome_at"],
+    )

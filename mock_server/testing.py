@@ -1,0 +1,83 @@
+"""Run the real mock in-process, on a free loopback port, for tests (ours and our users')."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from mock_server.app import Frontdoor, create_app
+from mock_server.config import Settings
+
+
+@dataclass(frozen=True)
+class RunningMock:
+    url: str
+    settings: Settings
+    app: Frontdoor
+
+    @property
+    def ak(self) -> str:
+        return self.settings.ak
+
+    @property
+    def sk(self) -> str:
+        return self.settings.sk
+
+    @property
+    def project_id(self) -> str:
+        return self.settings.project_id
+
+    @property
+    def token(self) -> str:
+        return self.settings.token
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+
+@contextmanager
+def running_mock(data_dir: Path, **overrides: Any) -> Iterator[RunningMock]:
+    """Serve the mock on 127.0.0.1 in a background thread until the block ends.
+
+    Responses are validated against the spec unless `validate_responses=False` is passed, so a
+    test run also proves the server keeps the contract.
+    """
+    overrides.setdefault("validate_responses", True)
+    settings = Settings(data_dir=data_dir, port=0).with_overrides(**overrides)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((settings.host, 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+    app = create_app(settings)
+    assert isinstance(app, Frontdoor)
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [listener]}, name="short-jobs-mock", daemon=True
+    )
+    thread.start()
+    try:
+        _wait_started(server, thread)
+        yield RunningMock(url=f"http://{settings.host}:{port}", settings=settings, app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        listener.close()
+
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the mock server did not start")
+        time.sleep(0.01)

@@ -1,0 +1,1 @@
+"""The hand-written client layer over the generated short_jobs_client."""

@@ -1,0 +1,134 @@
+"""State survives the process: kill -9 and restart on the same data dir; concurrent lifecycles."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from helpers import collection, create, item, upload, wait_final
+
+from mock_server.config import Settings
+from mock_server.testing import RunningMock
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def mock_process(
+    data_dir: Path, port: int, processing_seconds: float
+) -> Iterator[subprocess.Popen[bytes]]:
+    """The console entry point in its own process, as a user runs it."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mock_server",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--processing-seconds",
+            str(processing_seconds),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "the mock exited"
+            assert time.monotonic() < deadline, "the mock did not become ready"
+            time.sleep(0.05)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(10)
+
+
+def _as_running(port: int, data_dir: Path) -> RunningMock:
+    settings = Settings(port=port, data_dir=data_dir)
+    return RunningMock(url=f"http://127.0.0.1:{port}", settings=settings, app=None)  # type: ignore[arg-type]
+
+
+def test_kill_9_and_restart_keeps_jobs_uploads_and_commits(
+    tmp_path: Path, recordings: Path
+) -> None:
+    data_dir = tmp_path / "data"
+    port = _free_port()
+    server = _as_running(port, data_dir)
+    client = httpx.Client(base_url=server.url, headers={"X-Auth-Token": server.token})
+    with mock_process(data_dir, port, processing_seconds=1.5) as process:
+        committed = create(client, server)
+        uploaded = create(client, server)
+        bare = create(client, server)
+        assert upload(committed["data_uploading_url"], recordings).status_code == 200
+        assert upload(uploaded["data_uploading_url"], recordings).status_code == 200
+        assert client.post(item(server, committed["job_id"])).status_code == 200
+        before = client.get(item(server, committed["job_id"])).json()
+        assert before["state"] in ("WAITING", "PROCESSING")
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+    with mock_process(data_dir, port, processing_seconds=1.5):
+        # the processing job carries on to its end
+        done = wait_final(client, server, committed["job_id"])
+        assert done["state"] == "SUCCEED"
+        assert done["create_time"] == before["create_time"]
+        assert set(done["assess_result"]) >= {"speed", "sound", "snr", "reverb"}
+        # the upload is still there: commit works without uploading again
+        assert client.post(item(server, uploaded["job_id"])).status_code == 200
+        assert wait_final(client, server, uploaded["job_id"])["state"] == "SUCCEED"
+        # and the job that had nothing is still waiting for its upload
+        assert client.get(item(server, bare["job_id"])).json()["state"] == "CREATING"
+    client.close()
+
+
+async def _lifecycle(client: httpx.AsyncClient, server: RunningMock, data: bytes) -> str:
+    created = await client.post(collection(server), json={"job_type": "VOICE_ASSESS"})
+    job = created.json()
+    put = await client.put(
+        job["data_uploading_url"], content=data, headers={"Content-Type": "application/zip"}
+    )
+    assert put.status_code == 200
+    assert (await client.post(item(server, job["job_id"]))).status_code == 200
+    for _ in range(600):
+        state = (await client.get(item(server, job["job_id"]))).json()["state"]
+        if state in ("SUCCEED", "FAILED"):
+            return str(state)
+        await asyncio.sleep(0.05)
+    return "TIMED OUT"
+
+
+def test_many_concurrent_lifecycles_all_finish(mock: RunningMock, recordings: Path) -> None:
+    data = recordings.read_bytes()
+
+    async def run_all() -> list[str]:
+        headers = {"X-Auth-Token": mock.token}
+        limits = httpx.Limits(max_connections=32)
+        async with httpx.AsyncClient(
+            base_url=mock.url, headers=headers, limits=limits, timeout=30
+        ) as client:
+            return await asyncio.gather(*(_lifecycle(client, mock, data) for _ in range(40)))
+
+    states = asyncio.run(run_all())
+    assert states == ["SUCCEED"] * 40
