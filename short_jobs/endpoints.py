@@ -1,0 +1,57 @@
+"""Where the API is: an endpoint URL, or a Huawei Cloud region name turned into MetaStudio's URL.
+
+Huawei Cloud endpoints follow one pattern, ``https://{service}.{region}.myhuaweicloud.com``, so a
+region name (``cn-north-4``) is enough; a URL (``http://127.0.0.1:8000`` for the mock) is used as
+given. No list of regions is kept: which regions offer MetaStudio changes over time, and a wrong
+region fails loudly anyway (a connection or "API does not exist" error).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+__all__ = ["ENDPOINT_ENV", "SERVICE", "is_region", "region_endpoint", "resolve_endpoint"]
+
+SERVICE = "metastudio"
+ENDPOINT_ENV = "SHORT_JOBS_ENDPOINT"
+"""Read by the facade and the command line when no endpoint is passed."""
+
+# cn-north-4, ap-southeast-1, cn-east-3, la-south-2, af-south-1, me-east-1, tr-west-1...
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+
+
+def is_region(value: str) -> bool:
+    """Whether ``value`` looks like a region name (``cn-north-4``) rather than a URL."""
+    return bool(_REGION.fullmatch(value))
+
+
+def region_endpoint(region: str) -> str:
+    """MetaStudio's endpoint in ``region``: ``https://metastudio.{region}.myhuaweicloud.com``."""
+    if not is_region(region):
+        raise ValueError(f"{region!r} is not a region name such as 'cn-north-4'")
+    return f"https://{SERVICE}.{region}.myhuaweicloud.com"
+
+
+def resolve_endpoint(endpoint: str) -> str:
+    """The base URL for ``endpoint``: a region name, or an http(s) URL (trailing ``/`` removed).
+
+    Raises ``ValueError`` with what was expected for anything else, so a typo is reported before
+    any request goes out rather than as an obscure connection error.
+    """
+    value = endpoint.strip()
+    if is_region(value):
+        return region_endpoint(value)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"endpoint {endpoint!r} is neither an http(s) URL nor a region name "
+            "(e.g. 'https://metastudio.cn-north-4.myhuaweicloud.com' or 'cn-north-4')"
+        )
+    if parts.query or parts.fragment:
+        raise ValueError(f"endpoint {endpoint!r} must not have a query or fragment")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"endpoint {endpoint!r} has an invalid port") from exc
+    return value.rstrip("/")

@@ -1,0 +1,938 @@
+"""Unit tests of the hand-written client layer (``short_jobs``) against respx, no server.
+
+They pin the exact requests the facade sends (through the generated client, with the auth
+installed), how every kind of answer becomes a model or an error of the documented tree, the
+retry rules (idempotent calls absorb 429 and 5xx; create is never retried blindly), and the
+upload's streaming and credential hygiene. Time is faked: nothing here sleeps for real.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import wave
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from short_jobs import (
+    NO_RETRY,
+    AsyncShortJobs,
+    AuthError,
+    InvalidRequestError,
+    JobFailedError,
+    NetworkError,
+    NotFoundError,
+    RetryPolicy,
+    ServerError,
+    ShortJobs,
+    ShortJobsError,
+    ThrottledError,
+    UploadError,
+    WaitTimeoutError,
+    region_endpoint,
+    resolve_endpoint,
+)
+from short_jobs.errors import error_from_response, parse_retry_after
+from short_jobs.retry import is_transient, never_reached_service, retry_call
+from short_jobs.signing import verify_request
+from short_jobs.zipping import collect_wavs, file_chunks, zip_recordings
+from short_jobs_client import Client
+from short_jobs_client.api.short_jobs import show_short_job
+from short_jobs_client.models import CreateShortJobResponse, JobState, ShowShortJobResponse
+
+BASE = "https://metastudio.example.test"
+PROJECT = "proj-1"
+AK, SK = "AKTEST", "sk-test"
+TOKEN = "iam-token"
+JOB = "job-1"
+COLLECTION = f"{BASE}/v1/{PROJECT}/voice-training-manage/user/short-jobs"
+ITEM = f"{COLLECTION}/{JOB}"
+UPLOAD_URL = (
+    "https://bucket.obs.example.test/voice/job-1.zip?AccessKeyId=X&Expires=9&Signature=a%3D"
+)
+CREATED = {"job_id": JOB, "data_uploading_url": UPLOAD_URL}
+ENV_VARS = (
+    "HUAWEICLOUD_SDK_AK",
+    "HUAWEICLOUD_SDK_SK",
+    "HUAWEICLOUD_SDK_PROJECT_ID",
+    "HUAWEICLOUD_SDK_TOKEN",
+    "SHORT_JOBS_ENDPOINT",
+)
+AUTH_HEADERS = ("authorization", "x-auth-token", "x-sdk-date", "x-project-id", "x-app-userid")
+
+
+def job_body(state: str, **extra: Any) -> dict[str, Any]:
+    return {"job_id": JOB, "state": state, "job_type": "VOICE_ASSESS", **extra}
+
+
+def error_body(code: str, msg: str, request_id: str | None = None) -> dict[str, str]:
+    body = {"error_code": code, "error_msg": msg}
+    if request_id is not None:
+        body["request_id"] = request_id
+    return body
+
+
+class FakeTime:
+    """A monotonic clock that only moves when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own credentials must not leak into these tests."""
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def sj(fake_time: FakeTime) -> Iterator[ShortJobs]:
+    with ShortJobs(
+        BASE,
+        project_id=PROJECT,
+        ak=AK,
+        sk=SK,
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+        rand=lambda: 0.5,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def mock() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+def assert_signed(request: httpx.Request) -> None:
+    """The request carries a valid SDK-HMAC-SHA256 signature for AK/SK and the project header."""
+    ak = verify_request(
+        request.method,
+        request.url.raw_path.split(b"?")[0],
+        request.url.query,
+        list(request.headers.raw),
+        request.content,
+        {AK: SK}.get,
+        datetime.now(UTC),
+    )
+    assert ak == AK
+    assert request.headers["X-Project-Id"] == PROJECT
+
+
+def write_wav(path: Path, seconds: float = 0.1) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\x01\x00" * int(16000 * seconds))
+    return path
+
+
+# --- the exact requests ----------------------------------------------------------------------
+
+
+def test_create_sends_the_generated_request_signed(sj: ShortJobs, mock: respx.MockRouter) -> None:
+    route = mock.post(COLLECTION).respond(200, json=CREATED)
+    job = sj.create(language="en")
+    assert isinstance(job, CreateShortJobResponse)
+    assert (job.job_id, job.data_uploading_url) == (JOB, UPLOAD_URL)
+    request = route.calls.last.request
+    assert json.loads(request.content) == {"job_type": "VOICE_ASSESS", "language": "EN"}
+    assert request.headers["Content-Type"] == "application/json"
+    assert "X-App-UserId" not in request.headers
+    assert_signed(request)
+
+
+def test_token_auth_sends_only_the_token(mock: respx.MockRouter) -> None:
+    route = mock.get(ITEM).respond(200, json=job_body("WAITING"))
+    with ShortJobs(BASE, project_id=PROJECT, token=TOKEN) as sj:
+        assert sj.show(JOB).state is JobState.WAITING
+    headers = route.calls.last.request.headers
+    assert headers["X-Auth-Token"] == TOKEN
+    assert "Authorization" not in headers
+
+
+def test_app_user_id_is_sent_on_every_call(mock: respx.MockRouter) -> None:
+    create = mock.post(COLLECTION).respond(200, json=CREATED)
+    commit = mock.post(ITEM).respond(200)
+    show = mock.get(ITEM).respond(200, json=job_body("SUCCEED"))
+    with ShortJobs(BASE, project_id=PROJECT, ak=AK, sk=SK, app_user_id="user-001") as sj:
+        sj.create()
+        sj.commit(JOB)
+        sj.show(JOB)
+    for route in (create, commit, show):
+        request = route.calls.last.request
+        assert request.headers["X-App-UserId"] == "user-001"
+        assert_signed(request)  # and it is covered by the signature
+
+
+@pytest.mark.parametrize("value", ["用户", "has space", "x" * 65, ""])
+def test_app_user_id_must_be_visible_ascii(value: str) -> None:
+    with pytest.raises(ValueError, match="app_user_id"):
+        ShortJobs(BASE, project_id=PROJECT, token=TOKEN, app_user_id=value)
+
+
+@pytest.mark.parametrize("body", [b"", b"{}"])
+def test_commit_accepts_an_empty_body_or_an_empty_object(
+    sj: ShortJobs, mock: respx.MockRouter, body: bytes
+) -> None:
+    route = mock.post(ITEM).respond(200, content=body)
+    assert sj.commit(JOB) is None  # type: ignore[func-returns-value]
+    request = route.calls.last.request
+    assert request.method == "POST"
+    assert request.content == b""
+    assert_signed(request)
+
+
+def test_show_returns_the_generated_model(sj: ShortJobs, mock: respx.MockRouter) -> None:
+    prop = {"expected": "e", "actual": "a", "suggestion": "s", "suggestion_en": "s", "status": 1}
+    body = job_body("SUCCEED", assess_result={"snr": prop, "suggestion": "ok"})
+    route = mock.get(ITEM).respond(200, json=body)
+    detail = sj.show(JOB)
+    assert isinstance(detail, ShowShortJobResponse)
+    assert detail.to_dict() == body
+    assert_signed(route.calls.last.request)
+
+
+def test_the_generated_client_is_exposed_and_authenticated(
+    sj: ShortJobs, mock: respx.MockRouter
+) -> None:
+    route = mock.get(ITEM).respond(200, json=job_body("WAITING"))
+    assert isinstance(sj.client, Client)
+    detail = show_short_job.sync(PROJECT, JOB, client=sj.client)
+    assert isinstance(detail, ShowShortJobResponse)
+    assert_signed(route.calls.last.request)
+
+
+# --- endpoints and credentials ---------------------------------------------------------------
+
+
+def test_region_name_becomes_the_metastudio_endpoint(mock: respx.MockRouter) -> None:
+    url = "https://metastudio.cn-north-4.myhuaweicloud.com"
+    route = mock.get(f"{url}/v1/{PROJECT}/voice-training-manage/user/short-jobs/{JOB}").respond(
+        200, json=job_body("WAITING")
+    )
+    with ShortJobs("cn-north-4", project_id=PROJECT, token=TOKEN) as sj:
+        assert sj.endpoint == url
+        sj.show(JOB)
+    assert route.called
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("cn-north-4", "https://metastudio.cn-north-4.myhuaweicloud.com"),
+        ("ap-southeast-1", "https://metastudio.ap-southeast-1.myhuaweicloud.com"),
+        ("http://127.0.0.1:8000/", "http://127.0.0.1:8000"),
+        (" https://example.test/prefix ", "https://example.test/prefix"),
+    ],
+)
+def test_resolve_endpoint(given: str, expected: str) -> None:
+    assert resolve_endpoint(given) == expected
+
+
+@pytest.mark.parametrize(
+    "bad", ["bogus", "ftp://example.test", "http://", "127.0.0.1:8000", "http://h:x", "http://h?q"]
+)
+def test_resolve_endpoint_refuses_what_is_neither_url_nor_region(bad: str) -> None:
+    with pytest.raises(ValueError, match="endpoint"):
+        resolve_endpoint(bad)
+    with pytest.raises(ValueError, match="region"):
+        region_endpoint(bad)
+
+
+def test_credentials_fall_back_to_the_sdk_environment(
+    monkeypatch: pytest.MonkeyPatch, mock: respx.MockRouter
+) -> None:
+    monkeypatch.setenv("SHORT_JOBS_ENDPOINT", BASE)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", AK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_TOKEN", TOKEN)  # AK/SK wins over it
+    route = mock.get(ITEM).respond(200, json=job_body("WAITING"))
+    with ShortJobs() as sj:
+        assert (sj.endpoint, sj.project_id) == (BASE, PROJECT)
+        sj.show(JOB)
+    request = route.calls.last.request
+    assert_signed(request)
+    assert "X-Auth-Token" not in request.headers
+
+
+def test_token_falls_back_to_its_variable(
+    monkeypatch: pytest.MonkeyPatch, mock: respx.MockRouter
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_TOKEN", TOKEN)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", PROJECT)
+    route = mock.get(ITEM).respond(200, json=job_body("WAITING"))
+    with ShortJobs(BASE) as sj:
+        sj.show(JOB)
+    assert route.calls.last.request.headers["X-Auth-Token"] == TOKEN
+
+
+def test_an_explicit_ak_pairs_with_the_sk_variable(
+    monkeypatch: pytest.MonkeyPatch, mock: respx.MockRouter
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "OTHER")
+    route = mock.get(ITEM).respond(200, json=job_body("WAITING"))
+    with ShortJobs(BASE, project_id=PROJECT, ak=AK) as sj:
+        sj.show(JOB)
+    assert_signed(route.calls.last.request)
+
+
+def test_explicit_arguments_win_over_the_environment(
+    monkeypatch: pytest.MonkeyPatch, mock: respx.MockRouter
+) -> None:
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "ENVAK")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", "ENVSK")
+    monkeypatch.setenv("HUAWEICLOUD_SDK_PROJECT_ID", "env-project")
+    route = mock.get(ITEM).respond(200, json=job_body("WAITING"))
+    with ShortJobs(BASE, project_id=PROJECT, token=TOKEN) as sj:
+        sj.show(JOB)
+    request = route.calls.last.request
+    assert request.headers["X-Auth-Token"] == TOKEN
+    assert "Authorization" not in request.headers
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"project_id": PROJECT}, "no credentials"),
+        ({"ak": AK, "sk": SK}, "project id"),
+        ({"project_id": PROJECT, "ak": AK}, "both"),
+        ({"project_id": PROJECT, "ak": AK, "sk": SK, "token": TOKEN}, "not both"),
+    ],
+)
+def test_missing_or_conflicting_credentials_are_refused(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        ShortJobs(BASE, **kwargs)
+
+
+def test_an_endpoint_is_required() -> None:
+    with pytest.raises(ValueError, match="SHORT_JOBS_ENDPOINT"):
+        ShortJobs(project_id=PROJECT, token=TOKEN)
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls", "code"),
+    [
+        (401, error_body("APIGW.0301", "signature mismatch", "body-rid"), AuthError, "APIGW.0301"),
+        (401, error_body("APIG.0301", "token expired"), AuthError, "APIG.0301"),
+        (401, error_body("MSS.00000001", "unauthorized"), AuthError, "MSS.00000001"),
+        (403, error_body("APIGW.0302", "not authorized"), AuthError, "APIGW.0302"),
+        (400, error_body("MSS.00000002", "Invalid request body"), InvalidRequestError, None),
+        (400, error_body("MSS.00000003", "job x does not exist"), NotFoundError, None),
+        (400, error_body("MSS.00000003", "already committed"), InvalidRequestError, None),
+        (404, error_body("APIGW.0101", "no such API"), InvalidRequestError, None),
+        (413, error_body("APIGW.0201", "too large"), InvalidRequestError, None),
+        (429, error_body("APIGW.0308", "throttled"), ThrottledError, None),
+        (500, error_body("MSS.00000004", "Internal error"), ServerError, None),
+    ],
+)
+def test_declared_errors_map_to_their_class_with_every_field(
+    sj: ShortJobs,
+    mock: respx.MockRouter,
+    status: int,
+    body: dict[str, str],
+    cls: type[ShortJobsError],
+    code: str | None,
+) -> None:
+    mock.get(ITEM).respond(status, json=body, headers={"X-Request-Id": "header-rid"})
+    sj.retry = NO_RETRY
+    with pytest.raises(cls) as caught:
+        sj.show(JOB)
+    error = caught.value
+    assert type(error) is cls
+    assert error.status == status
+    assert error.error_code == (code or body["error_code"])
+    assert error.error_msg == body["error_msg"]
+    assert error.request_id == "header-rid"  # the header wins over the body
+    assert str(error.status) in str(error) and "header-rid" in str(error)
+
+
+def test_request_id_falls_back_to_the_body(sj: ShortJobs, mock: respx.MockRouter) -> None:
+    mock.post(COLLECTION).respond(401, json=error_body("APIGW.0301", "bad", "body-rid"))
+    with pytest.raises(AuthError) as caught:
+        sj.create()
+    assert caught.value.request_id == "body-rid"
+
+
+def test_throttled_error_carries_retry_after(sj: ShortJobs, mock: respx.MockRouter) -> None:
+    mock.post(COLLECTION).respond(
+        429, json=error_body("APIGW.0308", "throttled"), headers={"Retry-After": "7"}
+    )
+    sj.retry = NO_RETRY
+    with pytest.raises(ThrottledError) as caught:
+        sj.create()
+    assert caught.value.retry_after == 7.0
+
+
+@pytest.mark.parametrize(
+    ("status", "content", "cls"),
+    [
+        (502, b"<html>Bad Gateway</html>", ServerError),
+        (503, b"", ServerError),
+        (599, b"odd", ServerError),  # not even an http.HTTPStatus member
+        (418, b"I'm a teapot", ShortJobsError),
+        (409, b'{"error_code": "X.1", "error_msg": "conflict"}', ShortJobsError),
+        (400, b"not json", InvalidRequestError),  # declared status, unparsable body
+        (401, b"<html>denied</html>", AuthError),
+        (200, b"not json", ShortJobsError),
+        (200, b'{"job_id": "j", "state": "ARCHIVED"}', ShortJobsError),  # unknown enum value
+        (201, b'{"job_id": "j", "state": "SUCCEED"}', ShortJobsError),
+    ],
+)
+def test_undeclared_or_unreadable_answers_still_raise(
+    sj: ShortJobs, mock: respx.MockRouter, status: int, content: bytes, cls: type[ShortJobsError]
+) -> None:
+    mock.get(ITEM).respond(status, content=content, headers={"X-Request-Id": "rid"})
+    sj.retry = NO_RETRY
+    with pytest.raises(cls) as caught:
+        sj.show(JOB)
+    assert type(caught.value) is cls
+    assert caught.value.status == status
+    assert caught.value.request_id == "rid"
+    assert caught.value.error_msg  # says what came back
+
+
+def test_error_from_response_reads_a_json_body_itself() -> None:
+    error = error_from_response(
+        409, {"x-request-id": "rid"}, b'{"error_code": "X.1", "error_msg": "conflict"}'
+    )
+    assert (error.status, error.error_code, error.error_msg, error.request_id) == (
+        409,
+        "X.1",
+        "conflict",
+        "rid",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("3", 3.0),
+        ("0.5", 0.5),
+        ("-2", 0.0),
+        ("Wed, 01 Jan 2025 00:00:10 GMT", 10.0),
+        ("soon", None),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert parse_retry_after(value, now) == expected
+
+
+def test_connection_errors_become_network_errors(sj: ShortJobs, mock: respx.MockRouter) -> None:
+    mock.get(ITEM).mock(side_effect=httpx.ConnectError("Connection refused"))
+    with pytest.raises(NetworkError) as caught:
+        sj.show(JOB)
+    assert caught.value.status is None
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert "Connection refused" in str(caught.value)
+
+
+# --- retries ---------------------------------------------------------------------------------
+
+
+def test_show_absorbs_429_with_retry_after_and_503(
+    sj: ShortJobs, mock: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    route = mock.get(ITEM).mock(
+        side_effect=[
+            httpx.Response(429, json=error_body("APIGW.0308", "t"), headers={"Retry-After": "3"}),
+            httpx.Response(503, content=b"unavailable"),
+            httpx.Response(200, json=job_body("PROCESSING")),
+        ]
+    )
+    assert sj.show(JOB).state is JobState.PROCESSING
+    assert route.call_count == 3
+    # Retry-After is honoured exactly; then full jitter: rand() 0.5 * min(cap, base * 2**1)
+    assert fake_time.sleeps == [3.0, 0.5]
+
+
+def test_show_gives_up_after_the_policy_attempts(
+    sj: ShortJobs, mock: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    sj.retry = RetryPolicy(attempts=3, base=1.0, cap=1.5)
+    route = mock.get(ITEM).respond(500, json=error_body("MSS.00000004", "Internal error"))
+    with pytest.raises(ServerError):
+        sj.show(JOB)
+    assert route.call_count == 3
+    assert fake_time.sleeps == [0.5, 0.75]  # 0.5 * min(1.5, 1.0), 0.5 * min(1.5, 2.0)
+
+
+def test_show_retries_connection_errors(
+    sj: ShortJobs, mock: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    route = mock.get(ITEM).mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json=job_body("WAITING"))]
+    )
+    assert sj.show(JOB).state is JobState.WAITING
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(503, content=b"unavailable"),
+        httpx.Response(500, json=error_body("MSS.00000004", "Internal error")),
+        httpx.ReadTimeout("the answer was lost"),
+    ],
+)
+def test_create_is_not_retried_blindly(
+    sj: ShortJobs, mock: respx.MockRouter, fake_time: FakeTime, answer: Any
+) -> None:
+    route = mock.post(COLLECTION).mock(side_effect=[answer, httpx.Response(200, json=CREATED)])
+    with pytest.raises((ServerError, NetworkError)):
+        sj.create()
+    assert route.call_count == 1
+    assert fake_time.sleeps == []
+
+
+def test_commit_is_not_retried_blindly(sj: ShortJobs, mock: respx.MockRouter) -> None:
+    route = mock.post(ITEM).mock(
+        side_effect=[httpx.Response(502, content=b"bad gateway"), httpx.Response(200)]
+    )
+    with pytest.raises(ServerError):
+        sj.commit(JOB)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.ConnectError("Connection refused"),
+        httpx.Response(429, json=error_body("APIGW.0308", "throttled")),
+    ],
+)
+def test_create_is_resent_only_when_it_never_reached_the_service(
+    sj: ShortJobs, mock: respx.MockRouter, answer: Any
+) -> None:
+    route = mock.post(COLLECTION).mock(side_effect=[answer, httpx.Response(200, json=CREATED)])
+    assert sj.create().job_id == JOB
+    assert route.call_count == 2
+
+
+def test_retry_policy_backoff_is_capped_full_jitter() -> None:
+    policy = RetryPolicy(attempts=10, base=0.5, cap=4.0)
+    assert [policy.backoff(n, lambda: 1.0) for n in range(6)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    assert policy.backoff(3, lambda: 0.0) == 0.0
+    assert policy.backoff(10_000, lambda: 1.0) == 4.0  # no overflow for huge retry counts
+
+
+def test_retry_policy_refuses_a_retry_after_beyond_its_limit() -> None:
+    policy = RetryPolicy(max_retry_after=10)
+    error = ThrottledError(status=429, retry_after=3600)
+    assert policy.delay(0, error) is None
+    assert policy.delay(0, ThrottledError(status=429, retry_after=10)) == 10
+
+
+@pytest.mark.parametrize("kwargs", [{"attempts": 0}, {"base": -1.0}, {"cap": -1.0}])
+def test_retry_policy_validates(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=">="):
+        RetryPolicy(**kwargs)
+
+
+def test_retry_call_stops_before_a_deadline(fake_time: FakeTime) -> None:
+    calls: list[int] = []
+
+    def failing() -> None:
+        calls.append(1)
+        raise ServerError(status=503, retry_after=5)
+
+    with pytest.raises(ServerError):
+        retry_call(
+            failing,
+            RetryPolicy(attempts=10),
+            sleep=fake_time.sleep,
+            clock=fake_time.clock,
+            deadline=fake_time.now + 12,
+        )
+    assert fake_time.sleeps == [5, 5]  # a third 5 s wait would pass the deadline
+    assert len(calls) == 3
+
+
+def test_transient_and_unsent_classification() -> None:
+    unsent = NetworkError("refused")
+    unsent.__cause__ = httpx.ConnectError("refused")
+    lost = NetworkError("timeout")
+    lost.__cause__ = httpx.ReadTimeout("timeout")
+    assert is_transient(unsent) and is_transient(lost)
+    assert never_reached_service(unsent) and not never_reached_service(lost)
+    assert is_transient(ServerError(status=503)) and not never_reached_service(
+        ServerError(status=503)
+    )
+    assert never_reached_service(ThrottledError(status=429))
+    assert not is_transient(InvalidRequestError(status=400))
+
+
+# --- upload ----------------------------------------------------------------------------------
+
+
+def test_upload_streams_the_file_without_credentials(
+    mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    data = bytes(range(256)) * 4096 + b"tail"  # 1 MiB + 4 bytes: five chunks
+    path = tmp_path / "r.zip"
+    path.write_bytes(data)
+    route = mock.put(UPLOAD_URL).respond(200)
+    seen: list[tuple[int, int]] = []
+    with ShortJobs(BASE, project_id=PROJECT, ak=AK, sk=SK, app_user_id="u1") as sj:
+        sj.upload(CreateShortJobResponse(JOB, UPLOAD_URL), path, progress=lambda *a: seen.append(a))
+    request = route.calls.last.request
+    assert request.url == UPLOAD_URL
+    assert request.content == data
+    assert request.headers["Content-Type"] == "application/zip"
+    assert request.headers["Content-Length"] == str(len(data))
+    assert "Transfer-Encoding" not in request.headers
+    for name in AUTH_HEADERS:
+        assert name not in request.headers
+    step = 256 * 1024
+    assert seen == [(min(n, len(data)), len(data)) for n in range(step, len(data) + step, step)]
+
+
+def test_file_chunks_reads_lazily(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"abcdefg")
+    chunks = file_chunks(path, chunk_size=3)
+    path.write_bytes(b"ABCDEFG")  # not opened yet: a retry re-reads the file from the start
+    assert list(chunks) == [b"ABC", b"DEF", b"G"]
+
+
+def test_upload_retries_5xx_and_resends_the_whole_file(
+    sj: ShortJobs, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    path = tmp_path / "r.zip"
+    path.write_bytes(b"zipdata" * 1000)
+    bodies: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.content)
+        return httpx.Response(503 if len(bodies) == 1 else 200)
+
+    mock.put(UPLOAD_URL).mock(side_effect=answer)
+    sj.upload(UPLOAD_URL, path)
+    assert bodies == [path.read_bytes()] * 2
+
+
+def test_upload_error_parses_the_obs_xml(
+    sj: ShortJobs, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    path = tmp_path / "r.zip"
+    path.write_bytes(b"z")
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code>'
+        "<Message>The request signature does not match.</Message>"
+        "<RequestId>xml-rid</RequestId><HostId>h</HostId></Error>"
+    )
+    mock.put(UPLOAD_URL).respond(403, text=xml, headers={"Content-Type": "application/xml"})
+    with pytest.raises(UploadError) as caught:
+        sj.upload(UPLOAD_URL, path)
+    error = caught.value
+    assert (error.status, error.error_code, error.error_msg, error.request_id) == (
+        403,
+        "SignatureDoesNotMatch",
+        "The request signature does not match.",
+        "xml-rid",
+    )
+
+
+def test_upload_error_without_xml_keeps_a_snippet(
+    sj: ShortJobs, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    path = tmp_path / "r.zip"
+    path.write_bytes(b"z")
+    mock.put(UPLOAD_URL).respond(404, text="no such bucket", headers={"x-obs-request-id": "o"})
+    with pytest.raises(UploadError) as caught:
+        sj.upload(UPLOAD_URL, path)
+    assert (caught.value.error_code, caught.value.error_msg) == (None, "no such bucket")
+    assert caught.value.request_id == "o"
+
+
+def test_upload_of_a_missing_file_raises_before_sending(
+    sj: ShortJobs, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    route = mock.put(UPLOAD_URL).respond(200)
+    with pytest.raises(FileNotFoundError):
+        sj.upload(UPLOAD_URL, tmp_path / "missing.zip")
+    assert not route.called
+
+
+# --- wait ------------------------------------------------------------------------------------
+
+
+def test_wait_polls_with_growing_capped_intervals(
+    sj: ShortJobs, mock: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    states = ["WAITING"] * 3 + ["PROCESSING"] * 6 + ["SUCCEED"]
+    route = mock.get(ITEM).mock(side_effect=[httpx.Response(200, json=job_body(s)) for s in states])
+    seen: list[JobState] = []
+    detail = sj.wait(JOB, timeout=600, on_poll=lambda d: seen.append(d.state))
+    assert detail.state is JobState.SUCCEED
+    assert route.call_count == len(states)
+    assert [s.value for s in seen] == states
+    assert fake_time.sleeps[0] == 0.2
+    assert fake_time.sleeps == sorted(fake_time.sleeps)
+    assert max(fake_time.sleeps) == 5.0
+
+
+def test_wait_raises_job_failed_with_the_job(sj: ShortJobs, mock: respx.MockRouter) -> None:
+    failed = job_body(
+        "FAILED", job_failed_code="MSS.20000002", job_failed_reason="a.wav: not a RIFF/WAVE file"
+    )
+    mock.get(ITEM).mock(
+        side_effect=[
+            httpx.Response(200, json=job_body("PROCESSING")),
+            httpx.Response(200, json=failed, headers={"X-Request-Id": "rid"}),
+        ]
+    )
+    with pytest.raises(JobFailedError) as caught:
+        sj.wait(JOB)
+    error = caught.value
+    assert error.job_failed_code == "MSS.20000002"
+    assert error.job_failed_reason == "a.wav: not a RIFF/WAVE file"
+    assert error.job.to_dict() == failed
+    assert (error.job_id, error.request_id, error.error_code) == (JOB, "rid", "MSS.20000002")
+
+
+def test_wait_times_out(sj: ShortJobs, mock: respx.MockRouter, fake_time: FakeTime) -> None:
+    mock.get(ITEM).respond(200, json=job_body("PROCESSING"))
+    start = fake_time.now
+    with pytest.raises(WaitTimeoutError) as caught:
+        sj.wait(JOB, timeout=3)
+    error = caught.value
+    assert isinstance(error, TimeoutError) and isinstance(error, ShortJobsError)
+    assert fake_time.now - start == pytest.approx(3.0)  # the last poll is at the deadline
+    assert error.last is not None and error.last.state is JobState.PROCESSING
+    assert (error.job_id, error.timeout) == (JOB, 3)
+
+
+def test_wait_raises_the_real_error(sj: ShortJobs, mock: respx.MockRouter) -> None:
+    mock.get(ITEM).respond(400, json=error_body("MSS.00000003", "job job-1 does not exist"))
+    with pytest.raises(NotFoundError):
+        sj.wait(JOB)
+
+
+# --- zipping and assess ----------------------------------------------------------------------
+
+
+def recordings(tmp_path: Path) -> Path:
+    root = tmp_path / "recordings"
+    write_wav(root / "a.wav")
+    write_wav(root / "day2" / "b.WAV")
+    write_wav(root / "day3" / "a.wav")  # same name, another folder: kept apart
+    (root / "notes.txt").write_text("not audio")
+    return root
+
+
+def test_collect_wavs_finds_wav_files_recursively(tmp_path: Path) -> None:
+    root = recordings(tmp_path)
+    assert [name for _, name in collect_wavs(root)] == ["a.wav", "day2/b.WAV", "day3/a.wav"]
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda p: p / "missing", FileNotFoundError, "no such file"),
+        (lambda p: p, ValueError, "no .wav files"),
+        (lambda p: [], ValueError, "no recordings"),
+        (lambda p: [write_wav(p / "x" / "a.wav"), write_wav(p / "y" / "a.wav")], ValueError, "two"),
+    ],
+)
+def test_collect_wavs_refuses_bad_sources(
+    tmp_path: Path, make: Any, error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        collect_wavs(make(tmp_path))
+
+
+def test_collect_wavs_refuses_a_non_wav_file(tmp_path: Path) -> None:
+    other = tmp_path / "a.mp3"
+    other.write_bytes(b"x")
+    with pytest.raises(ValueError, match=r"not a \.wav"):
+        collect_wavs([other])
+
+
+def test_zip_recordings_writes_every_wav(tmp_path: Path) -> None:
+    root = recordings(tmp_path)
+    target = zip_recordings(root, tmp_path / "out.zip")
+    with zipfile.ZipFile(target) as archive:
+        assert archive.namelist() == ["a.wav", "day2/b.WAV", "day3/a.wav"]
+        assert archive.read("a.wav") == (root / "a.wav").read_bytes()
+
+
+def uploaded_names(route: respx.Route) -> list[str]:
+    content = route.calls.last.request.content
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return archive.namelist()
+
+
+def assess_routes(mock: respx.MockRouter) -> dict[str, respx.Route]:
+    return {
+        "create": mock.post(COLLECTION).respond(200, json=CREATED),
+        "upload": mock.put(UPLOAD_URL).respond(200),
+        "commit": mock.post(ITEM).respond(200),
+        "show": mock.get(ITEM).mock(
+            side_effect=[
+                httpx.Response(200, json=job_body("PROCESSING")),
+                httpx.Response(200, json=job_body("SUCCEED")),
+            ]
+        ),
+    }
+
+
+def test_assess_zips_a_directory_and_runs_the_whole_job(
+    sj: ShortJobs, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    routes = assess_routes(mock)
+    created: list[str] = []
+    progress: list[tuple[int, int]] = []
+    detail = sj.assess(
+        recordings(tmp_path),
+        language="EN",
+        progress=lambda *a: progress.append(a),
+        on_created=lambda job: created.append(job.job_id),
+    )
+    assert detail.state is JobState.SUCCEED
+    assert created == [JOB]
+    assert json.loads(routes["create"].calls.last.request.content)["language"] == "EN"
+    assert uploaded_names(routes["upload"]) == ["a.wav", "day2/b.WAV", "day3/a.wav"]
+    assert progress[-1][0] == progress[-1][1]
+    assert routes["commit"].call_count == 1
+    assert routes["show"].call_count == 2
+
+
+def test_assess_takes_a_list_of_wav_files(
+    sj: ShortJobs, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    routes = assess_routes(mock)
+    files = [write_wav(tmp_path / "one.wav"), write_wav(tmp_path / "sub" / "two.wav")]
+    sj.assess(files)
+    assert uploaded_names(routes["upload"]) == ["one.wav", "two.wav"]
+
+
+def test_assess_sends_a_zip_as_is(sj: ShortJobs, mock: respx.MockRouter, tmp_path: Path) -> None:
+    routes = assess_routes(mock)
+    path = zip_recordings([write_wav(tmp_path / "one.wav")], tmp_path / "given.ZIP")
+    sj.assess(str(path))
+    assert routes["upload"].calls.last.request.content == path.read_bytes()
+
+
+def test_assess_checks_the_source_before_creating_a_job(
+    sj: ShortJobs, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    routes = assess_routes(mock)
+    with pytest.raises(FileNotFoundError):
+        sj.assess(tmp_path / "missing.zip")
+    with pytest.raises(ValueError, match=r"no \.wav"):
+        sj.assess(tmp_path)
+    assert not routes["create"].called
+
+
+def test_unknown_language_is_refused(sj: ShortJobs) -> None:
+    with pytest.raises(ValueError, match="language"):
+        sj.create(language="FR")
+
+
+# --- async -----------------------------------------------------------------------------------
+
+
+async def test_async_facade_runs_the_whole_job(
+    mock: respx.MockRouter, tmp_path: Path, fake_time: FakeTime
+) -> None:
+    routes = assess_routes(mock)
+    async with AsyncShortJobs(
+        BASE,
+        project_id=PROJECT,
+        ak=AK,
+        sk=SK,
+        app_user_id="u1",
+        sleep=fake_time.asleep,
+        clock=fake_time.clock,
+    ) as sj:
+        detail = await sj.assess(recordings(tmp_path))
+    assert detail.state is JobState.SUCCEED
+    assert fake_time.sleeps == [0.2]
+    for name in ("create", "commit", "show"):
+        request = routes[name].calls.last.request
+        assert_signed(request)
+        assert request.headers["X-App-UserId"] == "u1"
+    upload = routes["upload"].calls.last.request
+    assert uploaded_names(routes["upload"]) == ["a.wav", "day2/b.WAV", "day3/a.wav"]
+    for name in AUTH_HEADERS:
+        assert name not in upload.headers
+    assert upload.headers["Content-Length"] == str(len(upload.content))
+
+
+async def test_async_errors_and_retries(mock: respx.MockRouter, fake_time: FakeTime) -> None:
+    show = mock.get(ITEM).mock(
+        side_effect=[
+            httpx.Response(429, json=error_body("APIGW.0308", "t"), headers={"Retry-After": "1"}),
+            httpx.Response(400, json=error_body("MSS.00000003", "job job-1 does not exist")),
+        ]
+    )
+    create = mock.post(COLLECTION).respond(503, content=b"busy")
+    async with AsyncShortJobs(
+        BASE, project_id=PROJECT, token=TOKEN, sleep=fake_time.asleep, clock=fake_time.clock
+    ) as sj:
+        with pytest.raises(NotFoundError):
+            await sj.show(JOB)
+        with pytest.raises(ServerError):
+            await sj.create()
+    assert show.call_count == 2 and fake_time.sleeps == [1.0]
+    assert create.call_count == 1
+
+
+async def test_async_wait_failed_and_timeout(mock: respx.MockRouter, fake_time: FakeTime) -> None:
+    async with AsyncShortJobs(
+        BASE, project_id=PROJECT, token=TOKEN, sleep=fake_time.asleep, clock=fake_time.clock
+    ) as sj:
+        mock.get(ITEM).respond(200, json=job_body("WAITING"))
+        with pytest.raises(WaitTimeoutError):
+            await sj.wait(JOB, timeout=1)
+        mock.get(ITEM).respond(200, json=job_body("FAILED", job_failed_code="C"))
+        with pytest.raises(JobFailedError) as caught:
+            await sj.wait(JOB)
+    assert caught.value.job_failed_code == "C"
+    assert caught.value.job_failed_reason is None
+
+
+async def test_async_unreadable_answer(mock: respx.MockRouter) -> None:
+    mock.get(ITEM).respond(400, content=b"<html>", headers={"X-Request-Id": "rid"})
+    async with AsyncShortJobs(BASE, project_id=PROJECT, token=TOKEN) as sj:
+        with pytest.raises(InvalidRequestError) as caught:
+            await sj.show(JOB)
+    assert (caught.value.status, caught.value.request_id) == (400, "rid")
