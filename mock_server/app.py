@@ -46,10 +46,12 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.config import Settings
+from mock_server.control import Control, apply_fault, control_spec_path, journal_entry
 from mock_server.errors import REQUEST_ID_HEADER, ApiError, Code, Codes, render
-from mock_server.gateway import GatewayMiddleware
+from mock_server.gateway import CONTROL_PREFIX, GatewayMiddleware
 from mock_server.service import Service
-from mock_server.uploads import BUCKET, UploadEndpoint
+from mock_server.store import Store
+from mock_server.uploads import BUCKET, UploadEndpoint, job_id_from_key
 
 log = logging.getLogger("mock_server")
 access_log = logging.getLogger("mock_server.access")
@@ -156,23 +158,35 @@ def _on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionRespon
 
 
 @functools.cache
-def _spec_routes() -> list[tuple[re.Pattern[str], tuple[str, ...]]]:
-    """(path pattern, methods) per path of the spec: a 405's Allow lists every method, where
-    the framework's router would name only the first route it tried."""
+def _spec_routes() -> list[tuple[re.Pattern[str], dict[str, str]]]:
+    """(path pattern, {METHOD: operationId}) per path of the spec. A 405's Allow lists every
+    method (the framework's router names only the first route it tried), and faults and the
+    journal name requests by operation."""
     spec = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
     routes = []
-    for template, operations in spec["paths"].items():
+    for template, item in spec["paths"].items():
         pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-        methods = tuple(sorted(m.upper() for m in operations if m != "parameters"))
-        routes.append((re.compile(pattern + "$"), methods))
+        operations = {
+            method.upper(): op["operationId"]
+            for method, op in item.items()
+            if method != "parameters"
+        }
+        routes.append((re.compile(pattern + "$"), operations))
     return routes
 
 
-def _allowed_methods(path: str) -> tuple[str, ...]:
-    for pattern, methods in _spec_routes():
+def _allowed_methods(path: str) -> list[str]:
+    for pattern, operations in _spec_routes():
         if pattern.match(path):
-            return methods
-    return ()
+            return sorted(operations)
+    return []
+
+
+def operation_for(method: str, path: str) -> str | None:
+    for pattern, operations in _spec_routes():
+        if pattern.match(path):
+            return operations.get(method)
+    return None
 
 
 # -- the application --------------------------------------------------------------------------
@@ -213,6 +227,15 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
         validate_responses=settings.validate_responses,
         validator_map=_VALIDATORS,
     )
+    if settings.control:
+        api.add_api(
+            control_spec_path(),
+            base_path=CONTROL_PREFIX.rstrip("/"),
+            resolver=Resolver(lambda operation_id: getattr(Control(service), operation_id)),
+            strict_validation=True,
+            validate_responses=settings.validate_responses,
+            validator_map=_VALIDATORS,
+        )
     api.add_error_handler(ApiError, _on_api_error)
     api.add_error_handler(ProblemException, _on_http_error)
     api.add_error_handler(HTTPException, _on_http_error)
@@ -251,8 +274,10 @@ class Frontdoor:
                 message = {**message, "headers": headers}
             await send(message)
 
+        operation = self._operation(scope) if self.settings.control else None
         try:
-            await self._route(scope, receive, send_with_id)
+            if not await self._inject_fault(operation, scope, receive, send_with_id):
+                await self._route(scope, receive, send_with_id)
         except Exception:
             log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             if status:
@@ -260,8 +285,35 @@ class Frontdoor:
             scope["state"]["error_code"] = Codes.INTERNAL.code
             await render(ApiError(Codes.INTERNAL), request_id)(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             if self.settings.log_requests:
-                self._log(scope, status, time.perf_counter() - started)
+                self._log(scope, status, seconds)
+            if operation is not None:
+                self._store().journal_append(journal_entry(scope, operation, status, seconds))
+
+    def _operation(self, scope: Scope) -> str | None:
+        """The emulated operation a request is for (`upload` for uploads), or None; notes the
+        job it names, for the journal."""
+        path: str = scope["path"]
+        if path.startswith(self._upload_prefix):
+            scope["state"]["job_id"] = job_id_from_key(path[len(self._upload_prefix) :])
+            return "upload"
+        operation = operation_for(scope["method"], path)
+        if operation in ("commit_short_job", "show_short_job"):
+            scope["state"]["job_id"] = path.rsplit("/", 1)[-1]
+        return operation
+
+    def _store(self) -> Store:
+        assert self.service is not None
+        return self.service.store
+
+    async def _inject_fault(
+        self, operation: str | None, scope: Scope, receive: Receive, send: Send
+    ) -> bool:
+        if operation is None:
+            return False
+        fault = self._store().take_fault(operation)
+        return fault is not None and await apply_fault(fault, operation, scope, receive, send)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]

@@ -74,6 +74,12 @@ def serve(
         int,
         typer.Option(envvar=_env("workers"), min=1, help="Worker processes sharing the store."),
     ] = _D.workers,
+    control: Annotated[
+        bool,
+        typer.Option(
+            envvar=_env("control"), help="Serve the /_mock/ control plane (for tests only)."
+        ),
+    ] = _D.control,
     validate_responses: Annotated[
         bool,
         typer.Option(
@@ -82,7 +88,8 @@ def serve(
     ] = _D.validate_responses,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
 ) -> None:
-    """Serve the short-jobs API and its pre-signed upload endpoint."""
+    """Serve the short-jobs API, its pre-signed upload endpoint and, with --control, the
+    control plane."""
     settings = Settings(
         host=host,
         port=port,
@@ -96,6 +103,7 @@ def serve(
         max_upload_bytes=max_upload_bytes,
         public_url=public_url,
         workers=workers,
+        control=control,
         validate_responses=validate_responses,
     )
     run(settings, log_level)

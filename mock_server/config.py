@@ -33,6 +33,7 @@ class Settings:
     max_upload_bytes: int = 512 * MIB
     public_url: str | None = None
     workers: int = 1
+    control: bool = False
     validate_responses: bool = False
     log_requests: bool = True
 

@@ -63,6 +63,11 @@ class Codes:
         return None
 
 
+def custom(status: int, code: str, message: str) -> Code:
+    """A row outside the table, for a fault a test injects with a code of its own choosing."""
+    return Code(status, code, message, gateway=code.startswith(("APIGW.", "APIG.")))
+
+
 class ApiError(Exception):
     """An error answer of the emulated API; `detail` is appended to the row's message."""
 

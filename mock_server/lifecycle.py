@@ -29,6 +29,8 @@ TIMED = "timed"
 IMMEDIATE = "immediate"
 MANUAL = "manual"
 PROGRESS_MODES = (TIMED, IMMEDIATE, MANUAL)
+# The store's setting that holds the default mode of new jobs (changed by the control plane).
+PROGRESS_SETTING = "progress"
 
 # Share of `processing_seconds` spent WAITING before PROCESSING.
 _WAITING_SHARE = 0.25

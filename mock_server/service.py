@@ -38,7 +38,6 @@ class Service:
         self.owner = f"{generation}:{os.getpid()}"
         self.store = Store(settings.data_dir / "jobs.sqlite3")
         self.uploads = UploadArea(settings.data_dir / "uploads")
-        self.default_progress = lifecycle.TIMED
         self._wake: asyncio.Event | None = None
 
     # -- the three operations ------------------------------------------------------------------
@@ -54,9 +53,10 @@ class Service:
             state=lifecycle.CREATING,
             create_time=int(now),
             lastupdate_time=int(now),
-            progress=self.default_progress,
+            progress=self.default_progress(),
         )
         self.store.insert(job)
+        request.scope["state"]["job_id"] = job.job_id  # for the journal
         url = self.uploads.presigned_url(
             self._public_base(), job, self.settings, expires=int(now) + self.settings.upload_url_ttl
         )
@@ -102,6 +102,12 @@ class Service:
                 job = current
         return job
 
+    def default_progress(self) -> str:
+        """How new jobs progress: `timed`, unless the control plane chose otherwise."""
+        if not self.settings.control:
+            return lifecycle.TIMED
+        return self.store.get_setting(lifecycle.PROGRESS_SETTING) or lifecycle.TIMED
+
     def wake(self) -> None:
         if self._wake is not None:
             self._wake.set()
@@ -120,15 +126,19 @@ class Service:
         while True:
             claimed = self.store.claim_unassessed(self.owner, time.time(), ASSESSMENT_LEASE_SECONDS)
             for job in claimed:
-                outcome = await self._assess(job)
-                self.store.save_outcome(job.job_id, outcome, time.time(), replace=False)
+                await self.assess_now(job)
             if claimed:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
 
-    async def _assess(self, job: Job) -> Outcome:
+    async def assess_now(self, job: Job) -> None:
+        """Assess a job and keep the outcome, unless another worker has kept one meanwhile."""
+        outcome = await self.assess(job)
+        self.store.save_outcome(job.job_id, outcome, time.time(), replace=False)
+
+    async def assess(self, job: Job) -> Outcome:
         from mock_server.assessment import AssessmentFailed, assess_zip
 
         path = self.uploads.path(job.job_id)

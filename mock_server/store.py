@@ -43,6 +43,21 @@ CREATE TABLE IF NOT EXISTS jobs (
     lease_until REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (outcome_state, committed_at);
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    entry TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS faults (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    operation TEXT,
+    for_upload INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -206,8 +221,86 @@ class Store:
             (owner_prefix + "%",),
         )
 
-    def reset(self) -> None:
-        self._db.execute("DELETE FROM jobs")
+    def force(self, job: Job, outcome: Outcome, now: float) -> None:
+        """End a job now with `outcome`, whatever its state (the control plane's override)."""
+        with self._write():
+            self.save_outcome(job.job_id, outcome, now, replace=True)
+            self._db.execute(
+                "UPDATE jobs SET state = ?, lastupdate_time = ? WHERE job_id = ?",
+                (outcome.state, int(now), job.job_id),
+            )
+
+    def reset(self) -> int:
+        """Forget every job, journal entry, fault and setting; answer how many jobs there were."""
+        with self._write():
+            removed = self._db.execute("DELETE FROM jobs").rowcount
+            for table in ("journal", "faults", "settings"):
+                self._db.execute(f"DELETE FROM {table}")
+        return int(removed)
+
+    # -- the control plane's state, shared by every worker process ------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def put_setting(self, key: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def journal_append(self, entry: dict[str, Any]) -> None:
+        self._db.execute("INSERT INTO journal (entry) VALUES (?)", (json.dumps(entry),))
+
+    def journal(self, since_id: int) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT id, entry FROM journal WHERE id > ? ORDER BY id", (since_id,)
+        ).fetchall()
+        return [{"id": row[0], **json.loads(row[1])} for row in rows]
+
+    def journal_clear(self) -> None:
+        self._db.execute("DELETE FROM journal")
+
+    def add_fault(self, spec: dict[str, Any]) -> dict[str, Any]:
+        cursor = self._db.execute(
+            "INSERT INTO faults (operation, for_upload, remaining, spec) VALUES (?, ?, ?, ?)",
+            (
+                spec.get("operation"),
+                int(spec.get("operation") == "upload" or "upload" in spec),
+                spec["times"],
+                json.dumps(spec),
+            ),
+        )
+        return {"fault_id": cursor.lastrowid, **spec}
+
+    def faults(self) -> list[dict[str, Any]]:
+        rows = self._db.execute("SELECT id, remaining, spec FROM faults ORDER BY id").fetchall()
+        return [{**json.loads(row[2]), "fault_id": row[0], "times": row[1]} for row in rows]
+
+    def clear_faults(self) -> None:
+        self._db.execute("DELETE FROM faults")
+
+    def take_fault(self, operation: str) -> dict[str, Any] | None:
+        """The first armed fault matching `operation`, counted down once (gone at zero)."""
+        upload = int(operation == "upload")
+        with self._write():
+            row = self._db.execute(
+                "SELECT id, remaining, spec FROM faults WHERE for_upload = ?"
+                " AND (operation IS NULL OR operation = ?) ORDER BY id LIMIT 1",
+                (upload, operation),
+            ).fetchone()
+            if row is None:
+                return None
+            if row[1] <= 1:
+                self._db.execute("DELETE FROM faults WHERE id = ?", (row[0],))
+            else:
+                self._db.execute(
+                    "UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (row[0],)
+                )
+        spec: dict[str, Any] = json.loads(row[2])
+        return spec
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mock_server.pytest_plugin import MockHandle
 from mock_server.samples import sample_zip
 from mock_server.testing import RunningMock, running_mock
 
 
-@pytest.fixture(scope="session")
-def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
-    """One mock for the session; tests create their own jobs, so they do not interfere."""
-    with running_mock(tmp_path_factory.mktemp("mock-data"), processing_seconds=0.2) as server:
-        yield server
+@pytest.fixture
+def mock(short_jobs_mock: MockHandle) -> RunningMock:
+    """The plugin's mock (reset for this test), for tests that talk to it over plain HTTP."""
+    return short_jobs_mock.server
 
 
 @pytest.fixture

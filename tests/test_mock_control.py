@@ -1,0 +1,352 @@
+"""The control plane and the `short_jobs_mock` fixture: every route and method, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_server.pytest_plugin import ControlPlaneError, MockHandle
+from mock_server.testing import RunningMock
+from short_jobs import RetryPolicy, ShortJobs
+from short_jobs.errors import (
+    InvalidRequestError,
+    JobFailedError,
+    NetworkError,
+    ServerError,
+    ThrottledError,
+    UploadError,
+)
+from short_jobs_client.models import AssessResult
+
+MakeMock = Callable[..., AbstractContextManager[RunningMock]]
+
+
+def uploaded_job(mock: MockHandle, recordings: Path) -> str:
+    job = mock.client.create()
+    mock.client.upload(job, recordings)
+    return job.job_id
+
+
+def committed_job(mock: MockHandle, recordings: Path) -> str:
+    job_id = uploaded_job(mock, recordings)
+    mock.client.commit(job_id)
+    return job_id
+
+
+def state(mock: MockHandle, job_id: str) -> str:
+    return str(mock.client.show(job_id).state.value)
+
+
+# -- off by default -------------------------------------------------------------------------------
+
+
+def test_the_control_plane_is_off_unless_asked_for(make_mock: MakeMock) -> None:
+    with make_mock() as server:
+        for method, path in (("POST", "/_mock/reset"), ("GET", "/_mock/requests")):
+            response = httpx.request(method, server.url + path)
+            assert response.status_code == 404
+            assert response.json()["error_code"] == "APIGW.0101"
+
+
+# -- reset and the journal ------------------------------------------------------------------------
+
+
+def test_reset_empties_jobs_uploads_journal_and_faults(
+    short_jobs_mock: MockHandle, recordings: Path
+) -> None:
+    job_id = committed_job(short_jobs_mock, recordings)
+    short_jobs_mock.fail_next("show_short_job", times=5)
+    assert short_jobs_mock.reset() == 1
+    assert short_jobs_mock.requests() == []
+    assert short_jobs_mock.faults() == []
+    assert list((short_jobs_mock.data_dir / "uploads").iterdir()) == []
+    with pytest.raises(InvalidRequestError):
+        short_jobs_mock.client.show(job_id)
+
+
+def test_the_journal_records_what_was_sent(short_jobs_mock: MockHandle, recordings: Path) -> None:
+    job_id = committed_job(short_jobs_mock, recordings)
+    short_jobs_mock.client.show(job_id)
+    entries = short_jobs_mock.requests()
+    assert [entry["operation"] for entry in entries] == [
+        "create_short_job",
+        "upload",
+        "commit_short_job",
+        "show_short_job",
+    ]
+    create = entries[0]
+    assert create["method"] == "POST"
+    assert create["status"] == 200
+    assert create["job_id"] == job_id
+    assert create["request_id"]
+    assert create["headers"]["x-project-id"] == short_jobs_mock.project_id
+    assert create["headers"]["authorization"] == f"SDK-HMAC-SHA256 Access={short_jobs_mock.ak}"
+    assert "Signature" not in entries[1]["query"]
+    assert all(entry["job_id"] == job_id for entry in entries)
+
+
+def test_the_journal_filters_and_clears(short_jobs_mock: MockHandle) -> None:
+    client = short_jobs_mock.client
+    job = client.create()
+    with pytest.raises(InvalidRequestError):
+        client.commit(job.job_id)
+    with pytest.raises(InvalidRequestError):
+        client.show("ghost")
+    assert len(short_jobs_mock.requests()) == 3
+    assert [e["job_id"] for e in short_jobs_mock.requests(status=400)] == [job.job_id, "ghost"]
+    assert len(short_jobs_mock.requests("create_short_job")) == 1
+    assert len(short_jobs_mock.requests(method="GET")) == 1
+    assert len(short_jobs_mock.requests(path_contains="ghost")) == 1
+    assert len(short_jobs_mock.requests(job_id=job.job_id)) == 2
+    first = short_jobs_mock.requests()[0]["id"]
+    assert len(short_jobs_mock.requests(since_id=first)) == 2
+    errors = short_jobs_mock.requests(status=400)
+    assert {e["error_code"] for e in errors} == {"MSS.00000003"}
+    short_jobs_mock.clear_requests()
+    assert short_jobs_mock.requests() == []
+
+
+# -- faults ---------------------------------------------------------------------------------------
+
+
+def test_fail_next_answers_the_error_in_the_service_shape(short_jobs_mock: MockHandle) -> None:
+    short_jobs_mock.fail_next("create_short_job", status=500, error_code="MSS.00000004")
+    with pytest.raises(ServerError) as raised:
+        short_jobs_mock.client.create()
+    assert raised.value.status == 500
+    assert raised.value.error_code == "MSS.00000004"
+    assert raised.value.error_msg == "Internal error"
+    assert raised.value.request_id
+    # used up: the next create is real
+    assert short_jobs_mock.client.create().job_id
+    assert short_jobs_mock.faults() == []
+
+
+def test_a_fault_applies_only_to_its_operation_and_counts_down(
+    short_jobs_mock: MockHandle,
+) -> None:
+    fault = short_jobs_mock.fail_next(
+        "show_short_job", status=400, error_code="MSS.00000003", error_msg="custom", times=2
+    )
+    assert fault["times"] == 2
+    job = short_jobs_mock.client.create()  # not a show: unaffected
+    client = ShortJobs(
+        short_jobs_mock.url,
+        project_id=short_jobs_mock.project_id,
+        token=short_jobs_mock.token,
+        retry=RetryPolicy(attempts=1),
+    )
+    with client:
+        for _ in range(2):
+            with pytest.raises(InvalidRequestError) as raised:
+                client.show(job.job_id)
+            assert raised.value.error_msg == "custom"
+        assert client.show(job.job_id).job_id == job.job_id
+
+
+def test_a_retry_absorbs_an_injected_429_with_retry_after(short_jobs_mock: MockHandle) -> None:
+    job = short_jobs_mock.client.create()
+    short_jobs_mock.fail_next(
+        "show_short_job", status=429, error_code="APIGW.0308", retry_after=1, times=2
+    )
+    slept: list[float] = []
+    client = ShortJobs(
+        short_jobs_mock.url,
+        project_id=short_jobs_mock.project_id,
+        token=short_jobs_mock.token,
+        sleep=slept.append,
+    )
+    with client:
+        assert client.show(job.job_id).job_id == job.job_id
+    assert slept == [1.0, 1.0]  # the server's Retry-After, honoured
+    statuses = [e["status"] for e in short_jobs_mock.requests("show_short_job")]
+    assert statuses == [429, 429, 200]
+
+
+def test_an_injected_429_without_retries_surfaces_with_its_fields(
+    short_jobs_mock: MockHandle,
+) -> None:
+    short_jobs_mock.fail_next("show_short_job", status=429, error_code="APIGW.0308", retry_after=7)
+    client = ShortJobs(
+        short_jobs_mock.url,
+        project_id=short_jobs_mock.project_id,
+        token=short_jobs_mock.token,
+        retry=RetryPolicy(attempts=1),
+    )
+    with client, pytest.raises(ThrottledError) as raised:
+        client.show("any")
+    assert raised.value.retry_after == 7
+    assert raised.value.error_code == "APIGW.0308"
+    assert raised.value.request_id
+
+
+def test_an_unknown_code_is_still_answered_in_the_service_shape(
+    short_jobs_mock: MockHandle,
+) -> None:
+    short_jobs_mock.fail_next(status=503, error_code="APIGW.0999", error_msg="maintenance")
+    response = httpx.get(
+        short_jobs_mock.url
+        + f"/v1/{short_jobs_mock.project_id}/voice-training-manage/user/short-jobs/x",
+        headers={"X-Auth-Token": short_jobs_mock.token},
+    )
+    assert response.status_code == 503
+    body = response.json()
+    assert body == {
+        "error_code": "APIGW.0999",
+        "error_msg": "maintenance",
+        "request_id": response.headers["X-Request-Id"],
+    }
+
+
+def test_delay_next_answers_normally_but_late(short_jobs_mock: MockHandle) -> None:
+    short_jobs_mock.delay_next(300, "create_short_job")
+    assert short_jobs_mock.client.create().job_id
+    (entry,) = short_jobs_mock.requests("create_short_job")
+    assert entry["status"] == 200
+    assert entry["duration_ms"] >= 300  # a lower bound a sleep guarantees, not a timing target
+
+
+def test_a_failed_upload_is_an_upload_error(short_jobs_mock: MockHandle, recordings: Path) -> None:
+    job = short_jobs_mock.client.create()
+    short_jobs_mock.fail_next_upload(status=503, error_code="ServiceUnavailable", times=10)
+    with pytest.raises(UploadError) as raised:
+        short_jobs_mock.client.upload(job, recordings)
+    assert raised.value.status == 503
+    assert raised.value.error_code == "ServiceUnavailable"
+    assert not (short_jobs_mock.data_dir / "uploads" / f"{job.job_id}.zip").exists()
+
+
+def test_a_cut_off_upload_stores_nothing_and_a_retry_recovers(
+    short_jobs_mock: MockHandle, recordings: Path
+) -> None:
+    job = short_jobs_mock.client.create()
+    short_jobs_mock.cut_next_upload()
+    plain = ShortJobs(
+        short_jobs_mock.url,
+        project_id=short_jobs_mock.project_id,
+        token=short_jobs_mock.token,
+        retry=RetryPolicy(attempts=1),
+    )
+    with plain, pytest.raises(NetworkError):
+        plain.upload(job, recordings)
+    assert not (short_jobs_mock.data_dir / "uploads" / f"{job.job_id}.zip").exists()
+    short_jobs_mock.cut_next_upload()
+    short_jobs_mock.client.upload(job, recordings)  # the default policy retries
+    assert (short_jobs_mock.data_dir / "uploads" / f"{job.job_id}.zip").exists()
+
+
+def test_faults_list_and_clear(short_jobs_mock: MockHandle) -> None:
+    short_jobs_mock.fail_next("commit_short_job", times=3)
+    short_jobs_mock.delay_next(10)
+    armed = short_jobs_mock.faults()
+    expected = [("commit_short_job", 3), (None, 1)]
+    assert [(f.get("operation"), f["times"]) for f in armed] == expected
+    short_jobs_mock.clear_faults()
+    assert short_jobs_mock.faults() == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"status": 500},  # no error_code
+        {"times": 2},  # nothing to do
+        {"operation": "show_short_job", "upload": "cut"},
+        {"operation": "delete_everything", "status": 500, "error_code": "X"},
+        {"status": 200, "error_code": "X"},
+        {"latency_ms": -1},
+        {"surprise": True},
+    ],
+)
+def test_bad_faults_are_refused(short_jobs_mock: MockHandle, body: dict[str, Any]) -> None:
+    response = httpx.post(short_jobs_mock.url + "/_mock/faults", json=body)
+    assert response.status_code == 400
+    assert response.json()["error_code"].startswith("MSS.")
+    assert short_jobs_mock.faults() == []
+
+
+# -- lifecycle control ----------------------------------------------------------------------------
+
+
+def test_manual_progression_moves_only_when_advanced(
+    short_jobs_mock: MockHandle, recordings: Path
+) -> None:
+    short_jobs_mock.set_progress("manual")
+    assert short_jobs_mock.progress() == "manual"
+    job_id = committed_job(short_jobs_mock, recordings)
+    assert state(short_jobs_mock, job_id) == "WAITING"
+    assert state(short_jobs_mock, job_id) == "WAITING"
+    assert short_jobs_mock.advance(job_id)["state"] == "PROCESSING"
+    assert state(short_jobs_mock, job_id) == "PROCESSING"
+    done = short_jobs_mock.advance(job_id)
+    assert done["state"] == "SUCCEED"
+    assert set(done["assess_result"]) >= {"speed", "snr", "suggestion"}
+    with pytest.raises(ControlPlaneError, match="cannot advance from SUCCEED"):
+        short_jobs_mock.advance(job_id)
+
+
+def test_advance_refuses_an_uncommitted_or_unknown_job(short_jobs_mock: MockHandle) -> None:
+    job = short_jobs_mock.client.create()
+    with pytest.raises(ControlPlaneError, match="commit it first"):
+        short_jobs_mock.advance(job.job_id)
+    with pytest.raises(ControlPlaneError, match="does not exist"):
+        short_jobs_mock.advance("ghost")
+
+
+def test_immediate_progression_ends_without_waiting(
+    short_jobs_mock: MockHandle, recordings: Path
+) -> None:
+    short_jobs_mock.set_progress("immediate")
+    job_id = committed_job(short_jobs_mock, recordings)
+    assert short_jobs_mock.client.wait(job_id, timeout=10).state.value == "SUCCEED"
+
+
+def test_one_job_can_be_switched_to_manual(short_jobs_mock: MockHandle, recordings: Path) -> None:
+    job_id = uploaded_job(short_jobs_mock, recordings)
+    assert short_jobs_mock.set_job_progress(job_id, "manual")["state"] == "CREATING"
+    short_jobs_mock.client.commit(job_id)
+    assert short_jobs_mock.advance(job_id)["state"] == "PROCESSING"
+    with pytest.raises(ControlPlaneError):
+        short_jobs_mock.set_progress("sometimes")
+
+
+def test_a_job_can_be_forced_to_fail(short_jobs_mock: MockHandle, recordings: Path) -> None:
+    short_jobs_mock.set_progress("manual")
+    job_id = committed_job(short_jobs_mock, recordings)
+    forced = short_jobs_mock.fail_job(job_id, "MSS.29999999", "the test said so")
+    assert forced["state"] == "FAILED"
+    with pytest.raises(JobFailedError) as raised:
+        short_jobs_mock.client.wait(job_id, timeout=5)
+    assert raised.value.job_failed_code == "MSS.29999999"
+    assert raised.value.job_failed_reason == "the test said so"
+
+
+def test_a_job_can_be_forced_to_succeed_with_a_given_result(short_jobs_mock: MockHandle) -> None:
+    job = short_jobs_mock.client.create()
+    metric = {"expected": "a", "actual": "b", "suggestion": "c", "suggestion_en": "d", "status": 1}
+    result = dict.fromkeys(("speed", "sound", "snr", "reverb"), metric) | {"suggestion": "x"}
+    assert short_jobs_mock.succeed_job(job.job_id, result)["state"] == "SUCCEED"
+    shown = short_jobs_mock.client.show(job.job_id)
+    assert isinstance(shown.assess_result, AssessResult)
+    assert shown.assess_result.to_dict() == result
+
+
+def test_a_forced_success_without_a_result_assesses_the_upload(
+    short_jobs_mock: MockHandle, recordings: Path
+) -> None:
+    job_id = uploaded_job(short_jobs_mock, recordings)
+    assert set(short_jobs_mock.succeed_job(job_id)["assess_result"]) >= {"dnsmos_ovrl"}
+    bare = short_jobs_mock.client.create()
+    with pytest.raises(ControlPlaneError, match="no upload"):
+        short_jobs_mock.succeed_job(bare.job_id)
+
+
+def test_a_forced_result_must_be_an_assess_result(short_jobs_mock: MockHandle) -> None:
+    job = short_jobs_mock.client.create()
+    with pytest.raises(ControlPlaneError, match=r"MSS\.00000002.*status"):
+        short_jobs_mock.succeed_job(job.job_id, {"speed": {"status": "bad"}})
+    assert state(short_jobs_mock, job.job_id) == "CREATING"
