@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from mock_server.pytest_plugin import MockHandle
-from mock_server.samples import sample_zip
+from mock_server.samples import make_zip, sample_zip
 from mock_server.testing import RunningMock, running_mock
 
 
@@ -34,3 +34,10 @@ def make_mock(tmp_path: Path) -> Callable[..., AbstractContextManager[RunningMoc
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A zip of three speech-like WAVs."""
     return sample_zip(tmp_path_factory.mktemp("zips") / "recordings.zip", count=3)
+
+
+@pytest.fixture(scope="session")
+def broken_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A zip whose one WAV is not a RIFF/WAVE file: its job fails with MSS.20000002."""
+    path = tmp_path_factory.mktemp("broken") / "broken.zip"
+    return make_zip(path, {"recordings/broken.wav": b"this is not a RIFF/WAVE file"})

@@ -12,14 +12,14 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
-from mock_server.samples import make_zip, sample_zip, speech_like_wav
-from mock_server.testing import RunningMock, running_mock
+from mock_server.pytest_plugin import MockHandle
+from mock_server.samples import speech_like_wav
+from mock_server.testing import RunningMock
 from short_jobs.cli import app
 
 METRICS = ("speed", "sound", "snr", "reverb", "dnsmos_ovrl", "dnsmos_bak")
@@ -32,33 +32,6 @@ CLEARED = (
     "SHORT_JOBS_APP_USER_ID",
     "SHORT_JOBS_DEBUG",
 )
-
-
-@pytest.fixture(scope="module")
-def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
-    with running_mock(
-        tmp_path_factory.mktemp("mock"), processing_seconds=0.2, log_requests=False
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def slow_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
-    with running_mock(
-        tmp_path_factory.mktemp("slow"), processing_seconds=60, log_requests=False
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def recordings_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sample_zip(tmp_path_factory.mktemp("zip") / "recordings.zip", count=2, seconds=2.0)
-
-
-@pytest.fixture(scope="module")
-def broken_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("broken") / "broken.zip"
-    return make_zip(path, {"broken.wav": b"not a wav"})
 
 
 @pytest.fixture(autouse=True)
@@ -116,8 +89,8 @@ def free_port() -> int:
 # --- every command ---------------------------------------------------------------------------
 
 
-def test_assess_prints_the_metrics_table(mock: RunningMock, recordings_zip: Path) -> None:
-    result = run(mock, "assess", str(recordings_zip))
+def test_assess_prints_the_metrics_table(mock: RunningMock, recordings: Path) -> None:
+    result = run(mock, "assess", str(recordings))
     assert_ok(result)
     assert "SUCCEED" in result.stdout
     for label in ("speaking rate", "loudness", "signal-to-noise", "reverberation", "DNSMOS"):
@@ -158,15 +131,15 @@ def test_assess_several_wav_files_with_token_and_app_user_id(
     assert_assessed_json(result.stdout)
 
 
-def test_create_upload_commit_wait_show(mock: RunningMock, recordings_zip: Path) -> None:
+def test_create_upload_commit_wait_show(mock: RunningMock, recordings: Path) -> None:
     created = run(mock, "create", "--json")
     assert_ok(created)
     job = json.loads(created.stdout)
     job_id, url = job["job_id"], job["data_uploading_url"]
 
-    uploaded = run(mock, "upload", url, str(recordings_zip))
+    uploaded = run(mock, "upload", url, str(recordings))
     assert_ok(uploaded)
-    assert f"uploaded {recordings_zip.stat().st_size} bytes" in uploaded.stdout
+    assert f"uploaded {recordings.stat().st_size} bytes" in uploaded.stdout
 
     committed = run(mock, "commit", job_id)
     assert_ok(committed)
@@ -230,9 +203,9 @@ def test_commit_before_upload(mock: RunningMock) -> None:
     assert_one_line_failure(result, 1, "InvalidRequestError", "status=400")
 
 
-def test_tampered_upload_url(mock: RunningMock, recordings_zip: Path) -> None:
+def test_tampered_upload_url(mock: RunningMock, recordings: Path) -> None:
     url = json.loads(run(mock, "create", "--json").stdout)["data_uploading_url"]
-    result = run(mock, "upload", url.replace("Signature=", "Signature=x"), str(recordings_zip))
+    result = run(mock, "upload", url.replace("Signature=", "Signature=x"), str(recordings))
     assert_one_line_failure(
         result, 1, "UploadError", "status=403", "error_code=SignatureDoesNotMatch"
     )
@@ -243,8 +216,9 @@ def test_broken_recordings_fail_the_job_with_exit_3(mock: RunningMock, broken_zi
     assert_one_line_failure(result, 3, "JobFailedError", "job_id=", "error_code=MSS.")
 
 
-def test_wait_timeout_exits_4(slow_mock: RunningMock, recordings_zip: Path) -> None:
-    result = run(slow_mock, "assess", str(recordings_zip), "--timeout", "0.5")
+def test_wait_timeout_exits_4(short_jobs_mock: MockHandle, recordings: Path) -> None:
+    short_jobs_mock.set_progress("manual")  # the job never ends by itself
+    result = run(short_jobs_mock.server, "assess", str(recordings), "--timeout", "0.5")
     assert_one_line_failure(result, 4, "WaitTimeoutError", "job_id=")
 
 
@@ -300,8 +274,8 @@ def run_process(server: RunningMock, *args: str) -> subprocess.CompletedProcess[
     )
 
 
-def test_subprocess_assess_json(mock: RunningMock, recordings_zip: Path) -> None:
-    done = run_process(mock, "assess", str(recordings_zip), "--json")
+def test_subprocess_assess_json(mock: RunningMock, recordings: Path) -> None:
+    done = run_process(mock, "assess", str(recordings), "--json")
     assert done.returncode == 0, done.stderr
     assert_assessed_json(done.stdout)
 

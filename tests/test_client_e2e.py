@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.samples import make_zip, sample_zip, speech_like_wav
-from mock_server.testing import RunningMock, running_mock
+from mock_server.pytest_plugin import MockHandle
+from mock_server.samples import speech_like_wav
+from mock_server.testing import RunningMock
 from short_jobs import (
     AsyncShortJobs,
     AuthError,
@@ -38,37 +39,6 @@ MIB = 1024 * 1024
 BIG_UPLOAD = 200 * MIB
 UPLOAD_MEMORY_BOUND = 8 * MIB
 METRICS = ("speed", "sound", "snr", "reverb", "dnsmos_ovrl", "dnsmos_bak")
-
-
-@pytest.fixture(scope="module")
-def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
-    with running_mock(
-        tmp_path_factory.mktemp("mock"),
-        processing_seconds=0.2,
-        max_upload_bytes=BIG_UPLOAD + MIB,
-        log_requests=False,
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def slow_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
-    """A mock whose jobs take a minute, for running out of patience."""
-    with running_mock(
-        tmp_path_factory.mktemp("slow"), processing_seconds=60, log_requests=False
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def recordings_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sample_zip(tmp_path_factory.mktemp("zip") / "recordings.zip", count=2, seconds=2.0)
-
-
-@pytest.fixture(scope="module")
-def broken_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("broken") / "broken.zip"
-    return make_zip(path, {"recordings/broken.wav": b"this is not a RIFF/WAVE file"})
 
 
 @pytest.fixture
@@ -97,13 +67,13 @@ def free_port() -> int:
 # --- every method, sync ----------------------------------------------------------------------
 
 
-def test_each_step_sync(sj: ShortJobs, recordings_zip: Path) -> None:
+def test_each_step_sync(sj: ShortJobs, recordings: Path) -> None:
     job = sj.create(language="EN")
     assert isinstance(job, CreateShortJobResponse)
     assert sj.show(job.job_id).state is JobState.CREATING
     progress: list[tuple[int, int]] = []
-    sj.upload(job, recordings_zip, progress=lambda *a: progress.append(a))
-    size = recordings_zip.stat().st_size
+    sj.upload(job, recordings, progress=lambda *a: progress.append(a))
+    size = recordings.stat().st_size
     assert progress[-1] == (size, size)
     sj.commit(job.job_id)
     polled: list[JobState] = []
@@ -127,9 +97,9 @@ def test_assess_a_directory_with_token_auth_and_app_user_id(
         assert_assessed(sj.assess(wavs, timeout=60))
 
 
-def test_upload_url_as_a_string(sj: ShortJobs, recordings_zip: Path) -> None:
+def test_upload_url_as_a_string(sj: ShortJobs, recordings: Path) -> None:
     job = sj.create()
-    sj.upload(job.data_uploading_url, recordings_zip)
+    sj.upload(job.data_uploading_url, recordings)
     sj.commit(job.job_id)
     assert_assessed(sj.wait(job.job_id, timeout=60))
 
@@ -144,23 +114,23 @@ def test_the_generated_client_is_authenticated(sj: ShortJobs) -> None:
 # --- every method, async ---------------------------------------------------------------------
 
 
-async def test_each_step_async(mock: RunningMock, recordings_zip: Path) -> None:
+async def test_each_step_async(mock: RunningMock, recordings: Path) -> None:
     async with AsyncShortJobs(
         mock.url, project_id=mock.project_id, ak=mock.ak, sk=mock.sk, app_user_id="u-2"
     ) as sj:
         job = await sj.create()
         assert (await sj.show(job.job_id)).state is JobState.CREATING
-        await sj.upload(job, recordings_zip)
+        await sj.upload(job, recordings)
         await sj.commit(job.job_id)
         assert_assessed(await sj.wait(job.job_id, timeout=60), job.job_id)
         assert_assessed(await sj.show(job.job_id), job.job_id)
 
 
-async def test_assess_async_with_token(mock: RunningMock, recordings_zip: Path) -> None:
+async def test_assess_async_with_token(mock: RunningMock, recordings: Path) -> None:
     async with AsyncShortJobs(mock.url, project_id=mock.project_id, token=mock.token) as sj:
         seen: list[str] = []
         detail = await sj.assess(
-            recordings_zip, timeout=60, on_created=lambda job: seen.append(job.job_id)
+            recordings, timeout=60, on_created=lambda job: seen.append(job.job_id)
         )
     assert_assessed(detail, seen[0])
 
@@ -223,31 +193,31 @@ def test_commit_before_upload_is_an_invalid_request(sj: ShortJobs) -> None:
     assert error.request_id
 
 
-def test_second_commit_is_an_invalid_request(sj: ShortJobs, recordings_zip: Path) -> None:
+def test_second_commit_is_an_invalid_request(sj: ShortJobs, recordings: Path) -> None:
     job = sj.create()
-    sj.upload(job, recordings_zip)
+    sj.upload(job, recordings)
     sj.commit(job.job_id)
     with pytest.raises(InvalidRequestError) as caught:
         sj.commit(job.job_id)
     assert not isinstance(caught.value, NotFoundError)
 
 
-def test_tampered_upload_url_is_an_upload_error(sj: ShortJobs, recordings_zip: Path) -> None:
+def test_tampered_upload_url_is_an_upload_error(sj: ShortJobs, recordings: Path) -> None:
     job = sj.create()
     tampered = job.data_uploading_url.replace("Expires=", "Expires=1")
     with pytest.raises(UploadError) as caught:
-        sj.upload(tampered, recordings_zip)
+        sj.upload(tampered, recordings)
     error = caught.value
     assert (error.status, error.error_code) == (403, "SignatureDoesNotMatch")
     assert error.error_msg and error.request_id
 
 
-def test_upload_after_commit_is_refused(sj: ShortJobs, recordings_zip: Path) -> None:
+def test_upload_after_commit_is_refused(sj: ShortJobs, recordings: Path) -> None:
     job = sj.create()
-    sj.upload(job, recordings_zip)
+    sj.upload(job, recordings)
     sj.commit(job.job_id)
     with pytest.raises(UploadError) as caught:
-        sj.upload(job, recordings_zip)
+        sj.upload(job, recordings)
     assert (caught.value.status, caught.value.error_code) == (403, "AccessDenied")
 
 
@@ -261,10 +231,12 @@ def test_broken_wav_fails_the_job(sj: ShortJobs, broken_zip: Path) -> None:
     assert error.request_id
 
 
-def test_wait_times_out(slow_mock: RunningMock, recordings_zip: Path) -> None:
-    with ShortJobs(slow_mock.url, project_id=slow_mock.project_id, token=slow_mock.token) as sj:
+def test_wait_times_out(short_jobs_mock: MockHandle, recordings: Path) -> None:
+    short_jobs_mock.set_progress("manual")  # the job never ends by itself
+    mock = short_jobs_mock.server
+    with ShortJobs(mock.url, project_id=mock.project_id, token=mock.token) as sj:
         job = sj.create()
-        sj.upload(job, recordings_zip)
+        sj.upload(job, recordings)
         sj.commit(job.job_id)
         with pytest.raises(WaitTimeoutError) as caught:
             sj.wait(job.job_id, timeout=0.5)
