@@ -200,6 +200,14 @@ class Store:
 
     def claim_unassessed(self, owner: str, now: float, lease_seconds: float) -> list[Job]:
         """Committed jobs with no outcome that nobody alive is assessing, leased to `owner`."""
+        # Polled by every worker process: look before taking the write lock.
+        waiting = self._db.execute(
+            "SELECT 1 FROM jobs WHERE outcome_state IS NULL AND committed_at IS NOT NULL"
+            " AND (lease_owner IS NULL OR lease_until < ?) LIMIT 1",
+            (now,),
+        ).fetchone()
+        if waiting is None:
+            return []
         with self._write():
             rows = self._db.execute(
                 "SELECT * FROM jobs WHERE outcome_state IS NULL AND committed_at IS NOT NULL"
