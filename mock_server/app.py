@@ -21,7 +21,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ import yaml
 from connexion import AsyncApp
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem, ProblemException
+from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware.context import ContextMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -39,8 +40,10 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolver
+from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, ParameterValidator
 from connexion.validators.json import DefaultsJSONRequestBodyValidator
+from jsonschema import Draft4Validator, ValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -69,6 +72,38 @@ def spec_path() -> Path:
 # -- the spec's validation, answering the service's codes ---------------------------------------
 
 
+class _SchemaValidators:
+    """One jsonschema validator per schema of the spec, built on first use.
+
+    connexion builds a new validator (and for bodies a new validator *class*) on every request;
+    the schemas are the spec's own, unchanging dicts, so one validator each is enough.
+    """
+
+    def __init__(self, build: Callable[[dict[str, Any]], Any]) -> None:
+        self._build = build
+        self._by_id: dict[int, tuple[dict[str, Any], Any]] = {}
+
+    def get(self, schema: dict[str, Any]) -> Any:
+        entry = self._by_id.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            entry = (schema, self._build(schema))
+            self._by_id[id(schema)] = entry
+        return entry[1]
+
+
+_PARAMETER_VALIDATORS = _SchemaValidators(
+    lambda param: Draft4Validator(
+        param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+    )
+)
+_DEFAULTS_VALIDATOR = DefaultsJSONRequestBodyValidator.extend_with_set_default(
+    Draft4RequestValidator
+)
+_BODY_VALIDATORS = _SchemaValidators(
+    lambda schema: _DEFAULTS_VALIDATOR(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+)
+
+
 class _ParameterValidator(ParameterValidator):  # type: ignore[misc]
     def validate(self, scope: Scope) -> None:
         try:
@@ -76,9 +111,29 @@ class _ParameterValidator(ParameterValidator):  # type: ignore[misc]
         except BadRequestProblem as problem:
             raise ApiError(Codes.PARAMETER_VALIDATION, str(problem.detail)) from None
 
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
+        if value is None or (is_nullable(param) and is_null(value)):
+            # missing or null: connexion's own rules (required, nullable)
+            result: str | None = ParameterValidator.validate_parameter(
+                parameter_type, value, param, param_name
+            )
+            return result
+        try:
+            _PARAMETER_VALIDATORS.get(param).validate(value)
+        except ValidationError as error:
+            return f"{parameter_type} parameter {param['name']}: {error.message}"
+        return None
+
 
 class _JsonBodyValidator(DefaultsJSONRequestBodyValidator):  # type: ignore[misc]
     """Fills the spec's defaults (language CN) and tells 'not JSON' from 'not the schema'."""
+
+    @property
+    def _validator(self) -> Any:
+        return _BODY_VALIDATORS.get(self._schema)
 
     async def _parse(self, stream: Any, scope: Scope) -> Any:
         try:
@@ -216,6 +271,7 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
             GatewayMiddleware.factory(settings),
             RequestValidationMiddleware,
             ResponseValidationMiddleware,
+            RequestIdHeader,
             LifespanMiddleware,
             ContextMiddleware,
         ],
@@ -244,6 +300,28 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     frontdoor = Frontdoor(api, uploads, settings)
     frontdoor.service = service
     return frontdoor
+
+
+class RequestIdHeader:
+    """Puts the request id on the handlers' answers inside connexion, so that response
+    validation sees the header the spec requires (the front door adds it to every other
+    answer)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = (b"x-request-id", _request_id(scope).encode())
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 class Frontdoor:

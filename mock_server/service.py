@@ -16,6 +16,7 @@ from typing import Any
 
 from connexion import request
 from starlette.responses import Response
+from starlette.types import Scope
 
 from mock_server import lifecycle
 from mock_server.config import Settings
@@ -44,21 +45,25 @@ class Service:
 
     async def create_short_job(self, project_id: str, body: dict[str, Any]) -> dict[str, str]:
         now = time.time()
+        scope = request.scope  # read once: connexion's request proxy is slow per attribute
+        headers = dict(scope["headers"])
+        user = headers.get(b"x-app-userid")
         job = Job(
             job_id=uuid.uuid4().hex,
             project_id=project_id,
             job_type=body["job_type"],
             language=body["language"],
-            app_user_id=request.headers.get("x-app-userid"),
+            app_user_id=None if user is None else user.decode("latin-1"),
             state=lifecycle.CREATING,
             create_time=int(now),
             lastupdate_time=int(now),
             progress=self.default_progress(),
         )
         self.store.insert(job)
-        request.scope["state"]["job_id"] = job.job_id  # for the journal
+        scope["state"]["job_id"] = job.job_id  # for the journal
+        expires = int(now) + self.settings.upload_url_ttl
         url = self.uploads.presigned_url(
-            self._public_base(), job, self.settings, expires=int(now) + self.settings.upload_url_ttl
+            self._public_base(scope, headers), job, self.settings, expires
         )
         return {"job_id": job.job_id, "data_uploading_url": url}
 
@@ -112,10 +117,15 @@ class Service:
         if self._wake is not None:
             self._wake.set()
 
-    def _public_base(self) -> str:
+    def _public_base(self, scope: Scope, headers: dict[bytes, bytes]) -> str:
+        """Where the caller reached us: the upload URL must work from where it called."""
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")
-        return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+        host = headers.get(b"host")
+        if host is None:
+            server_host, port = scope.get("server") or (self.settings.host, self.settings.port)
+            return f"{scope['scheme']}://{server_host}:{port}"
+        return f"{scope['scheme']}://{host.decode('latin-1')}"
 
     # -- the assessment worker ------------------------------------------------------------------
 
