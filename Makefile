@@ -62,8 +62,9 @@ demo: $(STAMP) ## Start the mock, assess a zip of generated recordings through t
 mock: $(STAMP) ## Run the mock server in the foreground; pass options as ARGS="--port 9000 ...".
 	$(BIN)/short-jobs-mock $(ARGS)
 
-bench: $(STAMP) ## Run the benchmarks by hand (see bench/README.md).
-	@echo "make bench: arrives with the benchmarks (issue 6)"; exit 1
+bench: $(STAMP) ## Run the benchmarks by hand, one table of figures (see bench/README.md); ARGS=... for bench/run.py.
+	bench/setup.sh
+	$(BIN)/python bench/run.py $(ARGS)
 
 clean: ## Remove the virtualenv, caches and mock data.
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .mock-data

@@ -28,7 +28,9 @@ from typing import Any
 
 import yaml
 from connexion import AsyncApp
+from connexion.apps.asynchronous import AsyncApi, AsyncOperation
 from connexion.datastructures import MediaTypeDict
+from connexion.decorators import StarletteDecorator
 from connexion.exceptions import BadRequestProblem, ProblemException
 from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -244,6 +246,31 @@ def operation_for(method: str, path: str) -> str | None:
     return None
 
 
+class _Decorator(StarletteDecorator):  # type: ignore[misc]
+    """connexion wraps the handler in its parameter and response decorators on every request
+    (inspect.signature and all); wrap it once per operation."""
+
+    def decorate(self, function: Any) -> Any:
+        decorated = self.__dict__.get("_decorated")
+        if decorated is None:
+            decorated = self.__dict__["_decorated"] = super().decorate(function)
+        return decorated
+
+
+class _Operation(AsyncOperation):  # type: ignore[misc]
+    @functools.cached_property
+    def fn(self) -> Any:
+        return _Decorator(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)(self._fn)
+
+
+class _Api(AsyncApi):  # type: ignore[misc]
+    def make_operation(self, operation: Any) -> _Operation:
+        made: _Operation = _Operation.from_operation(
+            operation, pythonic_params=self.pythonic_params, jsonifier=self.jsonifier
+        )
+        return made
+
+
 # -- the application --------------------------------------------------------------------------
 
 
@@ -276,6 +303,7 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
             ContextMiddleware,
         ],
     )
+    api._middleware_app.api_cls = _Api  # decorate handlers once, not per request
     api.add_api(
         spec_path(),
         resolver=Resolver(lambda operation_id: getattr(service, operation_id)),
