@@ -1,7 +1,7 @@
 """The upload ceiling: a bare ASGI app that streams a PUT body to a file, as the mock does.
 
 Every PUT streams its body to a temporary file in `--dir` (unbuffered writes of the chunks the
-server hands over, like `mock_server.uploads`), renames it into place and answers 200. No
+server hands over, like `mock_server.uploads`), renames it to a new name and answers 200. No
 signature check, no store. `GET /` answers 200 once ready.
 
     python bench/bare_sink.py --port 9002 --dir /some/dir
@@ -36,7 +36,8 @@ class Sink:
         await send({"type": "http.response.body", "body": b""})
 
     async def _store(self, receive: Receive) -> int:
-        temporary = self.directory / f".incoming-{uuid.uuid4().hex}"
+        name = uuid.uuid4().hex  # a new object each time, as the mock's are one per job
+        temporary = self.directory / f".incoming-{name}"
         try:
             with open(temporary, "wb", buffering=0) as out:
                 while True:
@@ -48,7 +49,7 @@ class Sink:
                         out.write(chunk)
                     if not message.get("more_body", False):
                         break
-            os.replace(temporary, self.directory / "object.bin")
+            os.replace(temporary, self.directory / f"{name}.bin")
             return 200
         finally:
             temporary.unlink(missing_ok=True)

@@ -102,7 +102,7 @@ def mock_subject(
             "--port",
             "{port}",
             "--data-dir",
-            str(data_dir),
+            str(data_dir.resolve()),  # absolute: the server runs in another directory
             "--workers",
             str(workers),
             "--processing-seconds",

@@ -257,7 +257,9 @@ class Bench:
         size = self.args.upload_mib * MIB
         sink_dir = self.work / "sink"
         mock = mock_subject("mock w=1", self.work / "upload-mock", workers=1)
-        sink = script_subject("bare ASGI sink", "bare_sink.py", "sink", "--dir", str(sink_dir))
+        sink = script_subject(
+            "bare ASGI sink", "bare_sink.py", "sink", "--dir", str(sink_dir.resolve())
+        )
         rounds = self.args.rounds
         self.say(f"upload: {self.args.upload_mib} MiB x {rounds} rounds, mock and sink")
         rates: dict[str, list[float]] = {mock.name: [], sink.name: []}

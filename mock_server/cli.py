@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -114,16 +116,70 @@ def run(settings: Settings, log_level: str = "info") -> None:
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
     os.environ.update(settings.to_environ())
     os.environ[GENERATION_ENV] = uuid.uuid4().hex
-    uvicorn.run(
-        "mock_server.app:app_from_environ",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        log_level=log_level,
-        access_log=False,
-        lifespan="on",
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": log_level,
+        "access_log": False,
+        "lifespan": "on",
+    }
+    if settings.workers > 1 and hasattr(os, "fork"):
+        _run_forked(uvicorn.Config("mock_server.app:app_from_environ", **options), settings.workers)
+    else:  # one process, or no fork() (Windows): uvicorn's own (spawned) workers
+        uvicorn.run("mock_server.app:app_from_environ", workers=settings.workers, **options)
+
+
+def _run_forked(config: uvicorn.Config, workers: int) -> None:
+    """Workers forked from this process after it imported the app's modules (a 'preload'): each
+    starts in milliseconds instead of re-importing connexion in a fresh interpreter, as uvicorn's
+    spawned workers do. The app itself (and its SQLite connection) is built in each worker."""
+    import mock_server.app  # noqa: F401  (the preload)
+
+    log = logging.getLogger("mock_server")
+    sock = config.bind_socket()
+    children: set[int] = set()
+    stopping = False
+
+    def fork_worker() -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 0
+            try:
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                uvicorn.Server(config).run(sockets=[sock])
+            except BaseException:
+                log.exception("worker %d failed", os.getpid())
+                code = 1
+            finally:
+                os._exit(code)
+        children.add(pid)
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for _ in range(workers):
+        fork_worker()
+    log.info("started %d forked worker processes: %s", workers, sorted(children))
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except InterruptedError:
+            continue
+        children.discard(pid)
+        if not stopping:
+            log.error("worker %d exited (status %d); starting another", pid, status)
+            fork_worker()
+    sock.close()
 
 
 GENERATION_ENV = "SHORT_JOBS_MOCK_GENERATION"

@@ -44,9 +44,14 @@ class Service:
     # -- the three operations ------------------------------------------------------------------
 
     async def create_short_job(self, project_id: str, body: dict[str, Any]) -> dict[str, str]:
+        return self.create(project_id, body, request.scope)
+
+    def create(self, project_id: str, body: dict[str, Any], scope: Scope) -> dict[str, str]:
+        """create_short_job once connexion (or the fast lane) has checked the request."""
         now = time.time()
-        scope = request.scope  # read once: connexion's request proxy is slow per attribute
-        headers = dict(scope["headers"])
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            headers.setdefault(name, value)  # the first of repeated headers, as validated
         user = headers.get(b"x-app-userid")
         job = Job(
             job_id=uuid.uuid4().hex,
@@ -85,6 +90,9 @@ class Service:
         return Response(status_code=200)
 
     async def show_short_job(self, project_id: str, job_id: str) -> dict[str, Any]:
+        return self.show(project_id, job_id)
+
+    def show(self, project_id: str, job_id: str) -> dict[str, Any]:
         return self.settle(self.find(project_id, job_id), time.time()).to_api()
 
     # -- shared by the handlers, the worker and the control plane -------------------------------
