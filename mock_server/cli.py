@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -140,6 +143,7 @@ def _run_forked(config: uvicorn.Config, workers: int) -> None:
     sock = config.bind_socket()
     children: set[int] = set()
     stopping = False
+    exit_code = 0
 
     def fork_worker() -> None:
         pid = os.fork()
@@ -148,6 +152,7 @@ def _run_forked(config: uvicorn.Config, workers: int) -> None:
             try:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _die_with_parent()
                 uvicorn.Server(config).run(sockets=[sock])
             except BaseException:
                 log.exception("worker %d failed", os.getpid())
@@ -168,6 +173,7 @@ def _run_forked(config: uvicorn.Config, workers: int) -> None:
     for _ in range(workers):
         fork_worker()
     log.info("started %d forked worker processes: %s", workers, sorted(children))
+    restarts: list[float] = []
     while children:
         try:
             pid, status = os.wait()
@@ -176,10 +182,35 @@ def _run_forked(config: uvicorn.Config, workers: int) -> None:
         except InterruptedError:
             continue
         children.discard(pid)
-        if not stopping:
-            log.error("worker %d exited (status %d); starting another", pid, status)
-            fork_worker()
+        if stopping:
+            continue
+        now = time.monotonic()
+        restarts = [t for t in restarts if now - t < _RESTART_WINDOW] + [now]
+        if len(restarts) > _MAX_RESTARTS:
+            # a worker that cannot start (bad data dir...) would otherwise be forked forever
+            log.error("workers keep exiting (%d in %ds); stopping", len(restarts), _RESTART_WINDOW)
+            stop(signal.SIGTERM, None)
+            exit_code = 1
+            continue
+        log.error("worker %d exited (status %d); starting another", pid, status)
+        fork_worker()
     sock.close()
+    if exit_code:
+        raise SystemExit(exit_code)
+
+
+_RESTART_WINDOW = 10
+_MAX_RESTARTS = 5
+
+
+def _die_with_parent() -> None:
+    """Linux: a worker gets SIGTERM when the supervisor dies, even by kill -9."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 GENERATION_ENV = "SHORT_JOBS_MOCK_GENERATION"
