@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
@@ -160,9 +159,9 @@ class Control:
 @cache
 def _assess_result_validator() -> jsonschema.Draft4Validator:
     """AssessResult as `openapi.yaml` defines it: the one description of the shape."""
-    from mock_server.app import spec_path
+    from mock_server.app import spec_document
 
-    schemas = yaml.safe_load(spec_path().read_text(encoding="utf-8"))["components"]["schemas"]
+    schemas = spec_document()["components"]["schemas"]
     schema = {**schemas["AssessResult"], "components": {"schemas": schemas}}
     return jsonschema.Draft4Validator(schema)
 

@@ -23,12 +23,10 @@ WAITING = "WAITING"
 PROCESSING = "PROCESSING"
 SUCCEED = "SUCCEED"
 FAILED = "FAILED"
-FINAL_STATES = frozenset({SUCCEED, FAILED})
 
 TIMED = "timed"
 IMMEDIATE = "immediate"
 MANUAL = "manual"
-PROGRESS_MODES = (TIMED, IMMEDIATE, MANUAL)
 # The store's setting that holds the default mode of new jobs (changed by the control plane).
 PROGRESS_SETTING = "progress"
 

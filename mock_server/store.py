@@ -310,9 +310,6 @@ class Store:
         spec: dict[str, Any] = json.loads(row[2])
         return spec
 
-    def count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
-
 
 def _job(row: sqlite3.Row) -> Job:
     outcome = None

@@ -41,12 +41,6 @@ class UploadArea:
     def has(self, job_id: str) -> bool:
         return self.path(job_id).is_file()
 
-    def size(self, job_id: str) -> int | None:
-        try:
-            return self.path(job_id).stat().st_size
-        except FileNotFoundError:
-            return None
-
     def incoming(self) -> Path:
         return self.root / f".incoming-{uuid.uuid4().hex}"
 
