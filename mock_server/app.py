@@ -24,6 +24,7 @@ import copy
 import functools
 import logging
 import os
+import random
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -70,11 +71,13 @@ log = logging.getLogger("mock_server")
 
 
 def request_id(scope: Scope) -> str:
-    """The request's id (32 hex digits), made on first ask and kept in `state`."""
+    """The request's id (32 hex digits), made on first ask and kept in `state`. Unique, not
+    secret: the process's PRNG (no system call per request, unlike uuid4)."""
     state: dict[str, Any] = scope.setdefault("state", {})
-    if "request_id" not in state:
-        state["request_id"] = uuid.uuid4().hex
-    return str(state["request_id"])
+    made = state.get("request_id")
+    if made is None:
+        made = state["request_id"] = f"{random.getrandbits(128):032x}"
+    return str(made)
 
 
 def with_request_id(scope: Scope, send: Send) -> Send:

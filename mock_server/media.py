@@ -11,6 +11,7 @@ Type, subtype and parameter names are case-insensitive; whitespace may surround 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -43,8 +44,10 @@ class MediaTypeError(ValueError):
     """A Content-Type value that is not a media type."""
 
 
+@functools.lru_cache(maxsize=256)
 def parse_media_type(value: str) -> MediaType:
-    """Parse a Content-Type value; raise `MediaTypeError` if it is not RFC 9110's grammar."""
+    """Parse a Content-Type value; raise `MediaTypeError` if it is not RFC 9110's grammar.
+    (Memoized: clients send the same few values. The result must not be changed.)"""
     essence = _ESSENCE.match(value)
     if essence is None:
         raise MediaTypeError(f"{value!r} is not a media type (RFC 9110: type/subtype)")

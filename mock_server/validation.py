@@ -15,6 +15,7 @@ The parsed body is kept in the request's `state["json"]`; handlers get it from t
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -78,17 +79,52 @@ def response_validator(schema: dict[str, Any]) -> Any:
     return _RESPONSES.get(schema)
 
 
+class _Memo:
+    """Results of a pure check, keyed by the spec object checked against (kept, so that a
+    recycled `id` can never match) and the input; bounded: emptied when full. Clients repeat
+    themselves (a poll shows the same job, creates send the same body), and jsonschema is the
+    largest cost of a request."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._results: dict[tuple[Any, ...], tuple[object, Any]] = {}
+
+    def get(self, spec_object: object, key: tuple[Any, ...]) -> tuple[bool, Any]:
+        found = self._results.get((id(spec_object), *key))
+        if found is None or found[0] is not spec_object:
+            return False, None
+        return True, found[1]
+
+    def put(self, spec_object: object, key: tuple[Any, ...], result: Any) -> None:
+        if len(self._results) >= self.size:
+            self._results.clear()
+        self._results[(id(spec_object), *key)] = (spec_object, result)
+
+
+_PARAMETER_RESULTS = _Memo()
+_BODY_RESULTS = _Memo()
+_MEMO_BODY_BYTES = 1024
+
+
 def check_parameter(kind: str, value: Any, param: dict[str, Any]) -> str | None:
     """None if `value` (None when absent) satisfies the spec's parameter `param`, else why."""
     if value is None or (is_nullable(param) and is_null(value)):
         # missing or null: connexion's own rules (required, nullable)
         result: str | None = ParameterValidator.validate_parameter(kind, value, param)
         return result
+    memo = isinstance(value, str)
+    if memo:
+        known, remembered = _PARAMETER_RESULTS.get(param, (kind, value))
+        if known:
+            return str(remembered) if remembered is not None else None
     try:
         _PARAMETERS.get(param).validate(value)
+        result = None
     except ValidationError as error:
-        return f"{kind} parameter {param['name']}: {error.message}"
-    return None
+        result = f"{kind} parameter {param['name']}: {error.message}"
+    if memo:
+        _PARAMETER_RESULTS.put(param, (kind, value), result)
+    return result
 
 
 def header_value(headers: list[tuple[bytes, bytes]], name: str) -> str | None:
@@ -111,6 +147,10 @@ def check_json_body(schema: dict[str, Any], body: bytes, *, required: bool, null
                 raise ApiError(Codes.INVALID_BODY, "RequestBody is required")
             return None
     else:
+        if len(body) <= _MEMO_BODY_BYTES:
+            known, remembered = _BODY_RESULTS.get(schema, (body, required, nullable))
+            if known:
+                return copy.deepcopy(remembered)
         document = parse_json(body)
     if document is None:
         if nullable:
@@ -122,6 +162,8 @@ def check_json_body(schema: dict[str, Any], body: bytes, *, required: bool, null
         raise ApiError(
             Codes.INVALID_BODY, f"{error.message}{format_error_with_path(exception=error)}"
         ) from None
+    if body and len(body) <= _MEMO_BODY_BYTES:
+        _BODY_RESULTS.put(schema, (body, required, nullable), copy.deepcopy(document))
     return document
 
 
