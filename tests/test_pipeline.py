@@ -28,6 +28,7 @@ from mock_server.media import MediaTypeError, is_json, parse_media_type
 from mock_server.routing import RouteTable
 from mock_server.spec import control_document, spec_document
 from mock_server.text import escape
+from mock_server.validation import check_json_body, check_parameter
 from short_jobs.signing import sign_request
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -316,3 +317,40 @@ def test_handlers_are_decorated_once_through_the_private_hook(tmp_path: Path) ->
         assert "fn" in vars(commit) and commit.fn is commit.fn  # decorated once, kept
     finally:
         app.service.store.close()
+
+
+# -- memoized checks give the same answers, and never a shared document ---------------------------
+
+
+def test_a_remembered_body_is_a_fresh_document_each_time() -> None:
+    schema = spec_document()["components"]["schemas"]["CreateShortJobReq"]
+    resolved = {
+        **schema,
+        "properties": {
+            "job_type": {"type": "string"},
+            "language": {"type": "string", "default": "CN"},
+        },
+    }
+    first = check_json_body(
+        resolved, b'{"job_type": "VOICE_ASSESS"}', required=True, nullable=False
+    )
+    assert first == {"job_type": "VOICE_ASSESS", "language": "CN"}
+    first["language"] = "changed"
+    again = check_json_body(
+        resolved, b'{"job_type": "VOICE_ASSESS"}', required=True, nullable=False
+    )
+    assert again == {"job_type": "VOICE_ASSESS", "language": "CN"} and again is not first
+
+
+def test_a_remembered_parameter_check_answers_as_the_first() -> None:
+    param = {
+        "name": "X-App-UserId",
+        "in": "header",
+        "schema": {"type": "string", "pattern": "^[!-~]+$"},
+    }
+    for _ in range(2):
+        assert check_parameter("header", "user-001", param) is None
+        refused = check_parameter("header", "café", param)
+        assert refused is not None and "café" in refused
+    other = {**param, "schema": {"type": "string", "maxLength": 3}}
+    assert check_parameter("header", "user-001", other) is not None  # another spec object
