@@ -147,8 +147,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document = dict(pairs)
     if len(document) != len(pairs):
         seen: set[str] = set()
-        repeated = next(name for name, _ in pairs if name in seen or seen.add(name))  # type: ignore[func-returns-value]
-        raise _Refused(f"the name {repeated!r} appears twice in one object (RFC 8259, section 4)")
+        for name, _ in pairs:
+            if name in seen:
+                raise _Refused(f"the name {name!r} appears twice in one object (RFC 8259, 4)")
+            seen.add(name)
     return document
 
 

@@ -29,7 +29,7 @@ from mock_server.config import Settings
 from mock_server.errors import ApiError, Codes
 from mock_server.routing import Route
 from mock_server.text import header_bytes, header_text
-from short_jobs.signing import SignatureError, verify_request
+from short_jobs.signing import SignatureError, parse_authorization, verify_request
 
 SECURITY_TOKEN_HEADER = "X-Security-Token"
 
@@ -140,9 +140,8 @@ def _check_security_token(request: GatewayRequest, required: str) -> None:
         raise _unauthorized(f"this access key is temporary: send its {SECURITY_TOKEN_HEADER}")
     if len(sent) > 1:
         raise _unauthorized(f"{SECURITY_TOKEN_HEADER} is sent more than once")
-    signed = _values(request.headers, b"authorization")[0]
-    names = signed.partition("SignedHeaders=")[2].partition(",")[0].strip().lower().split(";")
-    if SECURITY_TOKEN_HEADER.lower() not in names:
+    signed = parse_authorization(_values(request.headers, b"authorization")[0]).signed_headers
+    if SECURITY_TOKEN_HEADER.lower() not in (name.lower() for name in signed):
         raise _unauthorized(f"{SECURITY_TOKEN_HEADER} must be signed (list it in SignedHeaders)")
     if not _same(sent[0].strip(), required):
         raise _unauthorized(f"the {SECURITY_TOKEN_HEADER} does not belong to this access key")

@@ -189,24 +189,6 @@ class _ParameterValidator(ParameterValidator):  # type: ignore[misc]
 class _JsonBody(AbstractRequestBodyValidator):  # type: ignore[misc]
     """connexion's body validator slot, filled by `check_json_body` on the body the gateway read."""
 
-    def __init__(
-        self,
-        *,
-        schema: dict[str, Any],
-        required: bool = False,
-        nullable: bool = False,
-        encoding: str,
-        strict_validation: bool,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            schema=schema,
-            required=required,
-            nullable=nullable,
-            encoding=encoding,
-            strict_validation=strict_validation,
-        )
-
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
         state = scope["state"]
         document = check_json_body(
