@@ -31,6 +31,8 @@ from short_jobs.signing import format_sdk_date, sign_request
 TOKEN = (b"x-auth-token", Settings().token.encode())
 JSON_TYPE = (b"content-type", b"application/json")
 CREATE = b'{"job_type": "VOICE_ASSESS"}'
+ACCESS_E = "SDK-HMAC-SHA256 Access=é, SignedHeaders=host, Signature=ab".encode()
+DATE = format_sdk_date(datetime.now(UTC)).encode()
 _PRINTABLE_LOG = set(string.printable) - set("\r\n\x0b\x0c")
 
 
@@ -81,6 +83,40 @@ def check_answer(method: str, target: bytes, answer: Answer) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(request=requests())
 @example(request=("GET", f"{BASE}/abc/".encode(), [TOKEN], [b""]))
+@example(
+    request=(
+        "GET",
+        f"{BASE}/abc".encode(),
+        [(b"authorization", ACCESS_E), (b"x-sdk-date", DATE)],
+        [b""],
+    )
+)
+@example(
+    request=(
+        "POST",
+        BASE.encode(),
+        [TOKEN, JSON_TYPE],
+        [b'{"job_type":"VOICE_ASSESS","n":' + b"1" * 5000 + b"}"],
+    )
+)
+@example(
+    request=(
+        "POST",
+        BASE.encode(),
+        [TOKEN, JSON_TYPE, (b"transfer-encoding", b"chunked")],
+        [CREATE[:9], CREATE[9:]],
+    )
+)
+@example(
+    request=(
+        "POST",
+        BASE.encode(),
+        [TOKEN, (b"content-type", b"application/json ; charset=utf-8")],
+        [CREATE],
+    )
+)
+@example(request=("GET", f"{BASE}/a".encode(), [TOKEN, (b"x-app-userid", "café".encode())], [b""]))
+@example(request=("DELETE", f"{BASE}/a".encode(), [TOKEN], [b""]))
 @example(request=("GET", f"{BASE}/x%0AFORGED%1B%5B31m".encode(), [TOKEN], [b""]))
 @example(
     request=("POST", BASE.encode(), [TOKEN, JSON_TYPE], [b'{"a":' * 3000 + b"1" + b"}" * 3000])
