@@ -29,7 +29,9 @@ from mock_server.text import header_text
 
 # The gateway's cap on a request body (the reference: 413 APIGW.0201 over 12 MB).
 MAX_BODY_BYTES = 12 * 1024 * 1024
-MAX_DEPTH = 512
+# Deep enough for any real body (the API's are 2 levels); shallow enough that no recursive
+# step after parsing (schema validation, copying) can hit Python's recursion limit.
+MAX_DEPTH = 128
 _INT_DIGITS = 4000  # below CPython's int/str conversion limit (4300 digits)
 _MAYBE_DEEP = MAX_DEPTH // 2  # fewer brackets than this cannot nest too deep
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")

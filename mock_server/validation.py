@@ -15,7 +15,6 @@ The parsed body is kept in the request's `state["json"]`; handlers get it from t
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -150,7 +149,7 @@ def check_json_body(schema: dict[str, Any], body: bytes, *, required: bool, null
         if len(body) <= _MEMO_BODY_BYTES:
             known, remembered = _BODY_RESULTS.get(schema, (body, required, nullable))
             if known:
-                return copy.deepcopy(remembered)
+                return dict(remembered)
         document = parse_json(body)
     if document is None:
         if nullable:
@@ -162,9 +161,16 @@ def check_json_body(schema: dict[str, Any], body: bytes, *, required: bool, null
         raise ApiError(
             Codes.INVALID_BODY, f"{error.message}{format_error_with_path(exception=error)}"
         ) from None
-    if body and len(body) <= _MEMO_BODY_BYTES:
-        _BODY_RESULTS.put(schema, (body, required, nullable), copy.deepcopy(document))
+    if body and len(body) <= _MEMO_BODY_BYTES and _flat(document):
+        _BODY_RESULTS.put(schema, (body, required, nullable), dict(document))
     return document
+
+
+def _flat(document: Any) -> bool:
+    """An object of scalars: remembered, and handed out as a fresh shallow copy each time."""
+    return isinstance(document, dict) and all(
+        value is None or isinstance(value, str | int | float) for value in document.values()
+    )
 
 
 class _ParameterValidator(ParameterValidator):  # type: ignore[misc]

@@ -82,6 +82,9 @@ _body = st.one_of(
     ),
     _json_like.map(lambda doc: json.dumps(doc).encode()),
     st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n),
+    st.integers(1, 600).map(
+        lambda n: b'{"job_type":"VOICE_ASSESS","n":' + b"[" * n + b"]" * n + b"}"
+    ),
     st.integers(300, 6000).map(lambda n: b'{"job_type":"VOICE_ASSESS","n":' + b"9" * n + b"}"),
     st.sampled_from([b"NaN", b"[Infinity]", b'"\\ud800"', b'{"a":1,"a":2}', b"\xef\xbb\xbf{}"]),
     st.binary(max_size=64),

@@ -185,6 +185,15 @@ def corpus(job_id: str) -> list[Request]:
         ("POST", BASE.encode(), [TOKEN, JSON_TYPE], [b"\xef\xbb\xbf" + CREATE]),
         ("POST", BASE.encode(), [TOKEN, JSON_TYPE], [b'{"job_type":"\\ud800"}']),
         ("POST", BASE.encode(), [TOKEN, JSON_TYPE], [b'{"a":' * 2000 + b"1" + b"}" * 2000]),
+        *[
+            (
+                "POST",
+                BASE.encode(),
+                [TOKEN, JSON_TYPE],
+                [b'{"job_type":"VOICE_ASSESS","n":' + b"[" * n + b"]" * n + b"}"],
+            )
+            for n in (126, 127, 128, 490, 511)
+        ],
         # bad inputs: parameters and query
         ("GET", show_1.encode(), [TOKEN, (b"x-app-userid", "用户".encode())], []),
         ("GET", show_1.encode(), [TOKEN, (b"x-app-userid", "café".encode())], []),

@@ -117,6 +117,14 @@ def check_answer(method: str, target: bytes, answer: Answer) -> None:
 )
 @example(request=("GET", f"{BASE}/a".encode(), [TOKEN, (b"x-app-userid", "café".encode())], [b""]))
 @example(request=("DELETE", f"{BASE}/a".encode(), [TOKEN], [b""]))
+@example(  # once a 500 with the fast lane off: a recursive copy of a 490-deep document
+    request=(
+        "POST",
+        BASE.encode(),
+        [TOKEN, JSON_TYPE],
+        [b'{"job_type":"VOICE_ASSESS","n":' + b"[" * 490 + b"]" * 490 + b"}"],
+    )
+)
 @example(request=("GET", f"{BASE}/x%0AFORGED%1B%5B31m".encode(), [TOKEN], [b""]))
 @example(
     request=("POST", BASE.encode(), [TOKEN, JSON_TYPE], [b'{"a":' * 3000 + b"1" + b"}" * 3000])

@@ -116,6 +116,10 @@ def test_media_type_parsing_never_raises_anything_else(value: str) -> None:
 # -- RFC 8259 JSON ---------------------------------------------------------------------------------
 
 
+def test_nesting_up_to_the_limit_is_json() -> None:
+    assert parse_json(b"[" * (MAX_DEPTH - 1) + b"{}" + b"]" * (MAX_DEPTH - 1)) is not None
+
+
 def test_numbers_of_any_size_are_numbers() -> None:
     document = parse_json(b'{"n": ' + b"1" * 5000 + b', "f": 1e99999}')
     assert document["n"] == Decimal("1" * 5000) and document["f"] == Decimal("1e99999")
