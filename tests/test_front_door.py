@@ -36,13 +36,16 @@ DATE = format_sdk_date(datetime.now(UTC)).encode()
 _PRINTABLE_LOG = set(string.printable) - set("\r\n\x0b\x0c")
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Frontdoor]:
+@pytest.fixture(scope="module", params=[True, False], ids=["fast-lane", "connexion-only"])
+def app(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Frontdoor]:
     made = create_app(
         Settings(
             data_dir=tmp_path_factory.mktemp("front-door"),
             project_id=PROJECT,
             validate_responses=True,
+            fast_lane=request.param,
         )
     )
     assert isinstance(made, Frontdoor)
