@@ -45,6 +45,7 @@ from connexion.middleware.response_validation import ResponseValidationMiddlewar
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolver
+from connexion.spec import Specification
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -224,8 +225,6 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
         validate_responses=settings.validate_responses,
         validator_map=VALIDATOR_MAP_OVERRIDES,
     )
-    # connexion's validated, $ref-resolved spec: the fast lane reads the same schemas
-    resolved = api.middleware.apis[-1].specification
     if settings.control:
         control = Control(service)
         api.add_api(
@@ -245,6 +244,8 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     inner: ASGIApp = api
     fast = None
     if settings.fast_lane:
+        # the spec validated and $ref-resolved as connexion loads it (its public loader)
+        resolved = Specification.load(copy.deepcopy(spec_document()))
         inner = fast = FastLane(api, resolved, service, JSONIFIER, settings.validate_responses)
     gateway = GatewayMiddleware(
         inner, ConfiguredCredentials.from_settings(settings), settings.project_id
