@@ -188,7 +188,15 @@ class _Api(AsyncApi):  # type: ignore[misc]
 JSONIFIER = Jsonifier()
 
 
+def _resolved_spec() -> Specification:
+    """openapi.yaml validated and $ref-resolved as connexion loads it (its public loader)."""
+    resolved: Specification = Specification.load(copy.deepcopy(spec_document()))
+    return resolved
+
+
 def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
+    """The mock as an ASGI app (a `Frontdoor`), its store opened in `settings.data_dir`.
+    `generation` names this server run (worker processes of one run share it)."""
     service = Service(settings, generation or uuid.uuid4().hex)
 
     @asynccontextmanager
@@ -244,9 +252,9 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     inner: ASGIApp = api
     fast = None
     if settings.fast_lane:
-        # the spec validated and $ref-resolved as connexion loads it (its public loader)
-        resolved = Specification.load(copy.deepcopy(spec_document()))
-        inner = fast = FastLane(api, resolved, service, JSONIFIER, settings.validate_responses)
+        inner = fast = FastLane(
+            api, _resolved_spec, service, JSONIFIER, settings.validate_responses
+        )
     gateway = GatewayMiddleware(
         inner, ConfiguredCredentials.from_settings(settings), settings.project_id
     )

@@ -14,6 +14,7 @@ corpus through both and requires the same answers.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,25 +56,31 @@ class FastLane:
     def __init__(
         self,
         app: ASGIApp,
-        spec: Specification,
+        spec: Callable[[], Specification],
         service: Service,
         jsonifier: Jsonifier,
         validate_responses: bool,
     ) -> None:
-        """`spec`: connexion's resolved specification (its `$ref`s followed)."""
+        """`spec` loads the resolved specification (its `$ref`s followed), on first use: a
+        server's cold start does not wait for it."""
         self.app = app
         self.service = service
         self.jsonifier = jsonifier
-        self.operations: dict[str, _Operation] = {}
-        for operation_id in FAST_OPERATIONS:
-            compiled = _compile(spec, operation_id, validate_responses)
-            if compiled is not None:
-                self.operations[operation_id] = compiled
+        self._spec = spec
+        self._validate_responses = validate_responses
         self.handlers: dict[str, Callable[[Scope, Route, Any], Any]] = {
             "create_short_job": self._create,
             "show_short_job": self._show,
         }
         self.answered = 0  # how many requests the fast lane answered (for tests and profiling)
+
+    @functools.cached_property
+    def operations(self) -> dict[str, _Operation]:
+        spec = self._spec()
+        compiled = {
+            name: _compile(spec, name, self._validate_responses) for name in FAST_OPERATIONS
+        }
+        return {name: operation for name, operation in compiled.items() if operation is not None}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route: Route = scope["state"]["route"]
