@@ -36,6 +36,7 @@ class Settings:
     control: bool = False
     validate_responses: bool = False
     log_requests: bool = True
+    fast_lane: bool = True
 
     def __post_init__(self) -> None:
         if self.processing_seconds < 0:

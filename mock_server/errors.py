@@ -11,9 +11,11 @@ The upload endpoint imitates OBS instead, whose errors are XML: see `ObsCodes` a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as xml_escape
 
 from starlette.responses import JSONResponse, Response
+
+from mock_server.text import printable
 
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -33,7 +35,6 @@ class Codes:
 
     INVALID_BODY = Code(400, "MSS.00000002", "Invalid request body")
     INVALID_PARAMETER = Code(400, "MSS.00000003", "Invalid parameter")
-    METHOD_NOT_ALLOWED = Code(405, "MSS.00010004", "Method not allowed")
     BODY_NOT_JSON = Code(400, "MSS.10000002", "The request body is not JSON")
     PARAMETER_VALIDATION = Code(400, "MSS.10000003", "Parameter validation failed")
     INTERNAL = Code(500, "MSS.00000004", "Internal error")
@@ -81,7 +82,9 @@ class ApiError(Exception):
 
 
 def render(error: ApiError, request_id: str) -> Response:
-    body: dict[str, str] = {"error_code": error.code.code, "error_msg": error.message}
+    """The error as the service answers it. Non-printable characters in the message (which may
+    echo client input) are escaped, so it is always valid UTF-8 JSON on one line."""
+    body: dict[str, str] = {"error_code": error.code.code, "error_msg": printable(error.message)}
     if error.code.gateway:
         body["request_id"] = request_id
     headers = {**error.headers, REQUEST_ID_HEADER: request_id}
@@ -115,10 +118,12 @@ class ObsError(Exception):
 
 
 def render_obs(error: ObsError, request_id: str, host_id: str = "short-jobs-mock") -> Response:
-    resource = f"<Resource>{escape(error.resource)}</Resource>" if error.resource else ""
+    resource = (
+        f"<Resource>{xml_escape(printable(error.resource))}</Resource>" if error.resource else ""
+    )
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>'
-        f"<Error><Code>{error.code.code}</Code><Message>{escape(error.message)}</Message>"
+        f"<Error><Code>{error.code.code}</Code><Message>{xml_escape(printable(error.message))}</Message>"
         f"{resource}<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
     )
     headers = {REQUEST_ID_HEADER: request_id, "x-obs-request-id": request_id}

@@ -1,274 +1,178 @@
-"""The fast lane: create and show answered without connexion's per-request machinery.
+"""The fast lane: an accelerator of the pipeline for create and show, off with `fast_lane=False`.
 
-connexion rebuilds its validators, URI parsers and handler decorators on every request; for the
-two calls a client makes most (create, and show while polling) that is most of the mock's CPU.
-The fast lane checks the same things with objects compiled once from the same `openapi.yaml`:
-the path template, the parameters' schemas (connexion's `Draft4Validator`), the request body's
-schema with its defaults (connexion's own defaults-filling `Draft4RequestValidator`) and, with
-`--validate-responses`, the response body's schema (`Draft4ResponseValidator`).
-
-It only ever answers a request that passes every check: the gateway's (auth, project), the
-spec's (no query string, parameters, a JSON body of the schema). Anything else - a failed or
-unusual check, a body over 64 KiB, an operation with non-string parameters - is handed to
-connexion untouched (the body replayed), so every error answer is still connexion's and the
-gateway's, word for word. What the handler itself refuses (an unknown job) is rendered by
-`errors.render`, as the connexion path renders it.
+connexion rebuilds its URI parser and per-request objects for every request; for the two calls a
+client makes most (create, and show while polling) that is most of the mock's CPU. The fast lane
+sits after the gateway (so the route table has placed the request, the body is read and the
+caller authenticated: it repeats none of that) and in front of connexion. It judges the request
+with the pipeline's own functions - `validation.check_parameter` and `validation.check_json_body`
+on the spec's own (connexion-resolved) schemas, the route table's path parameters, the media
+type the gateway parsed - and answers only a request that passes every check, exactly as
+connexion would. Anything else (a refused check, a query string, an unusual operation) goes on to
+connexion untouched, so every refusal is connexion's. `tests/test_fast_lane.py` sends the whole
+corpus through both and requires the same answers.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from connexion.json_schema import Draft4RequestValidator, Draft4ResponseValidator
 from connexion.jsonifier import Jsonifier
 from connexion.spec import Specification
-from connexion.validators.json import DefaultsJSONRequestBodyValidator
-from jsonschema import Draft4Validator
-from starlette.types import Message, Receive, Scope, Send
+from jsonschema import ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server.errors import ApiError, render
-from mock_server.gateway import MAX_BODY_BYTES, GatewayMiddleware
+from mock_server.errors import ApiError, Codes
+from mock_server.media import JSON
+from mock_server.routing import Route
 from mock_server.service import Service
+from mock_server.validation import (
+    check_json_body,
+    check_parameter,
+    header_value,
+    response_validator,
+)
 
 log = logging.getLogger("mock_server")
 
 # The operations worth a fast lane: what clients call most. Commit and the rest go to connexion.
 FAST_OPERATIONS = ("create_short_job", "show_short_job")
-_MAX_FAST_BODY = 64 * 1024
-_JSON_TYPES = (b"application/json", b"application/json; charset=utf-8")
-_DefaultsValidator = DefaultsJSONRequestBodyValidator.extend_with_set_default(
-    Draft4RequestValidator
-)
-_jsonifier = Jsonifier()
 
 
-@dataclass(frozen=True)
-class _Parameter:
-    name: str
-    header: bytes | None  # lower-case header name, or None for a path parameter
-    required: bool
-    validator: Any
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Operation:
-    operation_id: str
-    method: str
-    path: re.Pattern[str]
-    parameters: tuple[_Parameter, ...]
-    body: Any | None  # the request body's validator, None when the operation takes none
-    response: Any | None  # the 200 body's validator, when responses are validated
+    parameters: tuple[dict[str, Any], ...]  # the spec's path and header parameters
+    body: dict[str, Any] | None  # the JSON request body's schema, if the operation takes one
+    body_required: bool
+    response: dict[str, Any] | None  # the 200 body's schema, when responses are validated
 
 
 class FastLane:
+    """ASGI middleware: answers what it can, hands the rest to `app` (connexion)."""
+
     def __init__(
-        self, spec: Specification, service: Service, gateway: GatewayMiddleware, validate: bool
+        self,
+        app: ASGIApp,
+        spec: Callable[[], Specification],
+        service: Service,
+        jsonifier: Jsonifier,
+        validate_responses: bool,
     ) -> None:
-        """`spec`: connexion's resolved specification (its `$ref`s followed)."""
+        """`spec` loads the resolved specification (its `$ref`s followed), on first use: a
+        server's cold start does not wait for it."""
+        self.app = app
         self.service = service
-        self.gateway = gateway
-        self.operations = [
-            op
-            for op in (_compile(spec, operation_id, validate) for operation_id in FAST_OPERATIONS)
-            if op is not None
-        ]
-        self.handlers: dict[str, Callable[[Scope, dict[str, str], Any], Any]] = {
+        self.jsonifier = jsonifier
+        self._spec = spec
+        self._validate_responses = validate_responses
+        self.handlers: dict[str, Callable[[Scope, Route, Any], Any]] = {
             "create_short_job": self._create,
             "show_short_job": self._show,
         }
+        self.answered = 0  # how many requests the fast lane answered (for tests and profiling)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
-        """Answer the request and return None, or return the `receive` connexion must use."""
-        operation, params = self._match(scope)
-        if operation is None:
-            return receive
-        headers: list[tuple[bytes, bytes]] = scope["headers"]
-        body = b""
-        if operation.body is not None:
-            read, receive = await _read_small_body(headers, receive)
-            if read is None:
-                return receive
-            body = read
-        elif _content_length(headers) not in (None, 0):
-            return receive
-        try:
-            self.gateway.authenticate({**scope, "path_params": params}, body)
-        except ApiError:
-            return receive
-        if not _valid_parameters(operation, params, headers):
-            return receive
-        document = None
-        if operation.body is not None:
-            document = _valid_body(operation.body, headers, body)
-            if document is None:
-                return receive
-        try:
-            result = self.handlers[operation.operation_id](scope, params, document)
-        except ApiError as error:
-            scope["state"]["error_code"] = error.code.code
-            await render(error, scope["state"]["request_id"])(scope, receive, send)
-            return None
-        if operation.response is not None:
-            operation.response.validate(result)  # a failure answers 500, as connexion's does
-        payload = _jsonifier.dumps(result).encode()
+    @functools.cached_property
+    def operations(self) -> dict[str, _Operation]:
+        spec = self._spec()
+        compiled = {
+            name: _compile(spec, name, self._validate_responses) for name in FAST_OPERATIONS
+        }
+        return {name: operation for name, operation in compiled.items() if operation is not None}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route: Route = scope["state"]["route"]
+        operation = self.operations.get(route.operation_id)
+        document = None if operation is None else self._accepted(operation, route, scope)
+        if document is None:
+            await self.app(scope, receive, send)
+            return
+        result = self.handlers[route.operation_id](scope, route, document)
+        if operation is not None and operation.response is not None:
+            try:
+                response_validator(operation.response).validate(result)
+            except ValidationError:
+                log.exception("the fast lane's answer to %s breaks the spec", route.operation_id)
+                raise ApiError(Codes.INTERNAL) from None
+        payload = self.jsonifier.dumps(result).encode()
+        self.answered += 1
         await send(
             {
                 "type": "http.response.start",
                 "status": 200,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", JSON.encode()),
                     (b"content-length", str(len(payload)).encode()),
                 ],
             }
         )
         await send({"type": "http.response.body", "body": payload})
-        return None
 
-    def _match(self, scope: Scope) -> tuple[_Operation | None, dict[str, str]]:
+    def _accepted(self, operation: _Operation, route: Route, scope: Scope) -> Any | None:
+        """The body's document ({} when the operation has none) if connexion would accept the
+        request as it is, else None."""
         if scope.get("query_string"):
-            return None, {}  # strict validation: the fast operations take no query parameter
-        method, path = scope["method"], scope["path"]
-        for operation in self.operations:
-            if operation.method == method and (found := operation.path.fullmatch(path)):
-                return operation, found.groupdict()
-        return None, {}
+            return None  # strict validation: the fast operations take no query parameter
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        for param in operation.parameters:
+            if param["in"] == "path":
+                value: str | None = route.path_params.get(param["name"])
+            else:
+                value = header_value(headers, param["name"])
+            if check_parameter(param["in"], value, param) is not None:
+                return None
+        if operation.body is None:
+            return {}
+        if header_value(headers, "content-type") not in (None, JSON):
+            return None  # the gateway reduced it to its essence; connexion refuses others
+        try:
+            document = check_json_body(
+                operation.body,
+                scope["state"]["body"],
+                required=operation.body_required,
+                nullable=False,
+            )
+        except ApiError:
+            return None
+        scope["state"]["json"] = document
+        return document
 
-    def _create(self, scope: Scope, params: dict[str, str], body: Any) -> Any:
-        return self.service.create(params["project_id"], body, scope)
+    def _create(self, scope: Scope, route: Route, body: Any) -> Any:
+        return self.service.create(route.path_params["project_id"], body, scope)
 
-    def _show(self, scope: Scope, params: dict[str, str], body: Any) -> Any:
-        return self.service.show(params["project_id"], params["job_id"])
+    def _show(self, scope: Scope, route: Route, body: Any) -> Any:
+        return self.service.show(route.path_params["project_id"], route.path_params["job_id"])
 
 
 def _compile(spec: Specification, operation_id: str, validate: bool) -> _Operation | None:
-    for template, item in spec["paths"].items():
-        for method, definition in item.items():
+    for item in spec["paths"].values():
+        for definition in item.values():
             if not isinstance(definition, dict) or definition.get("operationId") != operation_id:
                 continue
             merged = {(p["in"], p["name"]): p for p in item.get("parameters", [])}
             merged.update({(p["in"], p["name"]): p for p in definition.get("parameters", [])})
-            parameters = []
-            for (where, name), param in merged.items():
-                schema = param.get("schema", {})
-                if where not in ("path", "header") or schema.get("type") != "string":
+            for (where, _name), param in merged.items():
+                if (
+                    where not in ("path", "header")
+                    or param.get("schema", {}).get("type") != "string"
+                ):
                     return None  # only what needs no coercion; the rest stays connexion's
-                parameters.append(
-                    _Parameter(
-                        name=name,
-                        header=name.lower().encode() if where == "header" else None,
-                        required=bool(param.get("required")),
-                        validator=Draft4Validator(
-                            schema, format_checker=Draft4Validator.FORMAT_CHECKER
-                        ),
-                    )
-                )
             body = None
+            required = False
             if "requestBody" in definition:
                 content = definition["requestBody"].get("content", {})
-                if list(content) != ["application/json"]:
+                if list(content) != [JSON]:
                     return None
-                body = _DefaultsValidator(
-                    {**content["application/json"]["schema"], "components": spec["components"]},
-                    format_checker=Draft4Validator.FORMAT_CHECKER,
-                )
+                body = content[JSON]["schema"]
+                required = bool(definition["requestBody"].get("required"))
             response = None
             if validate:
-                ok = definition["responses"]["200"].get("content", {}).get("application/json")
-                if ok is None:
-                    return None
-                response = Draft4ResponseValidator(
-                    {**ok["schema"], "components": spec["components"]},
-                    format_checker=Draft4Validator.FORMAT_CHECKER,
+                response = (
+                    definition["responses"]["200"].get("content", {}).get(JSON, {}).get("schema")
                 )
-            pattern = re.sub(r"\\\{([^}]+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
-            return _Operation(
-                operation_id=operation_id,
-                method=method.upper(),
-                path=re.compile(pattern),
-                parameters=tuple(parameters),
-                body=body,
-                response=response,
-            )
-    return None
-
-
-def _valid_parameters(
-    operation: _Operation, params: dict[str, str], headers: list[tuple[bytes, bytes]]
-) -> bool:
-    for parameter in operation.parameters:
-        if parameter.header is None:
-            value: str | None = params.get(parameter.name)
-        else:
-            value = _header(headers, parameter.header)
-        if value is None:
-            if parameter.required:
-                return False
-            continue
-        if value.strip() in ("null", "None") or not parameter.validator.is_valid(value):
-            return False  # connexion's null handling and messages: let it decide
-    return True
-
-
-def _valid_body(validator: Any, headers: list[tuple[bytes, bytes]], body: bytes) -> Any | None:
-    content_type = next((v for k, v in headers if k.lower() == b"content-type"), None)
-    if content_type is None or content_type.lower() not in _JSON_TYPES or not body:
-        return None
-    try:
-        document = json.loads(body.decode("utf-8"))
-    except ValueError:
-        return None
-    # The validator fills the spec's defaults into `document` as it goes, as connexion's does.
-    if not isinstance(document, dict) or next(validator.iter_errors(document), None) is not None:
-        return None
-    return document
-
-
-async def _read_small_body(
-    headers: list[tuple[bytes, bytes]], receive: Receive
-) -> tuple[bytes | None, Receive]:
-    """The whole body (None if the declared length is large or the client left before its end),
-    and a `receive` that replays what was read, for connexion."""
-    length = _content_length(headers)
-    if length is None or length > min(_MAX_FAST_BODY, MAX_BODY_BYTES):
-        return None, receive
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":  # gone before the end: connexion sees it too
-            partial = {"type": "http.request", "body": b"".join(chunks), "more_body": True}
-            return None, _replay([partial, message], receive)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    return body, _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    pending = list(messages)
-
-    async def replayed() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replayed
-
-
-def _content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
-    value = _header(headers, b"content-length")
-    if value is None or not value.strip().isdigit():
-        return None
-    return int(value)
-
-
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
+                if response is None:
+                    return None
+            return _Operation(tuple(merged.values()), body, required, response)
     return None

@@ -1,133 +1,204 @@
-"""What the API gateway does before a request reaches MetaStudio: size limit and authentication.
+"""What the API gateway does before a request reaches MetaStudio: authentication.
 
-It sits in connexion's middleware stack just after routing, so an unknown API is refused as
-APIGW.0101 before anyone asks who the caller is (as the real gateway does), and before request
-validation, so an unauthenticated caller learns nothing about the API's shape.
+`authenticate` is a pure function of the request and a `Credentials` source: it returns nothing
+when the caller is who it must be and raises 401 APIGW.0301 saying which check failed otherwise
+(the reference, section 2). It never raises anything else, whatever bytes the headers hold.
+`GatewayMiddleware` is the thin ASGI layer around it, and it fails closed: a request the route
+table has not placed is refused (404 APIGW.0101), never passed on unauthenticated.
 
-Authentication is either `X-Auth-Token` equal to the configured token, or an AK/SK signature
-verified by `short_jobs.signing`: the same code the client signs with. Either way the path's
-project must be the configured one. Every failure is 401 APIGW.0301 with a message saying which
-check failed.
+Two schemes, as the gateway accepts them:
+- `X-Auth-Token`: `Credentials.token_problem` says whether the token is accepted.
+- AK/SK (`Authorization: SDK-HMAC-SHA256 ...`): verified by `short_jobs.signing`, the same code the
+  client signs with; `Credentials.secret_for` gives the SK and, for a temporary AK, the security
+  token the request must carry, signed, in `X-Security-Token`.
+Either way the path's project (and `X-Project-Id`, when sent) must be the credentials' project.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server.body import forwarded_scope, read_body, replay
 from mock_server.config import Settings
 from mock_server.errors import ApiError, Codes
-from short_jobs.signing import SignatureError, verify_request
+from mock_server.routing import Route
+from mock_server.text import header_bytes, header_text
+from short_jobs.signing import SignatureError, parse_authorization, verify_request
 
-# The gateway's cap on a request body (the reference: 413 APIGW.0201 over 12 MB).
-MAX_BODY_BYTES = 12 * 1024 * 1024
-ROUTING = "connexion_routing"
-CONTROL_PREFIX = "/_mock/"
+SECURITY_TOKEN_HEADER = "X-Security-Token"
 
 
-class GatewayMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        self.settings = settings
+class Credentials(Protocol):
+    """Where the gateway learns which credentials are valid (fixed settings today; IAM-issued
+    tokens and temporary AK/SK can implement the same two methods)."""
+
+    def token_problem(self, token: str) -> str | None:
+        """None if the `X-Auth-Token` value is accepted, else the 401's reason
+        (e.g. "the X-Auth-Token has expired")."""
+
+    def secret_for(self, ak: str) -> tuple[str, str | None] | None:
+        """(SK, security token the AK requires or None) for a known AK, None for an unknown one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredCredentials:
+    """The mock's configured credentials: one permanent AK/SK and one token."""
+
+    ak: str
+    sk: str
+    token: str
 
     @classmethod
-    def factory(cls, settings: Settings) -> Callable[[ASGIApp], GatewayMiddleware]:
-        return lambda app: cls(app, settings)
+    def from_settings(cls, settings: Settings) -> ConfiguredCredentials:
+        return cls(settings.ak, settings.sk, settings.token)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        routing = scope.get("extensions", {}).get(ROUTING, {})
-        if routing.get("operation_id") is None or scope["path"].startswith(CONTROL_PREFIX):
-            # not an API of the spec (404/405 follow), or the test-only control plane
-            await self.app(scope, receive, send)
-            return
-        body = await _read_body(scope, receive)
-        self.authenticate(scope, body)
-        await self.app(scope, _replay(body, receive), send)
+    def token_problem(self, token: str) -> str | None:
+        if _same(token, self.token):
+            return None
+        return "the X-Auth-Token is invalid or has expired"
 
-    def authenticate(self, scope: Scope, body: bytes) -> None:
-        """Raise 401 APIGW.0301 unless the caller is who it must be (the fast lane's check too)."""
-        headers: list[tuple[bytes, bytes]] = scope["headers"]
-        token = _header(headers, b"x-auth-token")
-        if token is not None:
-            if not hmac.compare_digest(token.encode("latin-1"), self.settings.token.encode()):
-                raise _unauthorized("the X-Auth-Token is invalid or has expired")
-        elif _header(headers, b"authorization") is not None:
-            try:
-                verify_request(
-                    scope["method"],
-                    scope.get("raw_path") or scope["path"].encode(),
-                    scope.get("query_string", b""),
-                    headers,
-                    body,
-                    self._secret_for,
-                    datetime.now(UTC),
-                )
-            except SignatureError as failure:
-                raise _unauthorized(str(failure)) from None
-        else:
-            raise _unauthorized(
-                "no credentials: send X-Auth-Token, or an SDK-HMAC-SHA256 Authorization header"
-            )
-        self._check_project(scope, headers)
+    def secret_for(self, ak: str) -> tuple[str, str | None] | None:
+        return (self.sk, None) if _same(ak, self.ak) else None
 
-    def _check_project(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
-        path_project = scope.get("path_params", {}).get("project_id")
-        configured = self.settings.project_id
-        if path_project is not None and path_project != configured:
-            raise _unauthorized(f"project {path_project!r} is not the credentials' project")
-        header_project = _header(headers, b"x-project-id")
-        if header_project is not None and header_project != configured:
+
+@dataclass(frozen=True, slots=True)
+class GatewayRequest:
+    """What authentication looks at: the request as received (ASGI `raw_path`, `query_string`,
+    header bytes, the whole body) and the project the route table read from the path."""
+
+    method: str
+    raw_path: bytes
+    query_string: bytes
+    headers: Sequence[tuple[bytes, bytes]]
+    body: bytes
+    path_project: str | None
+
+
+def authenticate(
+    request: GatewayRequest, credentials: Credentials, project_id: str, now: datetime
+) -> None:
+    """Return if the caller is authenticated for `project_id`; else raise 401 APIGW.0301.
+
+    `now` is the gateway's clock (X-Sdk-Date must be within 15 minutes of it).
+    """
+    tokens = _values(request.headers, b"x-auth-token")
+    if tokens:
+        if len(tokens) > 1:
+            raise _unauthorized("X-Auth-Token is sent more than once")
+        problem = credentials.token_problem(tokens[0])
+        if problem is not None:
+            raise _unauthorized(problem)
+    elif (authorizations := _values(request.headers, b"authorization")) or _values(
+        request.headers, b"x-sdk-date"
+    ):
+        if len(authorizations) > 1:
+            raise _unauthorized("Authorization is sent more than once")
+        _check_signature(request, credentials, now)
+    else:
+        raise _unauthorized(
+            "no credentials: send X-Auth-Token, or an SDK-HMAC-SHA256 Authorization header"
+        )
+    _check_project(request, project_id)
+
+
+def _check_signature(request: GatewayRequest, credentials: Credentials, now: datetime) -> None:
+    found: list[tuple[str, str | None]] = []
+
+    def secret_for(ak: str) -> str | None:
+        secret = credentials.secret_for(ak)
+        if secret is None:
+            return None
+        found.append(secret)
+        return secret[0]
+
+    try:
+        verify_request(
+            request.method,
+            request.raw_path,
+            request.query_string,
+            request.headers,
+            request.body,
+            secret_for,
+            now,
+        )
+    except SignatureError as failure:
+        raise _unauthorized(failure.reason) from None
+    required = found[-1][1] if found else None
+    if required is not None:
+        _check_security_token(request, required)
+
+
+def _check_security_token(request: GatewayRequest, required: str) -> None:
+    sent = _values(request.headers, SECURITY_TOKEN_HEADER.lower().encode())
+    if not sent:
+        raise _unauthorized(f"this access key is temporary: send its {SECURITY_TOKEN_HEADER}")
+    if len(sent) > 1:
+        raise _unauthorized(f"{SECURITY_TOKEN_HEADER} is sent more than once")
+    signed = parse_authorization(_values(request.headers, b"authorization")[0]).signed_headers
+    if SECURITY_TOKEN_HEADER.lower() not in (name.lower() for name in signed):
+        raise _unauthorized(f"{SECURITY_TOKEN_HEADER} must be signed (list it in SignedHeaders)")
+    if not _same(sent[0].strip(), required):
+        raise _unauthorized(f"the {SECURITY_TOKEN_HEADER} does not belong to this access key")
+
+
+def _check_project(request: GatewayRequest, project_id: str) -> None:
+    if request.path_project is not None and request.path_project != project_id:
+        raise _unauthorized(f"project {request.path_project!r} is not the credentials' project")
+    for header_project in _values(request.headers, b"x-project-id"):
+        if header_project != project_id:
             raise _unauthorized(f"X-Project-Id {header_project!r} is not the credentials' project")
 
-    def _secret_for(self, ak: str) -> str | None:
-        return self.settings.sk if hmac.compare_digest(ak, self.settings.ak) else None
+
+def _same(sent: str, expected: str) -> bool:
+    """Constant-time comparison of client text (any code points) with a secret."""
+    return hmac.compare_digest(header_bytes(sent), header_bytes(expected))
+
+
+def _values(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> list[str]:
+    return [header_text(value) for key, value in headers if key.lower() == name]
 
 
 def _unauthorized(reason: str) -> ApiError:
     return ApiError(Codes.UNAUTHORIZED, reason)
 
 
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
+class GatewayMiddleware:
+    """The gateway's place in the pipeline: takes the route the table gave the request, reads the
+    body once (413 over 12 MB), authenticates (not the test-only control plane) and hands on a
+    request with plain framing and a parsed media type. Fails closed: no route, no entry."""
 
+    def __init__(
+        self,
+        app: ASGIApp,
+        credentials: Credentials,
+        project_id: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.app = app
+        self.credentials = credentials
+        self.project_id = project_id
+        self.clock = clock
 
-async def _read_body(scope: Scope, receive: Receive) -> bytes:
-    declared = _header(scope["headers"], b"content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(Codes.ENTITY_TOO_LARGE, f"the body is over {MAX_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(Codes.ENTITY_TOO_LARGE, f"the body is over {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A `receive` that hands the already-read body on, then defers to the real one."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            message: dict[str, Any] = {"type": "http.request", "body": body, "more_body": False}
-            return message
-        return await receive()
-
-    return replayed
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope["state"]
+        route = state.get("route")
+        if not isinstance(route, Route):
+            raise ApiError(Codes.API_NOT_FOUND)
+        body = state["body"] = await read_body(scope, receive)
+        if not route.control:
+            request = GatewayRequest(
+                method=scope["method"],
+                raw_path=scope.get("raw_path") or scope["path"].encode(),
+                query_string=scope.get("query_string", b""),
+                headers=scope["headers"],
+                body=body,
+                path_project=route.path_params.get("project_id"),
+            )
+            authenticate(request, self.credentials, self.project_id, self.clock())
+        await self.app(forwarded_scope(scope, body), replay(body, receive), send)

@@ -1,0 +1,88 @@
+"""The route table: which API a request is, read once from the spec.
+
+The API gateway routes on method and path, exactly: an API is one method on one path template of
+`openapi.yaml` (or, with `--control`, of `control.yaml` under `/_mock`). Anything else - a
+trailing or doubled slash, a dot segment, a method the path does not have - is no API: the
+caller gets 404 APIGW.0101, never a redirect and never a 405 (the reference, section 5).
+
+Every part of the pipeline that needs to know the operation (the gateway, the fast lane, faults
+and the journal) asks this table; connexion's own router only ever sees requests it has placed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+CONTROL_PREFIX = "/_mock"
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# A path parameter is one whole segment, never a dot segment (RFC 3986, section 3.3), and holds
+# no control character (a decoded %0A, %00...): no API has such a path.
+_SEGMENT = r"(?!\.{1,2}(?:/|$))[^/\x00-\x1f\x7f]+"
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A placed request: the operation, the path's parameters (decoded, as ASGI gives the path)
+    and whether it is the test-only control plane (not behind the gateway's authentication)."""
+
+    operation_id: str
+    path_params: Mapping[str, str]
+    control: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    method: str
+    pattern: re.Pattern[str]
+    operation_id: str
+    control: bool
+
+
+class RouteTable:
+    """(method, path template) -> operation, for one or more specs."""
+
+    def __init__(self, entries: Iterable[_Entry]) -> None:
+        self._by_method: dict[str, list[_Entry]] = {}
+        for entry in entries:
+            self._by_method.setdefault(entry.method, []).append(entry)
+
+    @classmethod
+    def from_specs(cls, api: Mapping[str, Any], control: Mapping[str, Any] | None) -> RouteTable:
+        """`api`: the parsed `openapi.yaml`; `control`: the parsed `control.yaml`, or None when
+        the control plane is off (its paths then do not exist)."""
+        entries = list(_entries(api, "", control=False))
+        if control is not None:
+            entries += _entries(control, CONTROL_PREFIX, control=True)
+        return cls(entries)
+
+    def match(self, method: str, path: str) -> Route | None:
+        """The route of `method` on `path` (the ASGI `path`, percent-decoded), or None."""
+        for entry in self._by_method.get(method, ()):
+            found = entry.pattern.fullmatch(path)
+            if found is not None:
+                return Route(entry.operation_id, found.groupdict(), entry.control)
+        return None
+
+    def operations(self) -> set[str]:
+        return {entry.operation_id for entries in self._by_method.values() for entry in entries}
+
+
+def _entries(spec: Mapping[str, Any], prefix: str, *, control: bool) -> Iterable[_Entry]:
+    for template, item in spec["paths"].items():
+        pattern = re.compile(_pattern(prefix + template))
+        for method in _METHODS:
+            operation = item.get(method)
+            if isinstance(operation, dict):
+                yield _Entry(method.upper(), pattern, operation["operationId"], control)
+
+
+def _pattern(template: str) -> str:
+    """A path template as a regular expression; `{name}` is one segment, captured as `name`."""
+    parts = re.split(r"\{([^}]+)\}", template)
+    out = []
+    for index, part in enumerate(parts):
+        out.append(f"(?P<{part}>{_SEGMENT})" if index % 2 else re.escape(part))
+    return "".join(out)

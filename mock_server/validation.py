@@ -1,0 +1,238 @@
+"""Validation from the spec, compiled once, answering the service's codes.
+
+connexion stays the framework and calls these through its documented `validator_map`; the fast
+lane calls the very same functions, so a request is judged by one set of rules either way:
+
+- parameters: `check_parameter` (one jsonschema validator per parameter schema, built on first
+  use; header values read as UTF-8 text by `text.header_text`, so a message echoes what was sent)
+  -> 400 MSS.10000003;
+- the JSON body: `check_json_body` (`body.parse_json`, then the schema with its defaults filled
+  in, as connexion's `DefaultsJSONRequestBodyValidator` does) -> 400 MSS.10000002 / MSS.00000002.
+
+The parsed body is kept in the request's `state["json"]`; handlers get it from there
+(`with_parsed_body`), so a body is parsed once and never by a laxer parser.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from connexion import request as current_request
+from connexion.datastructures import MediaTypeDict
+from connexion.exceptions import BadRequestProblem
+from connexion.json_schema import (
+    Draft4RequestValidator,
+    Draft4ResponseValidator,
+    format_error_with_path,
+)
+from connexion.utils import is_null, is_nullable
+from connexion.validators import VALIDATOR_MAP, AbstractRequestBodyValidator, ParameterValidator
+from connexion.validators.json import DefaultsJSONRequestBodyValidator, JSONResponseBodyValidator
+from jsonschema import Draft4Validator, ValidationError
+from starlette.types import Receive, Scope
+
+from mock_server.body import parse_json
+from mock_server.errors import ApiError, Codes
+from mock_server.text import header_text
+
+JSON_STATE = "json"
+
+
+class _Compiled:
+    """One jsonschema validator per schema dict of the (resolved, unchanging) spec."""
+
+    def __init__(self, build: Callable[[dict[str, Any]], Any]) -> None:
+        self._build = build
+        self._by_id: dict[int, tuple[dict[str, Any], Any]] = {}
+
+    def get(self, schema: dict[str, Any]) -> Any:
+        entry = self._by_id.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            entry = (schema, self._build(schema))
+            self._by_id[id(schema)] = entry
+        return entry[1]
+
+
+_PARAMETERS = _Compiled(
+    lambda param: Draft4Validator(
+        param.get("schema", param), format_checker=Draft4Validator.FORMAT_CHECKER
+    )
+)
+_BODY_WITH_DEFAULTS = DefaultsJSONRequestBodyValidator.extend_with_set_default(
+    Draft4RequestValidator
+)
+_BODIES = _Compiled(
+    lambda schema: _BODY_WITH_DEFAULTS(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+)
+
+
+_RESPONSES = _Compiled(
+    lambda schema: Draft4ResponseValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
+)
+
+
+def response_validator(schema: dict[str, Any]) -> Any:
+    """The compiled validator of a response body schema (`--validate-responses`)."""
+    return _RESPONSES.get(schema)
+
+
+class _Memo:
+    """Results of a pure check, keyed by the spec object checked against (kept, so that a
+    recycled `id` can never match) and the input; bounded: emptied when full. Clients repeat
+    themselves (a poll shows the same job, creates send the same body), and jsonschema is the
+    largest cost of a request."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._results: dict[tuple[Any, ...], tuple[object, Any]] = {}
+
+    def get(self, spec_object: object, key: tuple[Any, ...]) -> tuple[bool, Any]:
+        found = self._results.get((id(spec_object), *key))
+        if found is None or found[0] is not spec_object:
+            return False, None
+        return True, found[1]
+
+    def put(self, spec_object: object, key: tuple[Any, ...], result: Any) -> None:
+        if len(self._results) >= self.size:
+            self._results.clear()
+        self._results[(id(spec_object), *key)] = (spec_object, result)
+
+
+_PARAMETER_RESULTS = _Memo()
+_BODY_RESULTS = _Memo()
+_MEMO_BODY_BYTES = 1024
+
+
+def check_parameter(kind: str, value: Any, param: dict[str, Any]) -> str | None:
+    """None if `value` (None when absent) satisfies the spec's parameter `param`, else why."""
+    if value is None or (is_nullable(param) and is_null(value)):
+        # missing or null: connexion's own rules (required, nullable)
+        result: str | None = ParameterValidator.validate_parameter(kind, value, param)
+        return result
+    memo = isinstance(value, str)
+    if memo:
+        known, remembered = _PARAMETER_RESULTS.get(param, (kind, value))
+        if known:
+            return str(remembered) if remembered is not None else None
+    try:
+        _PARAMETERS.get(param).validate(value)
+        result = None
+    except ValidationError as error:
+        result = f"{kind} parameter {param['name']}: {error.message}"
+    if memo:
+        _PARAMETER_RESULTS.put(param, (kind, value), result)
+    return result
+
+
+def header_value(headers: list[tuple[bytes, bytes]], name: str) -> str | None:
+    """The first value of header `name`, as text (what connexion's Headers.get picks)."""
+    wanted = name.lower().encode("latin-1")
+    for key, value in headers:
+        if key.lower() == wanted:
+            return header_text(value)
+    return None
+
+
+def check_json_body(schema: dict[str, Any], body: bytes, *, required: bool, nullable: bool) -> Any:
+    """The body's document, parsed (RFC 8259) and valid against `schema` with its defaults
+    filled in; None for an absent optional body. Raises 400 MSS.10000002 (not JSON) or
+    MSS.00000002 (missing, or not the schema)."""
+    if not body:
+        document = schema.get("default")
+        if document is None:
+            if required:
+                raise ApiError(Codes.INVALID_BODY, "RequestBody is required")
+            return None
+    else:
+        if len(body) <= _MEMO_BODY_BYTES:
+            known, remembered = _BODY_RESULTS.get(schema, (body, required, nullable))
+            if known:
+                return dict(remembered)
+        document = parse_json(body)
+    if document is None:
+        if nullable:
+            return None
+        raise ApiError(Codes.INVALID_BODY, "Request body must not be empty")
+    try:
+        _BODIES.get(schema).validate(document)
+    except ValidationError as error:
+        raise ApiError(
+            Codes.INVALID_BODY, f"{error.message}{format_error_with_path(exception=error)}"
+        ) from None
+    if body and len(body) <= _MEMO_BODY_BYTES and _flat(document):
+        _BODY_RESULTS.put(schema, (body, required, nullable), dict(document))
+    return document
+
+
+def _flat(document: Any) -> bool:
+    """An object of scalars: remembered, and handed out as a fresh shallow copy each time."""
+    return isinstance(document, dict) and all(
+        value is None or isinstance(value, str | int | float) for value in document.values()
+    )
+
+
+class _ParameterValidator(ParameterValidator):  # type: ignore[misc]
+    def validate(self, scope: Scope) -> None:
+        try:
+            super().validate(scope)
+        except BadRequestProblem as problem:
+            raise ApiError(Codes.PARAMETER_VALIDATION, str(problem.detail)) from None
+
+    def validate_header_parameter(self, param: dict[str, Any], request: Any) -> str | None:
+        return check_parameter(
+            "header", header_value(request.scope["headers"], param["name"]), param
+        )
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: dict[str, Any], param_name: str | None = None
+    ) -> str | None:
+        return check_parameter(parameter_type, value, param)
+
+
+class _JsonBody(AbstractRequestBodyValidator):  # type: ignore[misc]
+    """connexion's body validator slot, filled by `check_json_body` on the body the gateway read."""
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        state = scope["state"]
+        document = check_json_body(
+            self._schema, state["body"], required=self._required, nullable=self._nullable
+        )
+        state[JSON_STATE] = document
+        return receive, scope
+
+
+class _JsonResponse(JSONResponseBodyValidator):  # type: ignore[misc]
+    @property
+    def validator(self) -> Any:
+        return response_validator(self._schema)
+
+
+VALIDATOR_MAP_OVERRIDES: dict[str, Any] = {
+    **VALIDATOR_MAP,
+    "parameter": _ParameterValidator,
+    "body": MediaTypeDict({"*/*json": _JsonBody}),
+    "response": MediaTypeDict({**VALIDATOR_MAP["response"], "*/*json": _JsonResponse}),
+}
+
+
+def with_parsed_body(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A handler that takes `body` as the validated document in `state["json"]` instead of
+    connexion parsing the body again (its parser is not RFC 8259's: it chokes on big numbers)."""
+    signature = inspect.signature(function)
+    if "body" not in signature.parameters:
+        return function
+
+    async def handler(**kwargs: Any) -> Any:
+        state = current_request.scope["state"]
+        if state.get(JSON_STATE) is not None:
+            kwargs["body"] = state[JSON_STATE]
+        return await function(**kwargs)
+
+    handler.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[p for name, p in signature.parameters.items() if name != "body"]
+    )
+    handler.__name__ = getattr(function, "__name__", "handler")
+    return handler
