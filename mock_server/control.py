@@ -18,7 +18,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_server import lifecycle
-from mock_server.errors import ApiError, Codes, ObsCode, ObsError, custom, render, render_obs
+from mock_server.errors import ApiError, Codes, ObsCodes, ObsError, custom, render, render_obs
 from mock_server.service import Service
 from mock_server.store import Job, Outcome
 
@@ -191,7 +191,10 @@ async def apply_fault(
             await _cut_off(scope, receive, send)
             return True
         if "status" in fault or fault.get("upload") == "fail":
-            code = ObsCode(fault.get("status", 500), fault.get("error_code", "InternalError"))
+            code = ObsCodes.by_code(
+                fault.get("status", ObsCodes.INTERNAL.status),
+                fault.get("error_code", ObsCodes.INTERNAL.code),
+            )
             scope["state"]["error_code"] = code.code
             message = fault.get("error_msg", "Injected fault")
             await render_obs(ObsError(code, message), request_id)(scope, receive, send)

@@ -1,0 +1,110 @@
+"""`--workers N` (N > 1): gunicorn supervises N uvicorn workers that share one SQLite store.
+
+gunicorn's arbiter binds the socket, preloads the app (imports connexion, reads the spec, builds
+the application and creates the store's schema once, before any fork) and forks the workers, so
+a worker serves within milliseconds of its fork. What it does when things go wrong, as gunicorn
+documents it:
+
+- a worker that exits after it booted (crash, OOM kill, `kill -9`) is replaced by a new fork;
+- a worker that fails to *boot* (its lifespan startup fails, say) exits with gunicorn's
+  WORKER_BOOT_ERROR and the arbiter then stops every worker and exits with status 3 ("Worker
+  failed to boot"): a worker that cannot start is never forked again and again;
+- an app that cannot be built (a data dir that is a file...) fails in the arbiter, before any
+  fork: the command exits with status 1 and one line on stderr;
+- SIGTERM or SIGINT stop the workers gracefully (`graceful_timeout`), then the arbiter;
+- a worker whose arbiter is gone, even by `kill -9`, notices within `PARENT_CHECK_SECONDS` (it
+  compares its parent's pid with the arbiter's, as gunicorn's own workers do) and exits.
+
+The SQLite connection the arbiter used to build the app is closed before the fork: every worker
+opens its own (`Store` reopens lazily), as SQLite requires across fork().
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from starlette.types import ASGIApp
+from uvicorn_worker import UvicornWorker
+
+from mock_server.config import Settings
+
+log = logging.getLogger("mock_server.supervisor")
+
+# How often a worker tells the arbiter it is alive and checks that the arbiter still is.
+PARENT_CHECK_SECONDS = 1.0
+# How long the workers get to finish their requests on SIGTERM.
+GRACEFUL_SECONDS = 10
+
+
+class MockWorker(UvicornWorker):  # type: ignore[misc]
+    """uvicorn's worker for gunicorn, configured as the mock runs (its own one-line access log,
+    the lifespan that starts the assessment worker), and exiting when its arbiter is gone."""
+
+    CONFIG_KWARGS: dict[str, Any] = {  # noqa: RUF012  (uvicorn-worker's documented hook)
+        "loop": "auto",
+        "http": "auto",
+        "lifespan": "on",
+        "access_log": False,
+        "timeout_notify": PARENT_CHECK_SECONDS,
+    }
+
+    async def callback_notify(self) -> None:
+        """uvicorn calls this every `timeout_notify` seconds."""
+        if os.getppid() != self.ppid:
+            log.warning("worker %d: the arbiter (pid %d) is gone; exiting", os.getpid(), self.ppid)
+            self.alive = False
+            os.kill(os.getpid(), signal.SIGTERM)  # uvicorn's own graceful shutdown
+            return
+        self.notify()
+
+
+class Supervisor(BaseApplication):  # type: ignore[misc]
+    """gunicorn's documented "custom application": its settings come from `Settings`, not from
+    gunicorn's command line, config file or GUNICORN_CMD_ARGS."""
+
+    def __init__(self, settings: Settings, app: ASGIApp) -> None:
+        self.settings = settings
+        self.app = app
+        super().__init__()
+
+    def gunicorn_settings(self) -> dict[str, Any]:
+        host = self.settings.host
+        bind = f"[{host}]:{self.settings.port}" if ":" in host else f"{host}:{self.settings.port}"
+        level = self.settings.log_level
+        chosen: dict[str, Any] = {
+            "bind": [bind],
+            "workers": self.settings.workers,
+            "worker_class": f"{MockWorker.__module__}.{MockWorker.__name__}",
+            "preload_app": True,
+            "graceful_timeout": GRACEFUL_SECONDS,
+            "proc_name": "short-jobs-mock",
+            "loglevel": "debug" if level == "trace" else level,
+            "errorlog": "-",
+            "accesslog": None,  # the app logs one line per request itself
+            # gunicorn >= 25.1 would otherwise open ~/.gunicorn/gunicorn.ctl, shared by every
+            # mock on the machine
+            "control_socket_disable": True,
+        }
+        return {key: value for key, value in chosen.items() if key in self.cfg.settings}
+
+    def load_config(self) -> None:
+        for key, value in self.gunicorn_settings().items():
+            self.cfg.set(key, value)
+
+    def load(self) -> ASGIApp:
+        """The app, built by the caller in this process (the arbiter): the preload."""
+        return self.app
+
+
+def supervise(settings: Settings, app: ASGIApp) -> None:
+    """Serve `app`, built in this process, with `settings.workers` worker processes until
+    stopped (see the module's doc)."""
+    # no SQLite connection may cross the fork: each worker opens its own
+    service = getattr(app, "service", None)
+    if service is not None:
+        service.store.close()
+    Supervisor(settings, app).run()
