@@ -158,7 +158,15 @@ def option_name(field_name: str) -> str:
 
 @cache
 def _docs() -> dict[str, SettingDoc]:
-    return {f.name: f.metadata["setting"] for f in fields(Settings)}
+    docs = {}
+    for each in fields(Settings):
+        if "setting" not in each.metadata:
+            raise TypeError(
+                f"Settings.{each.name} must be declared with setting(default, help, ...): "
+                "the CLI, the environment and the docs are made from it"
+            )
+        docs[each.name] = each.metadata["setting"]
+    return docs
 
 
 def setting_docs() -> dict[str, SettingDoc]:

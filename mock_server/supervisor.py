@@ -38,6 +38,9 @@ log = logging.getLogger("mock_server.supervisor")
 PARENT_CHECK_SECONDS = 1.0
 # How long the workers get to finish their requests on SIGTERM.
 GRACEFUL_SECONDS = 10
+# Idle keep-alive connections are closed after this long: uvicorn's default, as with one
+# process (gunicorn's own default, 2 s, made clients that pool connections meet closed ones).
+KEEP_ALIVE_SECONDS = 5
 
 
 class MockWorker(UvicornWorker):  # type: ignore[misc]
@@ -81,6 +84,7 @@ class Supervisor(BaseApplication):  # type: ignore[misc]
             "worker_class": f"{MockWorker.__module__}.{MockWorker.__name__}",
             "preload_app": True,
             "graceful_timeout": GRACEFUL_SECONDS,
+            "keepalive": KEEP_ALIVE_SECONDS,
             "proc_name": "short-jobs-mock",
             "loglevel": "debug" if level == "trace" else level,
             "errorlog": "-",
