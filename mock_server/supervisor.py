@@ -5,7 +5,10 @@ the application and creates the store's schema once, before any fork) and forks 
 a worker serves within milliseconds of its fork. What it does when things go wrong, as gunicorn
 documents it:
 
-- a worker that exits after it booted (crash, OOM kill, `kill -9`) is replaced by a new fork;
+- a worker that exits after it booted (crash, OOM kill, `kill -9`) is replaced by a new fork,
+  unless workers keep exiting: more than `MAX_EXITS` (or twice the workers) exits within
+  `EXITS_WINDOW_SECONDS` halt the arbiter with exit status 1 (`crash_loop_guard`, on gunicorn's
+  documented `child_exit` server hook; gunicorn alone would fork them forever);
 - a worker that fails to *boot* (its lifespan startup fails, say) exits with gunicorn's
   WORKER_BOOT_ERROR and the arbiter then stops every worker and exits with status 3 ("Worker
   failed to boot"): a worker that cannot start is never forked again and again;
@@ -24,9 +27,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.errors import HaltServer
 from starlette.types import ASGIApp
 from uvicorn_worker import UvicornWorker
 
@@ -65,6 +72,38 @@ class MockWorker(UvicornWorker):  # type: ignore[misc]
         self.notify()
 
 
+# A worker crash loop: more exits than this (or twice the workers, if more) within the window
+# stop the server.
+MAX_EXITS = 5
+EXITS_WINDOW_SECONDS = 10.0
+CRASH_LOOP_STATUS = 1
+
+
+def crash_loop_guard(
+    limit: int = MAX_EXITS, window: float = EXITS_WINDOW_SECONDS
+) -> Callable[[Any, Any], None]:
+    """gunicorn's `child_exit(server, worker)` hook: halts the arbiter (HaltServer, the way
+    gunicorn halts on a boot error) once more than `limit` workers exited within `window`
+    seconds, instead of replacing them forever."""
+    exits: deque[float] = deque()
+
+    def child_exit(server: Any, worker: Any) -> None:
+        if not server.LISTENERS:  # stopping: gunicorn closes its sockets first, then reaps
+            return
+        now = time.monotonic()
+        exits.append(now)
+        while exits and now - exits[0] > window:
+            exits.popleft()
+        if len(exits) > limit:
+            raise HaltServer(
+                f"workers keep exiting ({len(exits)} in {window:g} s; the last was pid "
+                f"{worker.pid}): see the errors above",
+                CRASH_LOOP_STATUS,
+            )
+
+    return child_exit
+
+
 class Supervisor(BaseApplication):  # type: ignore[misc]
     """gunicorn's documented "custom application": its settings come from `Settings`, not from
     gunicorn's command line, config file or GUNICORN_CMD_ARGS."""
@@ -85,6 +124,7 @@ class Supervisor(BaseApplication):  # type: ignore[misc]
             "preload_app": True,
             "graceful_timeout": GRACEFUL_SECONDS,
             "keepalive": KEEP_ALIVE_SECONDS,
+            "child_exit": crash_loop_guard(max(MAX_EXITS, 2 * self.settings.workers)),
             "proc_name": "short-jobs-mock",
             "loglevel": "debug" if level == "trace" else level,
             "errorlog": "-",

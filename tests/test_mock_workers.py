@@ -350,6 +350,7 @@ def test_fresh_data_dirs_start_every_worker_without_a_lock_error(tmp_path: Path)
             assert "job_id" in created, created
         finally:
             _stop(process)
+        assert process.returncode == 0  # a graceful stop, not a crash loop
         text = log.read_text()
         assert "Traceback" not in text and "locked" not in text, text
         assert "exited with code" not in text, text
@@ -416,3 +417,61 @@ def test_a_worker_that_cannot_boot_stops_the_supervisor_instead_of_restarting(
     assert result.returncode == 3, stderr
     assert "Worker failed to boot" in stderr
     assert stderr.count("Booting worker") <= 2, stderr
+
+
+_CRASHES_AFTER_BOOT = """
+import asyncio, os, sys
+from pathlib import Path
+from mock_server.config import Settings
+from mock_server.supervisor import supervise
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        asyncio.get_running_loop().call_later(0.05, os._exit, 1)  # booted, then crashes
+        await receive()
+
+supervise(Settings(port=0, workers=2, data_dir=Path(sys.argv[1])), app)
+"""
+
+
+def test_workers_that_keep_crashing_after_boot_stop_the_supervisor(tmp_path: Path) -> None:
+    """Replaced a few times, then the crash loop stops the server (exit status 1)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _CRASHES_AFTER_BOOT, str(tmp_path)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert "workers keep exiting" in stderr, stderr
+    booted = stderr.count("Booting worker")
+    assert 2 < booted <= 2 + 6, stderr  # replaced, then stopped: never forked forever
+
+
+class _FakeArbiter:
+    def __init__(self, listening: bool) -> None:
+        self.LISTENERS = ["socket"] if listening else []
+
+
+class _FakeWorker:
+    pid = 4242
+
+
+def test_the_crash_loop_guard_counts_exits_but_not_while_stopping() -> None:
+    from gunicorn.errors import HaltServer
+
+    from mock_server.supervisor import crash_loop_guard
+
+    stopping = crash_loop_guard(limit=2, window=60)
+    for _ in range(10):  # a graceful stop of many workers is no crash loop
+        stopping(_FakeArbiter(listening=False), _FakeWorker())
+    serving = crash_loop_guard(limit=2, window=60)
+    serving(_FakeArbiter(listening=True), _FakeWorker())
+    serving(_FakeArbiter(listening=True), _FakeWorker())
+    with pytest.raises(HaltServer) as halted:
+        serving(_FakeArbiter(listening=True), _FakeWorker())
+    assert halted.value.exit_status == 1
+    assert "workers keep exiting (3 in 60 s" in halted.value.reason
