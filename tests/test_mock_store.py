@@ -231,7 +231,9 @@ def test_a_job_stored_with_an_old_hex_id_still_works(mock: RunningMock, recordin
     service = mock.app.service
     assert service is not None
     old_job = _job(old_id, mock.project_id)
-    service.store.insert(old_job)  # as the old mock stored it
+    writer = Store(service.store.path)  # a connection of its own, as another process's
+    writer.insert(old_job)  # as the old mock stored it
+    writer.close()
     with token_client(mock) as client:
         shown = client.get(item(mock, old_id))
         assert shown.status_code == 200 and shown.json()["job_id"] == old_id
