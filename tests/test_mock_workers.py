@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import signal
 import socket
@@ -475,3 +476,38 @@ def test_the_crash_loop_guard_counts_exits_but_not_while_stopping() -> None:
         serving(_FakeArbiter(listening=True), _FakeWorker())
     assert halted.value.exit_status == 1
     assert "workers keep exiting (3 in 60 s" in halted.value.reason
+
+
+def test_run_picks_one_process_gunicorn_or_uvicorns_own_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One worker: plain uvicorn with the app built here; more: gunicorn (supervise); more
+    without fork() (Windows): uvicorn's spawned workers, rebuilding the app from the
+    environment."""
+    import uvicorn
+
+    from mock_server import cli, supervisor
+    from mock_server.config import Settings
+
+    calls: list[tuple[str, Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(("uvicorn", app, kw)))
+    monkeypatch.setattr(
+        supervisor, "supervise", lambda settings, app: calls.append(("gunicorn", app, {}))
+    )
+    # run() exports the settings and configures logging: not for the rest of the test session
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.setattr(logging, "basicConfig", lambda **_: None)
+
+    cli.run(Settings(data_dir=tmp_path / "one", workers=1))
+    cli.run(Settings(data_dir=tmp_path / "two", workers=2))
+    monkeypatch.delattr(os, "fork")
+    cli.run(Settings(data_dir=tmp_path / "spawned", workers=3))
+
+    (one, app_one, _), (two, app_two, _), (spawned, target, options) = calls
+    assert one == "uvicorn" and callable(app_one)
+    assert two == "gunicorn" and callable(app_two)
+    assert spawned == "uvicorn" and target == "mock_server.app:app_from_environ"
+    assert options["factory"] is True and options["workers"] == 3
+    assert Settings.from_environ().workers == 3  # what the spawned workers will read
+    for app in (app_one, app_two):
+        app.service.store.close()
