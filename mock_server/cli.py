@@ -42,7 +42,7 @@ def _option(name: str) -> click.Option:
         default=default(name),
         envvar=env_names(name),
         show_envvar=True,
-        show_default=doc.shown_default or True,
+        show_default=(doc.shown_default or "").replace("`", "") or True,  # Markdown off
         help=doc.help,
     )
 
