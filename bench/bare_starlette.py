@@ -28,7 +28,7 @@ async def ready(_request: Request) -> JSONResponse:
 
 async def create(request: Request) -> JSONResponse:
     body = await request.json()
-    job_id = uuid.uuid4().hex
+    job_id = str(uuid.uuid4())
     now = int(time.time())
     _jobs[job_id] = {
         "job_type": body["job_type"],

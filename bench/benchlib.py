@@ -32,7 +32,7 @@ SK = "mock-secret-key-0000000000000000000000000"
 COLLECTION = f"/v1/{PROJECT_ID}/voice-training-manage/user/short-jobs"
 CREATE_BODY = '{"job_type": "VOICE_ASSESS"}'
 # Prism answers its examples: any job id shows the spec's example job.
-PRISM_JOB_ID = "6f1c2a0e9d8b4c7a8e5f3b2a1c0d9e8f"
+PRISM_JOB_ID = "26f06524-4f75-4b3a-a853-b649a21aaf66"
 MIB = 1024 * 1024
 
 

@@ -27,7 +27,7 @@ _jobs: dict[str, dict[str, Any]] = {}
 
 
 async def create_short_job(project_id: str, body: dict[str, Any]) -> dict[str, str]:
-    job_id = uuid.uuid4().hex
+    job_id = str(uuid.uuid4())
     now = int(time.time())
     _jobs[job_id] = {
         "job_type": body["job_type"],

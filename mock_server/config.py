@@ -1,99 +1,225 @@
-"""The mock's settings: one dataclass, its documented defaults, and the environment it reads.
+"""The mock's settings, declared once: each field of `Settings` carries its default, type, help,
+limits and environment variables, and everything else derives from that declaration:
 
-Settings travel to worker processes through the environment (uvicorn starts each worker from an
-import string), so `to_environ` and `from_environ` are exact inverses.
+- the command line (`cli.py` builds one click option per field: `--data-dir` for `data_dir`,
+  `--control/--no-control` for a bool), with the same help and the same environment variables;
+- the environment (`Settings.from_environ`, used by workers that start from an import string;
+  `to_environ` is its exact inverse), parsed by the same click types as the command line;
+- the validation of limits (`__post_init__`), and the options table of README.md
+  (`options_table`, checked by a test).
+
+Adding a setting is one line in `Settings`, e.g.::
+
+    token_ttl: int = setting(86400, "Validity of issued tokens, seconds.", minimum=1)
+
+which gives `--token-ttl`, `SHORT_JOBS_MOCK_TOKEN_TTL` and a README row (paste the new
+`options_table()` into README.md; the test says where they differ).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import click
 
 DEFAULT_AK = "MOCKACCESSKEY0000000"
 DEFAULT_SK = "mock-secret-key-0000000000000000000000000"
 DEFAULT_PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 DEFAULT_TOKEN = "mock-token"
+DEFAULT_DATA_DIR = Path(".mock-data")
 MIB = 1024 * 1024
+ENV_PREFIX = "SHORT_JOBS_MOCK_"
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+@dataclass(frozen=True)
+class SettingDoc:
+    """What a field declares besides its type and default (kept in the field's metadata)."""
+
+    help: str
+    env: tuple[str, ...] = ()  # variables read after SHORT_JOBS_MOCK_<NAME>, in this order
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+    shown_default: str | None = None  # how docs show the default, when not just its value
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    env: Sequence[str] = (),
+    minimum: float | None = None,
+    choices: Sequence[str] = (),
+    shown_default: str | None = None,
+) -> Any:
+    """A `Settings` field: its default and everything the CLI, environment and docs need."""
+    doc = SettingDoc(help, tuple(env), minimum, tuple(choices), shown_default)
+    return field(default=default, metadata={"setting": doc})
 
 
 @dataclass(frozen=True)
 class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    data_dir: Path = Path(".mock-data")
-    ak: str = DEFAULT_AK
-    sk: str = DEFAULT_SK
-    project_id: str = DEFAULT_PROJECT_ID
-    token: str = DEFAULT_TOKEN
-    processing_seconds: float = 2.0
-    upload_url_ttl: int = 3600
-    max_upload_bytes: int = 512 * MIB
-    public_url: str | None = None
-    workers: int = 1
-    control: bool = False
-    validate_responses: bool = False
-    log_requests: bool = True
-    fast_lane: bool = True
+    host: str = setting("127.0.0.1", "Address to listen on.")
+    port: int = setting(8000, "Port to listen on (0: any free port).", minimum=0)
+    data_dir: Path = setting(
+        DEFAULT_DATA_DIR, "Where the SQLite store (jobs.sqlite3) and the uploads live."
+    )
+    ak: str = setting(DEFAULT_AK, "The access key it accepts.", env=["HUAWEICLOUD_SDK_AK"])
+    sk: str = setting(DEFAULT_SK, "Its secret key.", env=["HUAWEICLOUD_SDK_SK"])
+    project_id: str = setting(
+        DEFAULT_PROJECT_ID,
+        "The one project the credentials are for.",
+        env=["HUAWEICLOUD_SDK_PROJECT_ID"],
+    )
+    token: str = setting(DEFAULT_TOKEN, "The X-Auth-Token value it accepts.")
+    processing_seconds: float = setting(
+        2.0, "How long a committed job takes (fractions and 0 allowed).", minimum=0
+    )
+    upload_url_ttl: int = setting(3600, "Upload URL validity, seconds.", minimum=1)
+    max_upload_bytes: int = setting(
+        512 * MIB,
+        "Largest accepted upload, bytes.",
+        minimum=1,
+        shown_default="`536870912` (512 MiB)",
+    )
+    public_url: str | None = setting(
+        None,
+        "Base of upload URLs, when behind a proxy.",
+        shown_default="the request's own host",
+    )
+    workers: int = setting(
+        1,
+        "Worker processes sharing the store (more than 1: gunicorn supervises them).",
+        minimum=1,
+    )
+    control: bool = setting(
+        False,
+        "Serve the /_mock/ control plane (for tests: see README.md, testing with the mock).",
+        shown_default="off",
+    )
+    validate_responses: bool = setting(
+        False, "Check every response against the spec (on in the tests).", shown_default="off"
+    )
+    log_requests: bool = setting(True, "Log one line per request.", shown_default="on")
+    log_level: str = setting("info", "Logging level.", choices=LOG_LEVELS)
+    fast_lane: bool = setting(
+        True,
+        "Answer create and show through the fast lane (same answers, less CPU).",
+        shown_default="on",
+    )
 
     def __post_init__(self) -> None:
-        if self.processing_seconds < 0:
-            raise ValueError("processing_seconds must be >= 0")
-        if self.upload_url_ttl <= 0:
-            raise ValueError("upload_url_ttl must be > 0")
-        if self.max_upload_bytes <= 0:
-            raise ValueError("max_upload_bytes must be > 0")
-        if self.workers < 1:
-            raise ValueError("workers must be >= 1")
+        for name, doc in _docs().items():
+            value = getattr(self, name)
+            if doc.minimum is not None and value < doc.minimum:
+                raise ValueError(f"{name} must be >= {doc.minimum:g}, got {value!r}")
+            if doc.choices and value not in doc.choices:
+                raise ValueError(f"{name} must be one of {', '.join(doc.choices)}, got {value!r}")
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def to_environ(self) -> dict[str, str]:
-        out = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
-            if value is not None:
-                out[env_name(field.name)] = str(value)
-        return out
+        """SHORT_JOBS_MOCK_* variables that `from_environ` reads back as these settings."""
+        return {
+            env_name(name): str(getattr(self, name))
+            for name in _docs()
+            if getattr(self, name) is not None
+        }
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from SHORT_JOBS_MOCK_* variables, then the official SDK's variables."""
+        """Settings from SHORT_JOBS_MOCK_* variables, then the official SDK's variables (the
+        first set and non-empty one of `env_names(field)`), parsed as the command line parses
+        them; click.BadParameter for a value it would refuse."""
         env = os.environ if environ is None else environ
-        sdk_fallbacks = {
-            "ak": "HUAWEICLOUD_SDK_AK",
-            "sk": "HUAWEICLOUD_SDK_SK",
-            "project_id": "HUAWEICLOUD_SDK_PROJECT_ID",
-        }
         values: dict[str, Any] = {}
-        for field in fields(cls):
-            raw = env.get(env_name(field.name))
-            if raw is None and field.name in sdk_fallbacks:
-                raw = env.get(sdk_fallbacks[field.name])
-            if raw is None or raw == "":
-                continue
-            values[field.name] = _parse(field.name, raw)
+        for name in _docs():
+            raw = next((env[var] for var in env_names(name) if env.get(var)), None)
+            if raw is not None:
+                values[name] = click_type(name).convert(raw, None, None)
         return cls(**values)
 
 
 def env_name(field_name: str) -> str:
-    return f"SHORT_JOBS_MOCK_{field_name.upper()}"
+    return f"{ENV_PREFIX}{field_name.upper()}"
 
 
-_BOOLEAN_TRUE = {"1", "true", "yes", "on"}
+def env_names(field_name: str) -> list[str]:
+    """Every variable a setting is read from, in order of precedence."""
+    return [env_name(field_name), *_docs()[field_name].env]
 
 
-def _parse(name: str, raw: str) -> Any:
-    kind = {f.name: f.type for f in fields(Settings)}[name]
-    if kind == "int":
-        return int(raw)
-    if kind == "float":
-        return float(raw)
-    if kind == "bool":
-        return raw.strip().lower() in _BOOLEAN_TRUE
-    if kind == "Path":
-        return Path(raw)
-    return raw
+def option_name(field_name: str) -> str:
+    return "--" + field_name.replace("_", "-")
+
+
+@cache
+def _docs() -> dict[str, SettingDoc]:
+    docs = {}
+    for each in fields(Settings):
+        if "setting" not in each.metadata:
+            raise TypeError(
+                f"Settings.{each.name} must be declared with setting(default, help, ...): "
+                "the CLI, the environment and the docs are made from it"
+            )
+        docs[each.name] = each.metadata["setting"]
+    return docs
+
+
+def setting_docs() -> dict[str, SettingDoc]:
+    """Field name -> its declaration, in declaration order."""
+    return dict(_docs())
+
+
+@cache
+def value_type(field_name: str) -> type:
+    """The field's type without `| None` (str, int, float, bool or Path)."""
+    kind = typing.get_type_hints(Settings)[field_name]
+    if isinstance(kind, types.UnionType):
+        kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
+    assert isinstance(kind, type)
+    return kind
+
+
+def click_type(field_name: str) -> click.ParamType[Any]:
+    """How the command line and the environment parse this setting."""
+    doc, kind = _docs()[field_name], value_type(field_name)
+    if doc.choices:
+        return click.Choice(doc.choices, case_sensitive=False)
+    if kind is bool:
+        return click.BOOL
+    if kind is int:
+        return click.IntRange(min=None if doc.minimum is None else int(doc.minimum))
+    if kind is float:
+        return click.FloatRange(min=doc.minimum)
+    if kind is Path:
+        return click.Path(path_type=Path)
+    return click.STRING
+
+
+def default(field_name: str) -> Any:
+    return next(f.default for f in fields(Settings) if f.name == field_name)
+
+
+def options_table() -> str:
+    """The README's table of options, made from the declaration."""
+    lines = [
+        "| option | environment variable | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, doc in _docs().items():
+        option = option_name(name)
+        if value_type(name) is bool:
+            option = f"{option}/--no-{option[2:]}"
+        variables = ", ".join(f"`{var}`" for var in env_names(name))
+        shown = doc.shown_default or f"`{default(name)}`"
+        lines.append(f"| `{option}` | {variables} | {shown} | {doc.help} |")
+    return "\n".join(lines) + "\n"

@@ -8,7 +8,10 @@ do not exist (404 APIGW.0101), and nothing here costs the emulated API anything.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from mock_server import lifecycle
-from mock_server.errors import ApiError, Codes, ObsCode, ObsError, custom, render, render_obs
+from mock_server.errors import ApiError, Codes, ObsCodes, ObsError, custom, render, render_obs
 from mock_server.service import Service
 from mock_server.store import Job, Outcome
 
@@ -120,9 +123,9 @@ class Control:
         self.store.force(self._job(job_id), outcome, time.time())
         return self._show(job_id)
 
-    async def succeed_job(self, job_id: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def succeed_job(self, job_id: str, body: Any = None) -> dict[str, Any]:
         job = self._job(job_id)
-        result = (body or {}).get("assess_result")
+        result = _optional_object(body).get("assess_result")
         if result is None:
             if not self.service.uploads.has(job.job_id):
                 raise ApiError(
@@ -154,6 +157,22 @@ class Control:
 
     def _show(self, job_id: str) -> dict[str, Any]:
         return self.service.settle(self._job(job_id), time.time()).to_api()
+
+
+def _optional_object(body: Any) -> dict[str, Any]:
+    """An optional JSON object body as connexion hands it over: parsed when the request said
+    `Content-Type: application/json`, raw bytes when it sent no Content-Type (connexion then
+    leaves the body alone), the spec's default `{}` when there was no body at all."""
+    if isinstance(body, bytes | bytearray | str):
+        try:
+            body = json.loads(body) if body.strip() else {}
+        except ValueError as error:
+            raise ApiError(Codes.BODY_NOT_JSON, str(error)) from None
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise ApiError(Codes.INVALID_BODY, f"the body must be a JSON object, not {body!r:.40}")
+    return body
 
 
 @cache
@@ -191,7 +210,10 @@ async def apply_fault(
             await _cut_off(scope, receive, send)
             return True
         if "status" in fault or fault.get("upload") == "fail":
-            code = ObsCode(fault.get("status", 500), fault.get("error_code", "InternalError"))
+            code = ObsCodes.by_code(
+                fault.get("status", ObsCodes.INTERNAL.status),
+                fault.get("error_code", ObsCodes.INTERNAL.code),
+            )
             scope["state"]["error_code"] = code.code
             message = fault.get("error_msg", "Injected fault")
             await render_obs(ObsError(code, message), request_id)(scope, receive, send)
@@ -219,9 +241,19 @@ def _injected_error(fault: dict[str, Any]) -> ApiError:
 
 
 async def _cut_off(scope: Scope, receive: Receive, send: Send) -> None:
-    """Read some of the body, store nothing, and break the answer off mid-way."""
+    """Read some of the body, store nothing, and break the answer off mid-way.
+
+    The client gets a status line and part of a body, then the connection closes: to it, the
+    upload has no answer (httpx: RemoteProtocolError), and the journal records none (status
+    null, error_code `cut`). It is a fault asked for, not a failure of the server: nothing is
+    logged as an error (see `_CutFilter`).
+    """
     message = await receive()
     del message
+    scope["state"]["error_code"] = CUT
+    scope["state"]["answer_cut"] = True
+    _cutting.set(True)
+    _install_cut_filter()
     await send(
         {
             "type": "http.response.start",
@@ -229,15 +261,43 @@ async def _cut_off(scope: Scope, receive: Receive, send: Send) -> None:
             "headers": [(b"content-length", b"1024")],
         }
     )
-    await send({"type": "http.response.body", "body": b"<", "more_body": False})
-    scope["state"]["error_code"] = "cut"
+    # more_body=True, then return: the server closes the connection on an unfinished answer
+    await send({"type": "http.response.body", "body": b"<", "more_body": True})
+
+
+CUT = "cut"
+# Set in the request's task when it was cut on purpose; the server logs from that same task.
+_cutting: ContextVar[bool] = ContextVar("short_jobs_mock_cutting", default=False)
+# What uvicorn logs (at ERROR) when an app returns with its answer unfinished, then closes the
+# connection: that is the cut. Checked by tests/test_mock_control.py, which fails if it changes.
+UNFINISHED_ANSWER = "ASGI callable returned without completing response."
+
+
+class _CutFilter(logging.Filter):
+    """Drops uvicorn's 'unfinished answer' error for an answer this module cut on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (_cutting.get() and record.getMessage() == UNFINISHED_ANSWER)
+
+
+_CUT_FILTER = _CutFilter()
+
+
+def _install_cut_filter() -> None:
+    server_log = logging.getLogger("uvicorn.error")
+    if _CUT_FILTER not in server_log.filters:
+        server_log.addFilter(_CUT_FILTER)
 
 
 def journal_entry(
-    scope: Scope, operation: str | None, status: int, seconds: float
+    scope: Scope, operation: str | None, status: int | None, seconds: float
 ) -> dict[str, Any]:
+    """One entry of the journal: what the client sent and what it got (`status` None when it
+    got no complete answer)."""
     state = scope.get("state", {})
     headers = _journal_headers(scope["headers"])
+    if state.get("answer_cut"):
+        status = None  # the client got no answer: the connection closed mid-way
     query = "" if operation == "upload" else scope.get("query_string", b"").decode("latin-1")
     return {
         "time": time.time(),

@@ -13,6 +13,10 @@ with the key percent-encoded as in the URL path (``/`` kept). Content-Type and C
 inside the signature, so an upload must send exactly the ones the URL was signed with
 (``application/zip`` and no Content-MD5 for :func:`presign_put`'s URLs). Limits, stated rather
 than hidden: no sub-resources (``?acl``...), no ``x-obs-security-token``, PUT only.
+
+The method is the first line of the string to sign, so a URL signed for PUT does not match a
+GET, HEAD, POST, DELETE... of the same URL: OBS answers those 403 SignatureDoesNotMatch, as
+:func:`check_presigned` does (never 405: OBS has no such answer for a signed URL).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import hmac
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, urlencode
 
+from mock_server.errors import ObsCodes, ObsError
+
 __all__ = ["PresignError", "check_presigned", "presign_put", "string_to_sign"]
 
 _REQUIRED_PARAMS = ("AccessKeyId", "Expires", "Signature")
@@ -32,14 +38,9 @@ _SIGNATURE_HINT = (
 )
 
 
-class PresignError(Exception):
-    """An upload refused as OBS would: HTTP ``status``, OBS error ``code`` and a ``message``."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.status = status
-        self.code = code
-        self.message = message
+class PresignError(ObsError):
+    """An upload refused as OBS would: an :class:`ObsError` whose ``code`` is a row of
+    :class:`ObsCodes` (HTTP status and OBS code) and whose ``message`` says why."""
 
 
 def _resource(bucket: str, key: str) -> str:
@@ -117,34 +118,25 @@ def check_presigned(
     ``bucket`` and ``key`` are the decoded path parts, ``query`` the decoded query parameters,
     ``headers`` the request headers (Content-Type, Content-MD5 and any ``x-obs-*`` matter),
     ``secret_for`` maps an AccessKeyId to its SK (``None`` if unknown), ``now`` is Unix seconds.
-    Checks, in order: method (405), parameters present (403), expiry (403 AccessDenied), access
-    key, then the signature (403 SignatureDoesNotMatch).
+    Checks, in order: parameters present (403 SignatureDoesNotMatch), expiry (403
+    AccessDenied), access key, then the signature over ``method`` (403 SignatureDoesNotMatch:
+    a method other than the signed PUT never matches).
     """
-    if method.upper() != "PUT":
-        raise PresignError(
-            405,
-            "MethodNotAllowed",
-            f"The specified method {method.upper()} is not allowed against this resource; "
-            "this pre-signed URL accepts PUT only.",
-        )
     missing = [name for name in _REQUIRED_PARAMS if not query.get(name)]
     if missing:
         raise PresignError(
-            403,
-            "SignatureDoesNotMatch",
+            ObsCodes.SIGNATURE_DOES_NOT_MATCH,
             f"{_SIGNATURE_HINT} Missing query parameter(s): {', '.join(missing)}.",
         )
     expires_value = query["Expires"]
     if not expires_value.isascii() or not expires_value.isdigit():
         raise PresignError(
-            403,
-            "SignatureDoesNotMatch",
+            ObsCodes.SIGNATURE_DOES_NOT_MATCH,
             f"{_SIGNATURE_HINT} Expires must be Unix seconds, got {expires_value!r}.",
         )
     if now > int(expires_value):
         raise PresignError(
-            403,
-            "AccessDenied",
+            ObsCodes.ACCESS_DENIED,
             f"Request has expired: Expires {expires_value} is before the server time {now}; "
             "ask for a new upload URL.",
         )
@@ -152,22 +144,30 @@ def check_presigned(
     sk = secret_for(access_key)
     if sk is None:
         raise PresignError(
-            403,
-            "SignatureDoesNotMatch",
+            ObsCodes.SIGNATURE_DOES_NOT_MATCH,
             f"{_SIGNATURE_HINT} The AccessKeyId {access_key!r} is not known.",
         )
     table = _obs_headers(headers)
     content_type = table.get("content-type", "")
     to_sign = string_to_sign(
-        "PUT", table.get("content-md5", ""), content_type, expires_value, table, bucket, key
+        method, table.get("content-md5", ""), content_type, expires_value, table, bucket, key
     )
     expected = _sign(sk, to_sign).encode("ascii")
     given = query["Signature"].encode("utf-8", "replace")
     if not hmac.compare_digest(expected, given):
-        sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
-        raise PresignError(
-            403,
-            "SignatureDoesNotMatch",
-            f"{_SIGNATURE_HINT} The string to sign was {to_sign!r}; the upload must send the "
-            f"Content-Type the URL was signed for (this request sent {sent}).",
+        raise PresignError(ObsCodes.SIGNATURE_DOES_NOT_MATCH, _mismatch(method, to_sign, table))
+
+
+def _mismatch(method: str, to_sign: str, headers: Mapping[str, str]) -> str:
+    """Why a signature did not match, in the terms a user can act on."""
+    if method != "PUT":
+        return (
+            f"{_SIGNATURE_HINT} The string to sign was {to_sign!r}: this URL is signed for PUT, "
+            f"and a {method} is signed differently."
         )
+    content_type = headers.get("content-type", "")
+    sent = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
+    return (
+        f"{_SIGNATURE_HINT} The string to sign was {to_sign!r}; the upload must send the "
+        f"Content-Type the URL was signed for (this request sent {sent})."
+    )

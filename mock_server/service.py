@@ -32,14 +32,25 @@ ASSESSMENT_LEASE_SECONDS = 120.0
 POLL_SECONDS = 0.25
 
 
+def new_job_id() -> str:
+    """A job id as the service issues them: a lower-case dashed UUID (the API reference's
+    example is `26f06524-4f75-4b3a-a853-b649a21aaf66`). Ids of other shapes (the 32 bare hex
+    characters of earlier versions of the mock) stay valid for the jobs that have them."""
+    return str(uuid.uuid4())
+
+
 class Service:
     def __init__(self, settings: Settings, generation: str) -> None:
         self.settings = settings
         self.generation = generation
-        self.owner = f"{generation}:{os.getpid()}"
         self.store = Store(settings.data_dir / "jobs.sqlite3")
         self.uploads = UploadArea(settings.data_dir / "uploads")
         self._wake: asyncio.Event | None = None
+
+    @property
+    def owner(self) -> str:
+        """Who holds this process's assessment leases (the app may be built before a fork)."""
+        return f"{self.generation}:{os.getpid()}"
 
     # -- the three operations ------------------------------------------------------------------
 
@@ -54,7 +65,7 @@ class Service:
             headers.setdefault(name, value)  # the first of repeated headers, as validated
         user = headers.get(b"x-app-userid")
         job = Job(
-            job_id=uuid.uuid4().hex,
+            job_id=new_job_id(),
             project_id=project_id,
             job_type=body["job_type"],
             language=body["language"],

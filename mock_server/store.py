@@ -13,14 +13,20 @@ Jobs never leave the database except through an explicit reset, so a restart (al
 from __future__ import annotations
 
 import json
+import os
+import random
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 SCHEMA_VERSION = 1
+# How long a process waits for another's write lock before SQLite gives up (busy timeout).
+BUSY_SECONDS = 10.0
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -105,21 +111,55 @@ class Job:
 
 
 class Store:
+    """The jobs and the control plane's state in `path` (SQLite, WAL).
+
+    The connection is per process: opened on first use in each process, so a store built before
+    a fork (gunicorn's preload) serves every worker after `close()`, and no connection crosses a
+    fork (SQLite forbids using one in a child). Creating the schema is safe when several
+    processes open a fresh file at once: see `_create_schema`.
+    """
+
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Opened by whoever builds the app, then used by the event-loop thread alone.
-        self._db = sqlite3.connect(
-            path, isolation_level=None, timeout=10.0, check_same_thread=False
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._create_schema()
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            # After a fork the parent's connection is left alone (never used nor closed here).
+            self._connection = self._open()
+            self._pid = os.getpid()
+        return self._connection
+
+    def _open(self) -> sqlite3.Connection:
+        # Used by the event-loop thread alone (the handlers never hand it to a thread).
+        db = sqlite3.connect(
+            self.path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False
         )
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def _create_schema(self) -> None:
+        """Switch the file to WAL and create the tables, once, whoever comes first.
+
+        Several processes may do this at once on a fresh file (`--workers` without a preload,
+        two mocks on one data dir). SQLite answers SQLITE_BUSY without waiting where waiting
+        could deadlock: a connection holding a read lock that wants to write while another
+        does the same (both `PRAGMA journal_mode=WAL` on a file still in rollback mode, or a
+        read that upgrades). So the tables are made inside `BEGIN IMMEDIATE` (the write lock
+        first, waited for with the busy timeout), and the journal-mode switch, which cannot run
+        inside a transaction, is retried on SQLITE_BUSY until `BUSY_SECONDS` have passed.
+        """
+        _retry_busy(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
         with self._write():
             version = self._db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise RuntimeError(
-                    f"{path} was written by a newer mock (schema {version} > {SCHEMA_VERSION})"
+                    f"{self.path} was written by a newer mock (schema {version} > {SCHEMA_VERSION})"
                 )
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -127,7 +167,10 @@ class Store:
             self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
-        self._db.close()
+        """Close this process's connection; the next use opens a new one."""
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
 
     @contextmanager
     def _write(self) -> Iterator[None]:
@@ -309,6 +352,20 @@ class Store:
                 )
         spec: dict[str, Any] = json.loads(row[2])
         return spec
+
+
+def _retry_busy(attempt: Callable[[], T]) -> T:
+    """`attempt()`, again after a short random pause while SQLite answers SQLITE_BUSY ("database
+    is locked") without having waited, for at most `BUSY_SECONDS`."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            return attempt()
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF
+            if busy != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.005, 0.05))  # apart, so the contenders do not meet again
 
 
 def _job(row: sqlite3.Row) -> Job:

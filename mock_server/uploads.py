@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from mock_server import presign
 from mock_server.config import Settings
-from mock_server.errors import ObsCode, ObsCodes, ObsError, render_obs
+from mock_server.errors import ObsCodes, ObsError, render_obs
 from mock_server.store import Job, Store
 
 BUCKET = "metastudio-short-jobs"
@@ -101,7 +101,8 @@ class UploadEndpoint:
                 scope["method"], bucket, key, query, headers, self._secret_for, int(time.time())
             )
         except presign.PresignError as error:
-            raise ObsError(ObsCode(error.status, error.code), error.message, path) from error
+            error.resource = path
+            raise
         job_id = job_id_from_key(key)
         job = self.store.get(job_id) if job_id else None
         if job is None:

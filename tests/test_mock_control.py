@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -9,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import upload
 
 from mock_server.pytest_plugin import ControlPlaneError, MockHandle
 from mock_server.testing import RunningMock
@@ -240,6 +244,56 @@ def test_a_cut_off_upload_stores_nothing_and_a_retry_recovers(
     assert (short_jobs_mock.data_dir / "uploads" / f"{job.job_id}.zip").exists()
 
 
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_cut_is_journaled_as_no_answer_and_logs_no_error(
+    short_jobs_mock: MockHandle, recordings: Path
+) -> None:
+    """The client got no answer, so the journal says none (not 200); an injected fault is no
+    error of the server: no ERROR line, no traceback, in the mock's or the server's log."""
+    job = short_jobs_mock.client.create()
+    short_jobs_mock.cut_next_upload()
+    records = _Records()
+    loggers = [logging.getLogger(name) for name in ("mock_server", "uvicorn.error", "")]
+    for logger in loggers:
+        logger.addHandler(records)
+    try:
+        with pytest.raises(httpx.TransportError):  # reset or broken off, by timing
+            httpx.put(
+                job.data_uploading_url,
+                content=recordings.read_bytes(),
+                headers={"Content-Type": "application/zip"},
+            )
+        # the server logs from its own thread: wait for the journal, which is written last
+        entries = wait_for(lambda: short_jobs_mock.requests("upload"))
+    finally:
+        for logger in loggers:
+            logger.removeHandler(records)
+    [entry] = entries
+    assert entry["status"] is None and entry["error_code"] == "cut", entry
+    errors = [r for r in records.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert errors == [], [r.getMessage() for r in errors]
+    assert not (short_jobs_mock.data_dir / "uploads" / f"{job.job_id}.zip").exists()
+    # the next upload is served as usual, and journaled with its status
+    assert upload(job.data_uploading_url, recordings).status_code == 200
+    statuses = [e["status"] for e in short_jobs_mock.requests("upload")]
+    assert statuses == [None, 200]
+
+
+def wait_for(look: Callable[[], list[dict[str, Any]]], seconds: float = 10) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + seconds
+    while not (found := look()) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return found
+
+
 def test_faults_list_and_clear(short_jobs_mock: MockHandle) -> None:
     short_jobs_mock.fail_next("commit_short_job", times=3)
     short_jobs_mock.delay_next(10)
@@ -343,6 +397,47 @@ def test_a_forced_success_without_a_result_assesses_the_upload(
     bare = short_jobs_mock.client.create()
     with pytest.raises(ControlPlaneError, match="no upload"):
         short_jobs_mock.succeed_job(bare.job_id)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        (None, None),
+        ("application/json", None),
+        (None, b""),
+        ("application/json", b""),
+        ("application/json", b"{}"),
+        (None, b"{}"),
+        ("application/json; charset=utf-8", b"{}"),
+    ],
+)
+def test_succeed_takes_no_body_with_or_without_a_content_type(
+    short_jobs_mock: MockHandle, recordings: Path, content_type: str | None, body: bytes | None
+) -> None:
+    """The body of /succeed is optional: none at all, empty, or `{}`, with or without a
+    Content-Type, all assess the upload."""
+    job_id = uploaded_job(short_jobs_mock, recordings)
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    url = f"{short_jobs_mock.url}/_mock/jobs/{job_id}/succeed"
+    response = httpx.post(url, headers=headers, content=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "SUCCEED"
+    assert set(response.json()["assess_result"]) >= {"dnsmos_ovrl"}
+
+
+def test_succeed_without_a_content_type_still_reads_a_given_result(
+    short_jobs_mock: MockHandle,
+) -> None:
+    job = short_jobs_mock.client.create()
+    metric = {"expected": "a", "actual": "b", "suggestion": "c", "suggestion_en": "d", "status": 1}
+    result = dict.fromkeys(("speed", "sound", "snr", "reverb"), metric) | {"suggestion": "x"}
+    url = f"{short_jobs_mock.url}/_mock/jobs/{job.job_id}/succeed"
+    response = httpx.post(url, content=json.dumps({"assess_result": result}).encode())
+    assert response.status_code == 200, response.text
+    assert response.json()["assess_result"] == result
+    for bad, code in ((b"[1]", "MSS.00000002"), (b"{nope", "MSS.10000002")):
+        refused = httpx.post(url, content=bad)
+        assert refused.status_code == 400 and refused.json()["error_code"] == code
 
 
 def test_a_forced_result_must_be_an_assess_result(short_jobs_mock: MockHandle) -> None:

@@ -94,10 +94,28 @@ def test_an_expired_url_is_access_denied(mock: RunningMock, recordings: Path) ->
     assert_obs_error(upload(expired, recordings), 403, "AccessDenied")
 
 
-def test_only_put_is_allowed(mock: RunningMock) -> None:
+@pytest.mark.parametrize(
+    "method", ["GET", "HEAD", "POST", "DELETE", "PATCH", "OPTIONS", "PROPFIND", "TRACE"]
+)
+def test_any_method_but_put_is_signature_does_not_match(
+    mock: RunningMock, recordings: Path, method: str
+) -> None:
+    """OBS signs the method: a URL signed for PUT is 403 SignatureDoesNotMatch (XML) for any
+    other method, with or without the signed Content-Type and a body, and stores nothing."""
     with token_client(mock) as client:
         job = create(client, mock)
-    assert_obs_error(httpx.get(job["data_uploading_url"]), 405, "MethodNotAllowed")
+        url = job["data_uploading_url"]
+        for headers, body in (({}, None), ({"Content-Type": "application/zip"}, b"PK")):
+            response = httpx.request(method, url, headers=headers, content=body)
+            if method == "HEAD":  # no body, by definition: the status and headers tell
+                assert response.status_code == 403, response.headers
+                assert response.headers["x-obs-request-id"] == response.headers["X-Request-Id"]
+            else:
+                assert_obs_error(response, 403, "SignatureDoesNotMatch")
+                assert f"a {method} is signed differently" in response.text
+        assert not (mock.data_dir / "uploads" / f"{job['job_id']}.zip").exists()
+        # the URL still works for what it was signed for
+        assert upload(url, recordings).status_code == 200
 
 
 def test_an_upload_over_the_limit_is_entity_too_large_and_stores_nothing(

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -273,3 +275,239 @@ def test_a_job_created_by_one_worker_goes_all_the_way_through_the_other(
     assert shown["state"] == "SUCCEED", shown
     status, again = _call(workers.connect_to(creator), "GET", item)
     assert status == 200 and again == shown
+
+
+# -- supervision (gunicorn) -----------------------------------------------------------------------
+
+GONE_SECONDS = 30.0
+
+
+def _start(data_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = _free_port()
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mock_server",
+                "--workers",
+                str(workers),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+                "--log-level",
+                "info",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    return process, port
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited
+
+
+def _children(pid: int) -> list[int]:
+    return [p for p in _family(pid) if p != pid]
+
+
+def test_fresh_data_dirs_start_every_worker_without_a_lock_error(tmp_path: Path) -> None:
+    """The new user's finding: `--workers 2` on a fresh data dir crashed a worker 1 in 8
+    starts ('database is locked'). Several starts, more workers, each on a fresh dir."""
+    for start in range(4):
+        log = tmp_path / f"start-{start}.log"
+        process, port = _start(tmp_path / f"data-{start}", 3, log)
+        try:
+            server = Workers(process, port)
+            deadline = time.monotonic() + START_SECONDS
+            while not server._ready():
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the mock did not become ready"
+                time.sleep(0.05)
+            # every worker booted and stayed up
+            deadline = time.monotonic() + START_SECONDS
+            while len(_children(process.pid)) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(_children(process.pid)) == 3, log.read_text()
+            _, created = _call(
+                server.connect()[0], "POST", COLLECTION, b'{"job_type": "VOICE_ASSESS"}'
+            )
+            assert "job_id" in created, created
+        finally:
+            _stop(process)
+        assert process.returncode == 0  # a graceful stop, not a crash loop
+        text = log.read_text()
+        assert "Traceback" not in text and "locked" not in text, text
+        assert "exited with code" not in text, text
+
+
+def test_workers_die_with_their_supervisor_even_after_kill_9(tmp_path: Path) -> None:
+    process, port = _start(tmp_path / "data", 2, tmp_path / "log")
+    try:
+        server = Workers(process, port)
+        server.wait_started()
+        workers = _children(process.pid)
+        assert sorted(workers) == server.pids
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+        deadline = time.monotonic() + GONE_SECONDS
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(_alive(pid) for pid in workers), (tmp_path / "log").read_text()
+    finally:
+        _stop(process)
+
+
+def test_a_data_dir_that_cannot_be_used_stops_the_command_at_once(tmp_path: Path) -> None:
+    """Built in the supervisor before any fork: one line, exit status 1, no worker forked."""
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("")
+    process, _ = _start(not_a_dir, 2, tmp_path / "log")
+    try:
+        assert process.wait(START_SECONDS) == 1
+    finally:
+        _stop(process)
+    text = (tmp_path / "log").read_text()
+    assert "cannot serve from" in text and "Traceback" not in text, text
+    assert "Booting worker" not in text, text
+
+
+_FAILS_TO_BOOT = """
+import sys
+from pathlib import Path
+from mock_server.config import Settings
+from mock_server.supervisor import supervise
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "cannot start"})
+
+supervise(Settings(port=0, workers=2, data_dir=Path(sys.argv[1])), app)
+"""
+
+
+def test_a_worker_that_cannot_boot_stops_the_supervisor_instead_of_restarting(
+    tmp_path: Path,
+) -> None:
+    """gunicorn's rule, as configured here: a worker that fails to boot halts the arbiter
+    (exit status 3) rather than being forked again and again."""
+    result = subprocess.run(
+        [sys.executable, "-c", _FAILS_TO_BOOT, str(tmp_path)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 3, stderr
+    assert "Worker failed to boot" in stderr
+    assert stderr.count("Booting worker") <= 2, stderr
+
+
+_CRASHES_AFTER_BOOT = """
+import asyncio, os, sys
+from pathlib import Path
+from mock_server.config import Settings
+from mock_server.supervisor import supervise
+
+async def app(scope, receive, send):
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        asyncio.get_running_loop().call_later(0.05, os._exit, 1)  # booted, then crashes
+        await receive()
+
+supervise(Settings(port=0, workers=2, data_dir=Path(sys.argv[1])), app)
+"""
+
+
+def test_workers_that_keep_crashing_after_boot_stop_the_supervisor(tmp_path: Path) -> None:
+    """Replaced a few times, then the crash loop stops the server (exit status 1)."""
+    result = subprocess.run(
+        [sys.executable, "-c", _CRASHES_AFTER_BOOT, str(tmp_path)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 1, stderr
+    assert "workers keep exiting" in stderr, stderr
+    booted = stderr.count("Booting worker")
+    assert 2 < booted <= 2 + 6, stderr  # replaced, then stopped: never forked forever
+
+
+class _FakeArbiter:
+    def __init__(self, listening: bool) -> None:
+        self.LISTENERS = ["socket"] if listening else []
+
+
+class _FakeWorker:
+    pid = 4242
+
+
+def test_the_crash_loop_guard_counts_exits_but_not_while_stopping() -> None:
+    from gunicorn.errors import HaltServer
+
+    from mock_server.supervisor import crash_loop_guard
+
+    stopping = crash_loop_guard(limit=2, window=60)
+    for _ in range(10):  # a graceful stop of many workers is no crash loop
+        stopping(_FakeArbiter(listening=False), _FakeWorker())
+    serving = crash_loop_guard(limit=2, window=60)
+    serving(_FakeArbiter(listening=True), _FakeWorker())
+    serving(_FakeArbiter(listening=True), _FakeWorker())
+    with pytest.raises(HaltServer) as halted:
+        serving(_FakeArbiter(listening=True), _FakeWorker())
+    assert halted.value.exit_status == 1
+    assert "workers keep exiting (3 in 60 s" in halted.value.reason
+
+
+def test_run_picks_one_process_gunicorn_or_uvicorns_own_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One worker: plain uvicorn with the app built here; more: gunicorn (supervise); more
+    without fork() (Windows): uvicorn's spawned workers, rebuilding the app from the
+    environment."""
+    import uvicorn
+
+    from mock_server import cli, supervisor
+    from mock_server.config import Settings
+
+    calls: list[tuple[str, Any, dict[str, Any]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(("uvicorn", app, kw)))
+    monkeypatch.setattr(
+        supervisor, "supervise", lambda settings, app: calls.append(("gunicorn", app, {}))
+    )
+    # run() exports the settings and configures logging: not for the rest of the test session
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    monkeypatch.setattr(logging, "basicConfig", lambda **_: None)
+
+    cli.run(Settings(data_dir=tmp_path / "one", workers=1))
+    cli.run(Settings(data_dir=tmp_path / "two", workers=2))
+    monkeypatch.delattr(os, "fork")
+    cli.run(Settings(data_dir=tmp_path / "spawned", workers=3))
+
+    (one, app_one, _), (two, app_two, _), (spawned, target, options) = calls
+    assert one == "uvicorn" and callable(app_one)
+    assert two == "gunicorn" and callable(app_two)
+    assert spawned == "uvicorn" and target == "mock_server.app:app_from_environ"
+    assert options["factory"] is True and options["workers"] == 3
+    assert Settings.from_environ().workers == 3  # what the spawned workers will read
+    for app in (app_one, app_two):
+        app.service.store.close()

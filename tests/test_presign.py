@@ -10,7 +10,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+from mock_server.errors import ObsCodes
 from mock_server.presign import PresignError, check_presigned, presign_put
 
 AK = "OBSMOCKAK00000000001"
@@ -20,6 +23,7 @@ BASE = "http://127.0.0.1:8000/obs"
 BUCKET = "voice-uploads"
 KEY = "jobs/job 1/data+é.zip"
 EXPIRES = 1_800_000_000
+SIGNATURE_HINT = "The request signature we calculated does not match"
 ZIP = {"Content-Type": "application/zip"}
 
 
@@ -105,18 +109,28 @@ def test_valid_until_the_expiry_second_inclusive() -> None:
 
 def test_expired() -> None:
     error = _refused(_issue(), now=EXPIRES + 1)
-    assert (error.status, error.code) == (403, "AccessDenied")
+    assert (error.code.status, error.code.code) == (403, "AccessDenied")
     assert "Request has expired" in error.message
 
 
-@pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "HEAD"])
-def test_only_put_is_allowed(method: str) -> None:
+@given(method=st.from_regex(r"[A-Za-z]{1,12}", fullmatch=True).filter(lambda m: m != "PUT"))
+@example(method="GET")
+@example(method="HEAD")
+@example(method="POST")
+@example(method="DELETE")
+@example(method="put")  # methods are case-sensitive (RFC 9110 9.1): signed as written
+def test_any_method_but_put_does_not_match_the_signature(method: str) -> None:
+    """OBS signs the method (the string to sign's first line): a URL signed for PUT is a
+    signature mismatch for every other method, never 405."""
     error = _refused(_issue(), method=method)
-    assert (error.status, error.code) == (405, "MethodNotAllowed")
+    _assert_mismatch(error)
+    assert error.message.startswith(SIGNATURE_HINT)
+    assert f"a {method} is signed differently" in error.message
+    assert error.code is ObsCodes.SIGNATURE_DOES_NOT_MATCH  # the one table's row
 
 
 def _assert_mismatch(error: PresignError) -> None:
-    assert (error.status, error.code) == (403, "SignatureDoesNotMatch")
+    assert (error.code.status, error.code.code) == (403, "SignatureDoesNotMatch")
 
 
 def test_wrong_content_type() -> None:
@@ -203,4 +217,18 @@ def test_non_numeric_expires() -> None:
 
 def test_error_is_printable() -> None:
     error = _refused(_issue(), method="GET")
-    assert str(error).startswith("405 MethodNotAllowed: ")
+    assert str(error).startswith("403 SignatureDoesNotMatch: ")
+
+
+def test_every_refusal_is_a_row_of_the_obs_table() -> None:
+    """presign.py names ObsCodes rows: no code of its own (one table of OBS codes)."""
+    rows = set(ObsCodes.all())
+    refusals = [
+        _refused(_issue(), method="GET"),
+        _refused(_issue(), now=EXPIRES + 1),
+        _refused(_issue(), headers={}),
+        _refused(_issue(), query=_query(Expires="x")),
+        _refused(_issue(), query=_query(AccessKeyId=None)),
+        _refused(_issue(), secret_for=lambda _ak: None),
+    ]
+    assert all(error.code in rows for error in refusals)

@@ -16,11 +16,12 @@ class CreateShortJobResponse:
     """A created job and where to upload its recordings.
 
     Attributes:
-        job_id (str): The job id. Example: 6f1c2a0e9d8b4c7a8e5f3b2a1c0d9e8f.
+        job_id (str): The job id, a lower-case dashed UUID (treat it as an opaque string). Example:
+            26f06524-4f75-4b3a-a853-b649a21aaf66.
         data_uploading_url (str): OBS V2 pre-signed URL to PUT the zip of recordings to, with
             `Content-Type: application/zip`; valid for a limited time.
-             Example: https://bucket.obs.cn-
-            north-4.myhuaweicloud.com/voice/6f1c2a0e.zip?AccessKeyId=AK&Expires=1764003600&Signature=abc%3D.
+             Example: https://bucket.obs.cn-north-4.myhuaweicloud.com/voice/26f06524-4f75-4b3a-a853-
+            b649a21aaf66/recordings.zip?AccessKeyId=AK&Expires=1764003600&Signature=abc%3D.
     """
 
     job_id: str

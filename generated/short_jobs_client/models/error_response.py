@@ -18,7 +18,7 @@ class ErrorResponse:
 
         Attributes:
             error_code (str):  Example: MSS.00000003.
-            error_msg (str):  Example: job 6f1c2a0e9d8b4c7a8e5f3b2a1c0d9e8f does not exist.
+            error_msg (str):  Example: job 26f06524-4f75-4b3a-a853-b649a21aaf66 does not exist.
             request_id (str | Unset):  Example: 0b9f4f7b5d2c4e8e9a3c1d2e3f4a5b6c.
     """
 
