@@ -10,6 +10,7 @@ STAMP := $(VENV)/.setup-done
 SPEC := openapi.yaml
 GENERATOR_CONFIG := openapi-generator.yaml
 GENERATED := generated
+TEMPLATES := generator-templates
 HAND_WRITTEN := short_jobs mock_server tests bench
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -28,12 +29,12 @@ $(STAMP): pyproject.toml
 
 generate: $(STAMP) ## Regenerate generated/ from openapi.yaml (never edit generated/ by hand).
 	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
-		--meta uv --output-path $(GENERATED) --overwrite
+		--custom-template-path $(TEMPLATES) --meta uv --output-path $(GENERATED) --overwrite
 
 check-generated: $(STAMP) ## Fail, showing the diff, if generated/ is not what the generator makes now.
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
-		--meta uv --output-path "$$tmp/generated" >/dev/null && \
+		--custom-template-path $(TEMPLATES) --meta uv --output-path "$$tmp/generated" >/dev/null && \
 	if diff -ru -x __pycache__ -x .mypy_cache "$$tmp/generated" $(GENERATED); then \
 		echo "generated/ matches $(SPEC)"; \
 	else \

@@ -160,10 +160,13 @@ def _credentials(
 
 
 def _language(value: Language | str) -> Language:
-    try:
-        return value if isinstance(value, Language) else Language(value.upper())
-    except ValueError:
-        raise ValueError(f"language must be one of CN, EN, not {value!r}") from None
+    # The generated enums keep unknown values (forward compatibility, for answers); what a
+    # caller asks for is checked against the values this client knows.
+    language = value if isinstance(value, Language) else Language(str(value).upper())
+    if not language.is_known:
+        known = ", ".join(member.value for member in Language)
+        raise ValueError(f"language must be one of {known}, not {value!r}")
+    return language
 
 
 def _upload_url(job_or_url: CreateShortJobResponse | str) -> str:
