@@ -14,7 +14,7 @@ TEMPLATES := generator-templates
 HAND_WRITTEN := short_jobs mock_server tests bench
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup generate check-generated lint-spec lint format test demo mock bench clean
+.PHONY: help setup generate unasync check-generated lint-spec lint format test demo mock bench clean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-16s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ $(STAMP): pyproject.toml
 generate: $(STAMP) ## Regenerate generated/ from openapi.yaml (never edit generated/ by hand).
 	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
 		--custom-template-path $(TEMPLATES) --meta uv --output-path $(GENERATED) --overwrite
+
+unasync: $(STAMP) ## Regenerate short_jobs/_sync (the sync facade) from short_jobs/_async; never edit _sync.
+	$(BIN)/python scripts/unasync_facade.py
 
 check-generated: $(STAMP) ## Fail, showing the diff, if generated/ is not what the generator makes now.
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
