@@ -59,10 +59,13 @@ def assert_ok(result: Result) -> None:
     assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
 
 
-def assert_one_line_failure(result: Result, exit_code: int, *fragments: str) -> str:
-    """Exit ``exit_code``, nothing on stdout, one stderr line holding every fragment."""
+def assert_one_line_failure(
+    result: Result, exit_code: int, *fragments: str, stdout: bool = False
+) -> str:
+    """Exit ``exit_code``, nothing on stdout (unless ``stdout``), one stderr line with every
+    fragment."""
     assert result.exit_code == exit_code, (result.stdout, result.stderr, result.exception)
-    assert result.stdout == ""
+    assert (result.stdout != "") is stdout
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.stderr
@@ -95,7 +98,7 @@ def test_assess_prints_the_metrics_table(mock: RunningMock, recordings: Path) ->
     assert "SUCCEED" in result.stdout
     for label in ("speaking rate", "loudness", "signal-to-noise", "reverberation", "DNSMOS"):
         assert label in result.stdout
-    for column in ("expected", "actual", "status", "suggestion"):
+    for column in ("metric", "actual", "expected", "verdict"):
         assert column in result.stdout
 
 
@@ -170,7 +173,7 @@ def test_region_endpoint_is_accepted() -> None:
     # The endpoint is checked before the credentials: getting to "no project id" proves the
     # region name resolved, without contacting the real cloud.
     result = CliRunner().invoke(app, ["--endpoint", "cn-north-4", "show", "x"])
-    assert_one_line_failure(result, 1, "error:", "project id")
+    assert_one_line_failure(result, 2, "error:", "project id", "--project-id")
 
 
 # --- failures: one line, no traceback --------------------------------------------------------
@@ -213,7 +216,12 @@ def test_tampered_upload_url(mock: RunningMock, recordings: Path) -> None:
 
 def test_broken_recordings_fail_the_job_with_exit_3(mock: RunningMock, broken_zip: Path) -> None:
     result = run(mock, "assess", str(broken_zip), "--json")
-    assert_one_line_failure(result, 3, "JobFailedError", "job_id=", "error_code=MSS.")
+    line = assert_one_line_failure(
+        result, 3, "JobFailedError", "job_id=", "error_code=MSS.", stdout=True
+    )
+    job = json.loads(result.stdout)  # --json always prints the final job
+    assert job["state"] == "FAILED" and job["job_id"] in line
+    assert job["job_failed_code"].startswith("MSS.") and "broken.wav" in job["job_failed_reason"]
 
 
 def test_wait_timeout_exits_4(short_jobs_mock: MockHandle, recordings: Path) -> None:
@@ -235,12 +243,12 @@ def test_local_problems(
     mock: RunningMock, args: list[str], fragment: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(Path(__file__).parent.parent)
-    assert_one_line_failure(run(mock, *args), 1, "error:", fragment)
+    assert_one_line_failure(run(mock, *args), 2, "error:", fragment)
 
 
 def test_bad_endpoint(mock: RunningMock) -> None:
     result = run(mock, "--endpoint", "not an endpoint", "show", "x")
-    assert_one_line_failure(result, 1, "error:", "endpoint")
+    assert_one_line_failure(result, 2, "error:", "endpoint")
 
 
 def test_connection_refused(mock: RunningMock) -> None:
@@ -250,7 +258,8 @@ def test_connection_refused(mock: RunningMock) -> None:
 
 def test_missing_credentials() -> None:
     result = CliRunner().invoke(app, ["--endpoint", "http://127.0.0.1:1", "show", "x"])
-    assert_one_line_failure(result, 1, "error:", "project id")
+    line = assert_one_line_failure(result, 2, "error:", "project id", "--project-id")
+    assert "project_id=" not in line  # CLI terms, not Python's
 
 
 def test_usage_error_exits_2(mock: RunningMock) -> None:
