@@ -20,6 +20,7 @@ from __future__ import annotations
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from short_jobs_client.models import AssessProperty, AssessResult, Language, ShowShortJobResponse
 from short_jobs_client.types import Unset
@@ -67,8 +68,8 @@ def _advice(prop: AssessProperty, language: Language) -> str:
 def _table(result: AssessResult) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
     table.add_column("metric", no_wrap=True)
-    table.add_column("actual", ratio=2)
-    table.add_column("expected", ratio=3)
+    table.add_column("actual")
+    table.add_column("expected")
     table.add_column("verdict", no_wrap=True)
     for key, label in METRICS:
         prop = getattr(result, key)
@@ -93,7 +94,11 @@ def render_job(detail: ShowShortJobResponse, console: Console, language: Languag
     result = detail.assess_result
     if isinstance(result, Unset):
         return
-    console.print(_table(result))
+    # Cells are padded to their column's width; trailing blanks only clutter a pipe or a log.
+    with console.capture() as captured:
+        console.print(_table(result))
+    for line in captured.get().splitlines():
+        console.print(Text.from_ansi(line.rstrip()))
     attention = [
         (label, _advice(prop, language))
         for key, label in METRICS

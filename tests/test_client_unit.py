@@ -269,7 +269,7 @@ def test_commit_accepts_an_empty_body_or_an_empty_object(
     sj: Surface, mock: respx.MockRouter, body: bytes
 ) -> None:
     route = mock.post(ITEM).respond(200, content=body)
-    assert sj.commit(JOB) is None  # type: ignore[func-returns-value]
+    assert sj.commit(JOB) is None
     request = route.calls.last.request
     assert request.method == "POST"
     assert request.content == b""
@@ -893,8 +893,8 @@ def test_credentials_with_invisible_characters_are_refused_naming_their_source(
 ) -> None:
     good = {"ak": AK, "sk": SK, "project_id": PROJECT, "token": TOKEN}[argument]
     value = {"end": good + bad, "start": bad + good, "middle": good[:2] + bad + good[2:]}[at]
-    cls = ShortJobs if surface == "sync" else AsyncShortJobs
-    others = (
+    cls: Callable[..., object] = ShortJobs if surface == "sync" else AsyncShortJobs
+    others: dict[str, str] = (
         {"project_id": PROJECT}
         if argument == "token"
         else {"project_id": PROJECT, "ak": AK, "sk": SK}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import inspect
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,8 @@ from stub_service import (
 )
 
 import short_jobs_client.models as models
+from mock_server.samples import speech_like_wav
+from short_jobs import AsyncShortJobs, ShortJobs, WaitTimeoutError
 from short_jobs_client import Client
 from short_jobs_client.api.short_jobs import show_short_job
 from short_jobs_client.models import JobState, ShortJobType, ShowShortJobResponse
@@ -97,3 +100,51 @@ def test_generated_client_walks_through_an_unknown_state() -> None:
     last = seen[-1]
     assert isinstance(last, ShowShortJobResponse) and last.state is JobState.SUCCEED
     assert last.additional_properties == {"gpu_seconds": 1.5}
+
+
+# --- the facade, sync and async, against a newer service over HTTP ---------------------------
+
+
+def _no_sleep(_seconds: float) -> None:
+    pass
+
+
+async def _ano_sleep(_seconds: float) -> None:
+    pass
+
+
+def test_sync_facade_waits_through_an_unknown_state(tmp_path: Path) -> None:
+    wav = speech_like_wav(tmp_path / "take.wav", seconds=1.0)
+    script = [job(state, UNKNOWN_JOB_TYPE) for state in WALK]
+    seen: list[str] = []
+    with (
+        running_stub(script) as stub,
+        ShortJobs(stub.url, project_id=PROJECT, token="t", sleep=_no_sleep) as sj,
+    ):
+        detail = sj.assess(wav, on_poll=lambda d: seen.append(d.state.value))
+    assert seen == list(WALK)
+    assert detail.state is JobState.SUCCEED
+    assert detail.job_type == UNKNOWN_JOB_TYPE and not detail.job_type.is_known
+    assert detail.additional_properties == {"gpu_seconds": 1.5}
+
+
+async def test_async_facade_waits_through_an_unknown_state(tmp_path: Path) -> None:
+    wav = speech_like_wav(tmp_path / "take.wav", seconds=1.0)
+    script = [job(state, UNKNOWN_JOB_TYPE) for state in WALK]
+    seen: list[str] = []
+    with running_stub(script) as stub:
+        async with AsyncShortJobs(stub.url, project_id=PROJECT, token="t", sleep=_ano_sleep) as sj:
+            detail = await sj.assess(wav, on_poll=lambda d: seen.append(d.state.value))
+            shown = await sj.show(JOB_ID)
+    assert seen == list(WALK)
+    assert detail.state is JobState.SUCCEED and shown.state is JobState.SUCCEED
+    assert detail.job_type == UNKNOWN_JOB_TYPE
+
+
+def test_an_unknown_state_is_shown_raw_in_a_timeout() -> None:
+    with (
+        running_stub([job(UNKNOWN_STATE)]) as stub,
+        ShortJobs(stub.url, project_id=PROJECT, token="t", sleep=_no_sleep) as sj,
+        pytest.raises(WaitTimeoutError, match=f"still {UNKNOWN_STATE}"),
+    ):
+        sj.wait(JOB_ID, timeout=0)
