@@ -7,6 +7,7 @@ a real subprocess, the way a user's shell does.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -31,7 +32,9 @@ from typer.testing import CliRunner, Result
 from mock_server.pytest_plugin import MockHandle
 from mock_server.samples import speech_like_wav
 from mock_server.testing import RunningMock
+from short_jobs import ShortJobs
 from short_jobs.cli import GLOBAL_OPTIONS, app
+from short_jobs.retry import DEFAULT_RETRY
 
 METRICS = ("speed", "sound", "snr", "reverb", "dnsmos_ovrl", "dnsmos_bak")
 CLEARED = (
@@ -262,9 +265,14 @@ def test_bad_endpoint(mock: RunningMock) -> None:
     assert_one_line_failure(result, 2, "error:", "endpoint")
 
 
-def test_connection_refused(mock: RunningMock) -> None:
+def test_connection_refused(mock: RunningMock, monkeypatch: pytest.MonkeyPatch) -> None:
+    slept: list[float] = []  # the retries' pauses, recorded instead of slept
+    monkeypatch.setattr(
+        "short_jobs.cli.ShortJobs", functools.partial(ShortJobs, sleep=slept.append)
+    )
     result = run(mock, "show", "x", SHORT_JOBS_ENDPOINT=f"http://127.0.0.1:{free_port()}")
     assert_one_line_failure(result, 1, "NetworkError", "Connection refused")
+    assert len(slept) == DEFAULT_RETRY.attempts - 1  # retried, then reported
 
 
 def test_missing_credentials() -> None:
