@@ -35,7 +35,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -64,6 +63,7 @@ from short_jobs.errors import (
     WaitTimeoutError,
 )
 from short_jobs.report import render_job
+from short_jobs.version import version_callback
 from short_jobs.zipping import Source
 from short_jobs_client.models import CreateShortJobResponse, Language, ShowShortJobResponse
 
@@ -138,20 +138,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     cls=_Group,
 )
-
-
-def package_version() -> str:
-    """The installed distribution's version (``short-jobs-toolkit``), or ``unknown``."""
-    try:
-        return version("short-jobs-toolkit")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        typer.echo(f"{PROG} {package_version()}")
-        raise typer.Exit()
 
 
 @dataclass(frozen=True)
@@ -403,7 +389,7 @@ def _options(
     _version: Annotated[
         bool,
         typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="Print the version."
+            "--version", callback=version_callback(PROG), is_eager=True, help="Print the version."
         ),
     ] = False,
 ) -> None:
