@@ -328,12 +328,30 @@ def test_version() -> None:
     assert re.fullmatch(r"short-jobs \d+\.\d+\.\d+\S*\n", result.stdout), result.stdout
 
 
+COMMANDS = {
+    "assess": ["recordings.zip"],
+    "create": [],
+    "upload": ["URL", "recordings.zip"],
+    "commit": ["JOB"],
+    "show": ["JOB"],
+    "wait": ["JOB"],
+}
+
+
+def test_every_command_is_covered_by_the_hint_tests() -> None:
+    names = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
+    assert set(COMMANDS) == names
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("option", GLOBAL_OPTIONS)
-def test_a_global_option_after_the_command_gets_a_hint(mock: RunningMock, option: str) -> None:
-    result = run(mock, "show", "JOB", option, "value")
+def test_a_global_option_after_the_command_gets_a_hint(
+    mock: RunningMock, option: str, command: str
+) -> None:
+    result = run(mock, command, *COMMANDS[command], option, "value")
     assert result.exit_code == 2
     assert "put it before the command" in result.output
-    assert f"short-jobs {option} VALUE show" in " ".join(result.output.split())
+    assert f"short-jobs {option} VALUE {command}" in " ".join(result.output.split())
 
 
 def test_a_command_option_before_the_command_gets_a_hint(mock: RunningMock) -> None:
