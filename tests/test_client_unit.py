@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import io
 import json
+import tempfile
 import wave
 import zipfile
 from collections.abc import Callable, Iterator
@@ -1093,3 +1094,39 @@ def test_assess_checks_the_source_before_creating_a_job(
 def test_unknown_language_is_refused(sj: Surface) -> None:
     with pytest.raises(ValueError, match="language"):
         sj.create(language="FR")
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    layout=st.lists(
+        st.lists(st.sampled_from(["a.wav", "b.WAV", "sub/a.wav", "x.txt"]), max_size=4),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_several_folders_give_unique_names_under_each_folder(layout: list[list[str]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = []
+        for index, files in enumerate(layout):
+            folder = Path(tmp) / f"take{index}"
+            folder.mkdir()
+            for name in files:
+                if name.endswith(".txt"):
+                    (folder / name).write_text("notes")
+                else:
+                    write_wav(folder / name, seconds=0.01)
+            folders.append(folder)
+        source = folders[0] if len(folders) == 1 else folders
+        wavs = [{n for n in files if not n.endswith(".txt")} for files in layout]
+        if not all(wavs):
+            with pytest.raises(UsageError, match=r"no \.wav files"):
+                collect_wavs(source)
+            return
+        names = [entry.name for entry in collect_wavs(source)]
+        expected = (
+            sorted(wavs[0])
+            if len(folders) == 1
+            else [f"take{i}/{n}" for i, found in enumerate(wavs) for n in sorted(found)]
+        )
+        assert names == expected
+        assert len(set(names)) == len(names)
