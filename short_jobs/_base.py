@@ -399,8 +399,11 @@ class FacadeBase:
         if detail.state == JobState.FAILED:
             raise JobFailedError(detail, response.headers.get(REQUEST_ID_HEADER))
         elapsed = self._clock() - started
-        if detail.state == JobState.CREATING and elapsed >= self.commit_grace:
-            raise JobNotCommittedError(detail, self.commit_grace)
+        if detail.state == JobState.CREATING:
+            if elapsed >= self.commit_grace:
+                raise JobNotCommittedError(detail, self.commit_grace)
+            # Look again right when the grace ends, so the verdict comes at the grace, not later.
+            interval = min(interval, self.commit_grace - elapsed)
         if timeout is None:
             return detail, interval
         remaining = timeout - elapsed
