@@ -10,10 +10,11 @@ STAMP := $(VENV)/.setup-done
 SPEC := openapi.yaml
 GENERATOR_CONFIG := openapi-generator.yaml
 GENERATED := generated
+TEMPLATES := generator-templates
 HAND_WRITTEN := short_jobs mock_server tests bench
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup generate check-generated lint-spec lint format test demo mock bench clean
+.PHONY: help setup generate unasync check-generated lint-spec lint format test demo mock bench clean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-16s %s\n", $$1, $$2}'
@@ -28,12 +29,15 @@ $(STAMP): pyproject.toml
 
 generate: $(STAMP) ## Regenerate generated/ from openapi.yaml (never edit generated/ by hand).
 	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
-		--meta uv --output-path $(GENERATED) --overwrite
+		--custom-template-path $(TEMPLATES) --meta uv --output-path $(GENERATED) --overwrite
+
+unasync: $(STAMP) ## Regenerate short_jobs/_sync (the sync facade) from short_jobs/_async; never edit _sync.
+	$(BIN)/python scripts/unasync_facade.py
 
 check-generated: $(STAMP) ## Fail, showing the diff, if generated/ is not what the generator makes now.
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
-		--meta uv --output-path "$$tmp/generated" >/dev/null && \
+		--custom-template-path $(TEMPLATES) --meta uv --output-path "$$tmp/generated" >/dev/null && \
 	if diff -ru -x __pycache__ -x .mypy_cache "$$tmp/generated" $(GENERATED); then \
 		echo "generated/ matches $(SPEC)"; \
 	else \

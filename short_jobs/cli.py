@@ -11,8 +11,19 @@ Design rules, and why:
 - Credentials come from the official SDK's environment variables by default, so nothing secret
   needs to be on the command line (where other users' ``ps`` would see it).
 
-Exit codes: 0 success; 1 an error; 2 a usage error; 3 the job FAILED; 4 ``wait`` timed out;
-130 interrupted.
+- Messages speak the command line's language: ``--project-id``, not ``project_id=``. A global
+  option placed after the command (or a command's option before it) gets a hint where it goes.
+- ``--json`` prints the job whatever the outcome: the final job when it FAILED (exit 3), the last
+  one seen when ``wait`` timed out (exit 4); the failure line still goes to stderr.
+- Ctrl-C while waiting says what became of the job: a committed job goes on in the service and
+  ``short-jobs wait JOB_ID`` picks it up.
+
+Exit codes: 0 success; 1 an error; 2 a usage error (a mistake found before anything was sent);
+3 the job FAILED; 4 ``wait`` timed out; 130 interrupted.
+
+Adding a command: decorate a function with ``@app.command()`` taking ``ctx: typer.Context``;
+``_settings(ctx).facade()`` gives the configured client and ``_reported()`` the failure
+handling. The global-option hint covers it by itself.
 """
 
 from __future__ import annotations
@@ -37,39 +48,86 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
-from rich.table import Table
+from typer._click import Context
+from typer._click.exceptions import NoSuchOption
+from typer._click.exceptions import UsageError as ClickUsageError
+from typer.core import TyperGroup
 
 from short_jobs.client import AK_ENV, PROJECT_ID_ENV, SK_ENV, TOKEN_ENV, ShortJobs
 from short_jobs.endpoints import ENDPOINT_ENV
-from short_jobs.errors import JobFailedError, ShortJobsError, WaitTimeoutError
-from short_jobs.zipping import Source
-from short_jobs_client.models import (
-    AssessProperty,
-    CreateShortJobResponse,
-    Language,
-    ShowShortJobResponse,
+from short_jobs.errors import (
+    JobFailedError,
+    JobNotCommittedError,
+    ShortJobsError,
+    UsageError,
+    WaitTimeoutError,
 )
-from short_jobs_client.types import Unset
+from short_jobs.report import render_job
+from short_jobs.version import version_callback
+from short_jobs.zipping import Source
+from short_jobs_client.models import CreateShortJobResponse, Language, ShowShortJobResponse
 
 __all__ = ["app", "main"]
 
 APP_USER_ID_ENV = "SHORT_JOBS_APP_USER_ID"
 DEBUG_ENV = "SHORT_JOBS_DEBUG"
 EXIT_ERROR = 1
+EXIT_USAGE = 2
 EXIT_JOB_FAILED = 3
 EXIT_TIMEOUT = 4
 EXIT_INTERRUPTED = 130
 PROG = "short-jobs"
 
-METRICS: tuple[tuple[str, str], ...] = (
-    ("speed", "speaking rate"),
-    ("sound", "loudness"),
-    ("snr", "signal-to-noise"),
-    ("reverb", "reverberation"),
-    ("dnsmos_ovrl", "DNSMOS overall"),
-    ("dnsmos_bak", "DNSMOS background"),
-)
-"""The six assessed properties, in the order the API documents them, with a readable name."""
+GLOBAL_OPTIONS = ("--endpoint", "--project-id", "--ak", "--sk", "--token", "--app-user-id")
+"""The options of ``short-jobs`` itself, which go before the command."""
+
+
+def _option(name: str) -> str:
+    """A Python argument's name as this command line spells it (``project_id`` in)."""
+    return "--" + name.replace("_", "-")
+
+
+class _Group(TyperGroup):
+    """The top-level command: says where an option goes when it is given on the wrong side.
+
+    ``TyperGroup`` is typer's documented extension point (``typer.Typer(cls=...)``); the
+    exceptions and context come from the click typer vendors (``typer._click``, private), so
+    typer is pinned to one minor version and tests/test_cli.py fails loudly if the hint breaks.
+    """
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NoSuchOption as error:
+            if error.option_name in GLOBAL_OPTIONS:
+                command = ctx.invoked_subcommand or "COMMAND"
+                raise ClickUsageError(
+                    f"{error.option_name} is an option of {PROG} itself: put it before the "
+                    f"command, as in `{PROG} {error.option_name} VALUE {command} ...`",
+                    error.ctx,
+                ) from None
+            raise
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except NoSuchOption as error:
+            owners = [
+                name
+                for name, command in self.commands.items()
+                if any(error.option_name in p.opts for p in command.params)
+            ]
+            given = next((arg for arg in args if arg in owners), None)
+            if owners:
+                example = given or owners[0]
+                raise ClickUsageError(
+                    f"{error.option_name} is an option of the command "
+                    f"({given or ', '.join(owners)}): put it after the command, as in "
+                    f"`{PROG} {example} ... {error.option_name}`",
+                    ctx,
+                ) from None
+            raise
+
 
 app = typer.Typer(
     name=PROG,
@@ -78,6 +136,7 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=_Group,
 )
 
 
@@ -109,9 +168,11 @@ class Settings:
 
 
 def _stdout() -> Console:
-    # Piped into a file or another program there is no terminal width to respect: a wide
-    # console keeps table cells from being cut at rich's fallback of 80 columns.
-    return Console(width=None if sys.stdout.isatty() else 200)
+    # In a pipe there is no width to respect: nothing is wrapped (sentences stay whole lines,
+    # the table keeps its natural width); at a terminal, rich wraps at words to its width.
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=10_000, soft_wrap=True, color_system=None)
 
 
 def _stderr() -> Console:
@@ -151,23 +212,68 @@ def _fail(line: str, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+@dataclass
+class _Job:
+    """What the command knows of its job, to say what became of it if the user interrupts."""
+
+    job_id: str | None = None
+    committed: bool = False
+
+
+def _interrupted(job: _Job | None) -> str:
+    if job is None or job.job_id is None:
+        return f"{PROG}: interrupted"
+    if not job.committed:
+        return (
+            f"{PROG}: interrupted; job {job.job_id} was created but not committed, so nothing "
+            f"runs: start again with `{PROG} assess`"
+        )
+    return (
+        f"{PROG}: interrupted; job {job.job_id} goes on in the service: "
+        f"pick it up with `{PROG} wait {job.job_id}`"
+    )
+
+
+def _not_committed(error: JobNotCommittedError) -> str:
+    return (
+        f"{PROG}: {type(error).__name__}: job_id={error.job_id} was never committed (still "
+        f"{error.job.state.value} after {error.grace:g} s): upload its zip with `{PROG} upload "
+        f"URL FILES...` and run `{PROG} commit {error.job_id}`, or do every step with "
+        f"`{PROG} assess FILES...`"
+    )
+
+
 @contextmanager
-def _reported() -> Iterator[None]:
-    """Turn every failure into one stderr line and an exit code (see the module docstring)."""
+def _reported(job: _Job | None = None, as_json: bool = False) -> Iterator[None]:
+    """Turn every failure into one stderr line and an exit code (see the module docstring).
+
+    With ``as_json`` the job a failure carries (FAILED, or last seen before a timeout) is
+    printed on stdout first, so ``--json`` always answers the job.
+    """
     try:
         yield
     except typer.Exit:
         raise
     except JobFailedError as error:
+        if as_json:
+            _print_json(error.job.to_dict())
         _fail(_failure_line(error), EXIT_JOB_FAILED)
     except WaitTimeoutError as error:
+        if as_json and error.last is not None:
+            _print_json(error.last.to_dict())
         _fail(_failure_line(error), EXIT_TIMEOUT)
+    except JobNotCommittedError as error:
+        if as_json:
+            _print_json(error.job.to_dict())
+        _fail(_not_committed(error), EXIT_ERROR)
+    except UsageError as error:
+        _fail(f"{PROG}: error: {_one_line(error.describe(_option))}", EXIT_USAGE)
     except ShortJobsError as error:
         _fail(_failure_line(error), EXIT_ERROR)
     except (OSError, ValueError) as error:
         _fail(f"{PROG}: error: {_one_line(_describe_local(error))}", EXIT_ERROR)
     except KeyboardInterrupt:
-        _fail(f"{PROG}: interrupted", EXIT_INTERRUPTED)
+        _fail(_interrupted(job), EXIT_INTERRUPTED)
     except Exception as error:
         if os.environ.get(DEBUG_ENV):
             raise
@@ -188,63 +294,18 @@ def _print_json(data: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-def _text(value: object) -> str:
-    return "" if isinstance(value, Unset) or value is None else str(value)
-
-
-def _status_cell(prop: AssessProperty) -> str:
-    if isinstance(prop.status, Unset):
-        return ""
-    return "[green]ok[/green]" if prop.status == 0 else "[red]out of range[/red]"
-
-
-def _suggestion_cell(prop: AssessProperty) -> str:
-    lines = [_text(prop.suggestion), _text(prop.suggestion_en)]
-    return "\n".join(line for line in lines if line)
-
-
-def _print_detail(detail: ShowShortJobResponse) -> None:
-    """The job's state, and the assessment as a table when there is one."""
-    out = _stdout()
-    out.print(f"job [bold]{detail.job_id}[/bold]: {detail.state.value}", highlight=False)
-    if not isinstance(detail.job_failed_code, Unset):
-        out.print(
-            f"failed: {detail.job_failed_code}: {_text(detail.job_failed_reason)}",
-            highlight=False,
-            markup=False,
-        )
-    result = detail.assess_result
-    if isinstance(result, Unset):
-        return
-    table = Table(title="Assessment", title_justify="left", show_lines=True)
-    for column in ("metric", "expected", "actual", "status", "suggestion"):
-        table.add_column(column, overflow="fold")
-    for key, label in METRICS:
-        prop = getattr(result, key)
-        if isinstance(prop, AssessProperty):
-            table.add_row(
-                label,
-                _text(prop.expected),
-                _text(prop.actual),
-                _status_cell(prop),
-                _suggestion_cell(prop),
-            )
-    out.print(table)
-    if not isinstance(result.suggestion, Unset):
-        out.print(f"suggestion: {result.suggestion}", highlight=False, markup=False)
-
-
-def _show_result(detail: ShowShortJobResponse, as_json: bool) -> None:
+def _show_result(detail: ShowShortJobResponse, as_json: bool, language: Language) -> None:
     if as_json:
         _print_json(detail.to_dict())
     else:
-        _print_detail(detail)
+        render_job(detail, _stdout(), language)
 
 
 class _Bars:
     """Rich progress on stderr for the upload (bytes) and the wait (state, elapsed time)."""
 
-    def __init__(self) -> None:
+    def __init__(self, job: _Job | None = None) -> None:
+        self.job = job if job is not None else _Job()
         console = _stderr()
         self.progress = Progress(
             SpinnerColumn(),
@@ -257,21 +318,33 @@ class _Bars:
             # Bars are for people: in a log or a pipe they would only add stray lines.
             disable=not console.is_terminal,
         )
+        self._zip: TaskID | None = None
         self._upload: TaskID | None = None
         self._wait: TaskID | None = None
+        self.uploaded_bytes = 0
+
+    def zipped(self, done: int, total: int) -> None:
+        if self._zip is None:
+            self._zip = self.progress.add_task("zip", total=total, detail="")
+        self.progress.update(self._zip, completed=done, total=total, detail=f"{done}/{total} files")
 
     def created(self, job: CreateShortJobResponse) -> None:
+        self.job.job_id = job.job_id
         # A note for the person watching; a log or pipe gets only results and the failure line.
         if not self.progress.disable:
             self.progress.console.print(f"created job {job.job_id}", highlight=False)
 
     def uploaded(self, sent: int, total: int) -> None:
+        self.uploaded_bytes = sent
+        if self._zip is not None:
+            self.progress.update(self._zip, visible=False)
         if self._upload is None:
             self._upload = self.progress.add_task("upload", total=total, detail="")
         detail = f"{sent / 1e6:.1f}/{total / 1e6:.1f} MB"
         self.progress.update(self._upload, completed=sent, total=total, detail=detail)
 
     def polled(self, detail: ShowShortJobResponse) -> None:
+        self.job.committed = True  # only a committed job is polled
         if self._wait is None:
             if self._upload is not None:
                 self.progress.update(self._upload, visible=False)
@@ -313,6 +386,12 @@ def _options(
         str | None,
         typer.Option(envvar=APP_USER_ID_ENV, help="Sent as X-App-UserId (visible ASCII)."),
     ] = None,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=version_callback(PROG), is_eager=True, help="Print the version."
+        ),
+    ] = False,
 ) -> None:
     """Global options. Credentials not given here come from the official SDK's variables
     (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID), or
@@ -321,36 +400,45 @@ def _options(
 
 
 LanguageOption = Annotated[
-    Language, typer.Option(case_sensitive=False, help="Language of the recordings.")
+    Language,
+    typer.Option(case_sensitive=False, help="Language of the recordings and of the advice."),
+]
+AdviceLanguageOption = Annotated[
+    Language, typer.Option(case_sensitive=False, help="Language of the advice printed.")
+]
+PathsArgument = Annotated[
+    list[Path],
+    typer.Argument(help="A .zip of WAV files, directories of them, or WAV files (one or more)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the job as JSON, nothing else.")]
 TimeoutOption = Annotated[float, typer.Option(min=0.0, help="Seconds to wait for the assessment.")]
 
 
+def _source(paths: list[Path]) -> Source:
+    return paths[0] if len(paths) == 1 else paths
+
+
 @app.command()
 def assess(
     ctx: typer.Context,
-    paths: Annotated[
-        list[Path],
-        typer.Argument(help="A .zip of WAV files, a directory of them, or WAV files."),
-    ],
+    paths: PathsArgument,
     language: LanguageOption = Language.CN,
     timeout: TimeoutOption = 600.0,
     as_json: JsonOption = False,
 ) -> None:
     """Zip, upload, commit and wait: the whole job, then its assessment."""
-    source: Source = paths[0] if len(paths) == 1 else paths
     bars = _Bars()
-    with _reported(), _settings(ctx).facade() as sj, bars.progress:
+    with _reported(bars.job, as_json), _settings(ctx).facade() as sj, bars.progress:
         detail = sj.assess(
-            source,
+            _source(paths),
             language=language,
             timeout=timeout,
             progress=bars.uploaded,
+            on_zip=bars.zipped,
             on_created=bars.created,
             on_poll=bars.polled,
         )
-    _show_result(detail, as_json)
+    _show_result(detail, as_json, language)
 
 
 @app.command()
@@ -372,15 +460,14 @@ def create(
 def upload(
     ctx: typer.Context,
     url: Annotated[str, typer.Argument(help="The job's data_uploading_url.")],
-    file: Annotated[Path, typer.Argument(help="The zip of WAV files.")],
+    paths: PathsArgument,
 ) -> None:
-    """PUT a zip to a job's pre-signed upload URL (streamed)."""
+    """PUT recordings to a job's pre-signed upload URL (a zip as it is; anything else zipped)."""
     bars = _Bars()
     started = time.monotonic()
     with _reported(), _settings(ctx).facade() as sj, bars.progress:
-        sj.upload(url, file, progress=bars.uploaded)
-    size = file.stat().st_size
-    typer.echo(f"uploaded {size} bytes in {time.monotonic() - started:.1f} s")
+        sj.upload(url, _source(paths), progress=bars.uploaded, on_zip=bars.zipped)
+    typer.echo(f"uploaded {bars.uploaded_bytes} bytes in {time.monotonic() - started:.1f} s")
 
 
 @app.command()
@@ -398,12 +485,13 @@ def commit(
 def show(
     ctx: typer.Context,
     job_id: Annotated[str, typer.Argument(help="The job id.")],
+    language: AdviceLanguageOption = Language.CN,
     as_json: JsonOption = False,
 ) -> None:
     """Show a job once."""
     with _reported(), _settings(ctx).facade() as sj:
         detail = sj.show(job_id)
-    _show_result(detail, as_json)
+    _show_result(detail, as_json, language)
 
 
 @app.command()
@@ -411,13 +499,18 @@ def wait(
     ctx: typer.Context,
     job_id: Annotated[str, typer.Argument(help="The job id.")],
     timeout: TimeoutOption = 600.0,
+    language: AdviceLanguageOption = Language.CN,
     as_json: JsonOption = False,
 ) -> None:
-    """Poll a committed job until it is SUCCEED (exit 0) or FAILED (exit 3)."""
-    bars = _Bars()
-    with _reported(), _settings(ctx).facade() as sj, bars.progress:
+    """Poll a committed job until it is SUCCEED (exit 0) or FAILED (exit 3).
+
+    A job still CREATING after a few seconds was never committed: said at once, not after
+    the timeout.
+    """
+    bars = _Bars(_Job(job_id, committed=True))
+    with _reported(bars.job, as_json), _settings(ctx).facade() as sj, bars.progress:
         detail = sj.wait(job_id, timeout, on_poll=bars.polled)
-    _show_result(detail, as_json)
+    _show_result(detail, as_json, language)
 
 
 def main() -> None:

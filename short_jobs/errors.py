@@ -7,23 +7,31 @@
     │                              403 (APIGW.0302: not authorized)
     ├── InvalidRequestError        400 MSS.* (bad body or parameter, commit before the upload,
     │   │                          second commit), also 404 APIGW.0101 / 405 / 413 APIGW.0201
-    │   └── NotFoundError          400 MSS.00000003 "... does not exist": an unknown job
+    │   ├── NotFoundError          400 MSS.00000003 answering a show: an unknown job
+    │   └── JobNotCommittedError   wait() on a job still CREATING: it was never committed
     ├── ThrottledError             429 APIGW.0308, with ``retry_after`` (seconds) when sent
     ├── ServerError                any 5xx, declared (500 MSS.00000004) or not (502, 503...)
     ├── UploadError                the pre-signed upload URL answered an OBS XML error
     ├── JobFailedError             the job ended FAILED: ``job_failed_code``, ``job_failed_reason``
     ├── WaitTimeoutError           wait() ran out of time (also a builtin ``TimeoutError``)
-    └── NetworkError               no HTTP answer at all: connection refused, DNS, timeouts
+    ├── NetworkError               no HTTP answer at all: connection refused, DNS, timeouts
+    └── UsageError                 a mistake found before anything was sent (also a ValueError):
+                                   credentials with invisible characters, a bad endpoint, an
+                                   illegal header or URL, a missing file; never retried
 
 Every error carries ``status`` (HTTP status, ``None`` when there was no answer), ``error_code``,
 ``error_msg`` and ``request_id``. The request id comes from the ``X-Request-Id`` response header
 (what the official SDK reads, and what support asks for), falling back to the body's
 ``request_id`` (gateway errors carry it there too).
 
-Why MetaStudio's "not found" is a 400 subclass: the service reports an unknown job as 400
-``MSS.00000003`` with a message saying it "does not exist", not as 404 (404 is the gateway's "no
-such API"). ``NotFoundError`` keeps ``except InvalidRequestError`` working while letting callers
-single out the unknown job.
+Classes rest on the status, the ``error_code`` and the operation, never on a message's wording
+(which the service may reword or translate). Why MetaStudio's "not found" is a 400 subclass: the
+service reports an unknown job as 400 ``MSS.00000003`` ("invalid parameter"), not as 404 (404 is
+the gateway's "no such API"). ``MSS.00000003`` also answers a commit before the upload or a second
+commit, so the code alone is not "not found": it is when it answers a *show*, whose only
+parameters are the project and the job id (``error_from_response(..., lookup=True)``). A commit of
+an unknown job is therefore an ``InvalidRequestError``; ``show`` tells which. ``NotFoundError``
+keeps ``except InvalidRequestError`` working while letting callers single out the unknown job.
 
 Anything unexpected still raises (an undeclared 418 is a plain ``ShortJobsError``, a 502 a
 ``ServerError``): no call of the facade ever answers ``None`` for an error.
@@ -33,7 +41,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
@@ -48,12 +56,14 @@ __all__ = [
     "AuthError",
     "InvalidRequestError",
     "JobFailedError",
+    "JobNotCommittedError",
     "NetworkError",
     "NotFoundError",
     "ServerError",
     "ShortJobsError",
     "ThrottledError",
     "UploadError",
+    "UsageError",
     "WaitTimeoutError",
     "error_from_response",
     "parse_retry_after",
@@ -117,7 +127,23 @@ class InvalidRequestError(ShortJobsError):
 
 
 class NotFoundError(InvalidRequestError):
-    """The job does not exist (MetaStudio answers 400 MSS.00000003, not 404)."""
+    """The job does not exist: 400 MSS.00000003 answering a show (MetaStudio never answers 404)."""
+
+
+class JobNotCommittedError(InvalidRequestError):
+    """``wait`` found the job still ``CREATING`` after the commit grace: nobody committed it.
+
+    ``job`` is the last answer. Upload its zip and commit it, or start over with ``assess``.
+    """
+
+    def __init__(self, job: ShowShortJobResponse, grace: float) -> None:
+        self.job = job
+        self.job_id = job.job_id
+        self.grace = grace
+        super().__init__(
+            f"job {job.job_id} was never committed (still {job.state.value} after {grace:g} s): "
+            "upload its zip and commit it, or run assess to do every step"
+        )
 
 
 class ThrottledError(ShortJobsError):
@@ -168,6 +194,30 @@ class NetworkError(ShortJobsError):
     """No HTTP answer (connection refused, DNS failure, timeout); ``__cause__`` is httpx's error."""
 
 
+class UsageError(ShortJobsError, ValueError):
+    """A mistake found on our side before anything was sent; retrying cannot help.
+
+    ``problem`` is a template naming the caller's arguments as ``{name}`` fields (``names``), so
+    each surface says it in its own terms: ``str()`` reads ``project_id=`` (Python), and the
+    command line renders ``--project-id`` through :meth:`describe`. Also a ``ValueError``, what
+    a bad argument raises in Python.
+    """
+
+    def __init__(self, problem: str, *, names: tuple[str, ...] = ()) -> None:
+        self.problem = problem
+        self.names = names
+        super().__init__(self.describe(lambda name: f"{name}="))
+
+    def describe(self, spell: Callable[[str], str]) -> str:
+        """The message with every argument name spelled by ``spell`` (``"project_id"`` in)."""
+        return self.problem.format_map({name: spell(name) for name in self.names})
+
+
+def literal(text: str) -> str:
+    """``text`` made safe to embed in a :class:`UsageError` template (braces doubled)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def _text(value: object) -> str | None:
     """A generated model's optional string field, ``UNSET`` and empty read as ``None``."""
     return value if isinstance(value, str) and value else None
@@ -207,14 +257,14 @@ def _snippet(content: bytes) -> str | None:
     return text[:_BODY_SNIPPET] or None
 
 
-def _error_class(status: int, code: str | None, msg: str | None) -> type[ShortJobsError]:
+def _error_class(status: int, code: str | None, lookup: bool) -> type[ShortJobsError]:
     if (code and _AUTH_CODE.match(code)) or status in (401, 403):
         return AuthError
     if status == 429:
         return ThrottledError
     if status >= 500:
         return ServerError
-    if status == 400 and code == _NOT_FOUND_CODE and msg and "does not exist" in msg:
+    if lookup and status == 400 and code == _NOT_FOUND_CODE:
         return NotFoundError
     if status in (400, 404, 405, 413):
         return InvalidRequestError
@@ -226,8 +276,13 @@ def error_from_response(
     headers: Mapping[str, str],
     content: bytes,
     parsed: object = None,
+    *,
+    lookup: bool = False,
 ) -> ShortJobsError:
     """The error for an API answer that is not the operation's success.
+
+    ``lookup``: the answer is to a show (a lookup by job id), where 400 ``MSS.00000003`` means
+    the job does not exist (:class:`NotFoundError`); see the module docstring.
 
     Takes what a generated ``Response`` holds (``status_code``, ``headers``, ``content``,
     ``parsed``); when ``parsed`` is not an ``ErrorResponse`` (an undeclared status, or a body the
@@ -245,7 +300,7 @@ def error_from_response(
         if code is None and msg is None:
             msg = _snippet(content) or f"unexpected HTTP status {status}"
     request_id = headers.get(REQUEST_ID_HEADER) or _text(body_request_id)
-    cls = _error_class(status, code, msg if isinstance(msg, str) else None)
+    cls = _error_class(status, code, lookup)
     return cls(
         status=status,
         error_code=code,

@@ -26,6 +26,7 @@ def _check_generated(workdir: Path) -> subprocess.CompletedProcess[str]:
 def test_a_one_character_spec_change_fails_the_drift_check(tmp_path: Path) -> None:
     for name in ("Makefile", "openapi.yaml", "openapi-generator.yaml", "pyproject.toml"):
         shutil.copy2(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "generator-templates", tmp_path / "generator-templates")
     shutil.copytree(
         ROOT / "generated",
         tmp_path / "generated",

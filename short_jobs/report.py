@@ -1,0 +1,113 @@
+"""A job as a person reads it: its state, the assessment as a compact table, advice in one language.
+
+Rules, and why:
+
+- Fits 80 columns: one short row per metric (metric, actual, expected, verdict); cells wrap at
+  word boundaries, never inside a word. The per-metric advice is not a column (long sentences
+  made the table ~70 lines at 80 columns): it is listed below the table, only for the metrics
+  that need attention, in the chosen language (``EN``: ``suggestion_en``, ``CN``:
+  ``suggestion``; the other one when the chosen one is missing).
+- Honest verdicts: ``ok`` only for a measured value within range (status 0). A metric the
+  service could not measure (``actual`` "n/a" or empty) is ``not measured``, whatever its
+  status; a status this client does not know is shown as its number.
+- In a pipe (no terminal) nothing is wrapped to a guessed width: the table keeps its natural
+  width and each sentence stays on one line, for ``grep`` and log files.
+- States and job types this client does not know are printed raw, marked as new.
+"""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from short_jobs_client.models import AssessProperty, AssessResult, Language, ShowShortJobResponse
+from short_jobs_client.types import Unset
+
+__all__ = ["METRICS", "render_job", "verdict"]
+
+METRICS: tuple[tuple[str, str], ...] = (
+    ("speed", "speaking rate"),
+    ("sound", "loudness"),
+    ("snr", "signal-to-noise"),
+    ("reverb", "reverberation"),
+    ("dnsmos_ovrl", "DNSMOS overall"),
+    ("dnsmos_bak", "DNSMOS background"),
+)
+"""The six assessed properties, in the order the API documents them, with a readable name."""
+
+_NOT_MEASURED = {"", "n/a", "na", "none", "null", "-"}
+_OK, _OUT, _UNMEASURED = "ok", "out of range", "not measured"
+
+
+def _text(value: object) -> str:
+    return "" if isinstance(value, Unset) or value is None else str(value)
+
+
+def verdict(prop: AssessProperty) -> str:
+    """``ok``, ``out of range``, ``not measured``, ``status N`` (unknown), or ``""`` (none)."""
+    if _text(prop.actual).strip().lower() in _NOT_MEASURED:
+        return _UNMEASURED
+    if isinstance(prop.status, Unset):
+        return ""
+    return {0: _OK, 1: _OUT}.get(prop.status, f"status {prop.status}")
+
+
+def _styled(text: str) -> str:
+    style = {_OK: "green", _OUT: "red", _UNMEASURED: "yellow"}.get(text, "yellow")
+    return f"[{style}]{text}[/{style}]" if text else ""
+
+
+def _advice(prop: AssessProperty, language: Language) -> str:
+    chinese, english = _text(prop.suggestion), _text(prop.suggestion_en)
+    first, second = (english, chinese) if language == Language.EN else (chinese, english)
+    return " ".join((first or second).split())
+
+
+def _table(result: AssessResult) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title_justify="left")
+    table.add_column("metric", no_wrap=True)
+    table.add_column("actual")
+    table.add_column("expected")
+    table.add_column("verdict", no_wrap=True)
+    for key, label in METRICS:
+        prop = getattr(result, key)
+        if isinstance(prop, AssessProperty):
+            table.add_row(label, _text(prop.actual), _text(prop.expected), _styled(verdict(prop)))
+    return table
+
+
+def render_job(detail: ShowShortJobResponse, console: Console, language: Language) -> None:
+    """Print the job's state, failure, assessment table and advice to ``console``."""
+    state = detail.state.value + ("" if detail.state.is_known else " (a state new to this client)")
+    head = f"job [bold]{detail.job_id}[/bold]: {state}"
+    if not isinstance(detail.job_type, Unset) and not detail.job_type.is_known:
+        head += f" (job type {detail.job_type.value})"
+    console.print(head, highlight=False)
+    if not isinstance(detail.job_failed_code, Unset):
+        console.print(
+            f"failed: {detail.job_failed_code}: {_text(detail.job_failed_reason)}",
+            highlight=False,
+            markup=False,
+        )
+    result = detail.assess_result
+    if isinstance(result, Unset):
+        return
+    # Cells are padded to their column's width; trailing blanks only clutter a pipe or a log.
+    with console.capture() as captured:
+        console.print(_table(result))
+    for line in captured.get().splitlines():
+        console.print(Text.from_ansi(line.rstrip()))
+    attention = [
+        (label, _advice(prop, language))
+        for key, label in METRICS
+        if isinstance(prop := getattr(result, key), AssessProperty) and verdict(prop) != _OK
+    ]
+    for label, advice in attention:
+        if advice:
+            console.print(f"- {label}: {advice}", highlight=False, markup=False)
+    if not isinstance(result.suggestion, Unset) and result.suggestion:
+        console.print(
+            f"overall: {' '.join(result.suggestion.split())}", highlight=False, markup=False
+        )
