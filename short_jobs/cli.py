@@ -40,6 +40,7 @@ from rich.progress import (
 from rich.table import Table
 
 from short_jobs.client import AK_ENV, PROJECT_ID_ENV, SK_ENV, TOKEN_ENV, ShortJobs
+from short_jobs.conformance.command import conformance
 from short_jobs.endpoints import ENDPOINT_ENV
 from short_jobs.errors import JobFailedError, ShortJobsError, WaitTimeoutError
 from short_jobs.zipping import Source
@@ -418,6 +419,9 @@ def wait(
     with _reported(), _settings(ctx).facade() as sj, bars.progress:
         detail = sj.wait(job_id, timeout, on_poll=bars.polled)
     _show_result(detail, as_json)
+
+
+app.command()(conformance)
 
 
 def main() -> None:
