@@ -23,10 +23,11 @@ from __future__ import annotations
 import base64
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -69,6 +70,7 @@ class _Entry:
     request: httpx.Request
     response: httpx.Response
     started: datetime
+    seconds: float
     label: str
 
 
@@ -84,10 +86,11 @@ class Recorder:
         self.exchanges: list[Exchange] = []
         self.label = ""
         self._secrets: set[str] = set()
+        self._starts: dict[int, tuple[datetime, float]] = {}
 
     def hooks(self) -> dict[str, list[Callable[[Any], Any]]]:
         """``event_hooks`` for an ``httpx.Client``: record each answer once it arrives."""
-        return {"response": [self._record]}
+        return {"request": [self._started], "response": [self._record]}
 
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
@@ -113,12 +116,16 @@ class Recorder:
     def last(self) -> Exchange | None:
         return self.exchanges[-1] if self.exchanges else None
 
+    def _started(self, request: httpx.Request) -> None:
+        self._starts[id(request)] = (datetime.now(UTC), time.perf_counter())
+
     def _record(self, response: httpx.Response) -> None:
         response.read()
         request = response.request
         self._learn_secrets(request)
-        started = datetime.now(UTC) - response.elapsed
-        self._entries.append(_Entry(request, response, started, self.label))
+        started, counter = self._starts.pop(id(request), (datetime.now(UTC), time.perf_counter()))
+        seconds = time.perf_counter() - counter
+        self._entries.append(_Entry(request, response, started, seconds, self.label))
         self.exchanges.append(Exchange.from_response(response, self.label))
 
     def _learn_secrets(self, request: httpx.Request) -> None:
@@ -246,7 +253,7 @@ def _http_version(response: httpx.Response) -> str:
 
 def _har_entry(entry: _Entry) -> dict[str, Any]:
     request, response = entry.request, entry.response
-    milliseconds = response.elapsed / timedelta(milliseconds=1)
+    milliseconds = round(entry.seconds * 1000, 3)
     har_request: dict[str, Any] = {
         "method": request.method,
         "url": _scrub_text(str(request.url)),
