@@ -19,6 +19,7 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
+import yaml
 from drift_proxy import Answer, drifting_proxy
 from typer.testing import CliRunner, Result
 
@@ -33,6 +34,8 @@ from short_jobs.conformance.runner import Options, Target, run
 from short_jobs.conformance.spec import Contract
 from short_jobs.conformance.statements import CODE_FAMILIES, STATEMENTS, UPLOAD
 
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "openapi.yaml"
 ISSUE_9 = "issue 9: the mock's routing, job ids and upload URL are being brought to reference 5"
 PENDING_ISSUE_9 = frozenset(
     {"route-get-on-create", "route-trailing-slash", "job-id-format", "upload-wrong-method"}
@@ -217,6 +220,27 @@ def test_refused_credentials_stop_before_any_job_and_exit_1(short_jobs_mock: Moc
     assert "AuthError" in result.stderr and "refused the credentials" in result.stderr
     assert "Traceback" not in result.stderr
     assert short_jobs_mock.requests("create_short_job") == []
+
+
+def test_no_credentials_exit_1_with_one_line(mock: RunningMock) -> None:
+    result = CliRunner().invoke(app, ["--endpoint", mock.url, "conformance"], env={})
+    assert result.exit_code == 1
+    assert "no credentials" in result.stderr or "project id" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_spec_is_the_source_of_the_checks(mock: RunningMock, tmp_path: Path) -> None:
+    """--spec with a create answer that must also carry job_name: create-cn drifts by it."""
+    document = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    schema = document["components"]["schemas"]["CreateShortJobResponse"]
+    schema["required"].append("job_name")
+    changed = tmp_path / "openapi.yaml"
+    changed.write_text(yaml.safe_dump(document), encoding="utf-8")
+    result = conformance(env_for(mock), "--json", "--spec", str(changed))
+    entry = outcomes(parsed(result))["create-cn"]
+    assert entry["outcome"] == "drifted"
+    assert entry["findings"][0]["got"] == "'job_name' is a required property at $"
+    assert result.exit_code == 5
 
 
 def test_no_answer_exits_1_with_one_line(mock: RunningMock) -> None:
@@ -526,7 +550,7 @@ def test_a_run_cut_short_still_writes_its_har(mock: RunningMock, tmp_path: Path)
 
 # --- the README's example ---------------------------------------------------------------------
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = ROOT / "README.md"
 
 
 def readme_conformance_block() -> tuple[dict[str, str], list[list[str]]]:

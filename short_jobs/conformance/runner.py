@@ -29,7 +29,7 @@ import httpx
 
 from short_jobs.auth import AkSkAuth
 from short_jobs.conformance.audio import SECONDS, recordings_zip
-from short_jobs.conformance.checks import reference_checks
+from short_jobs.conformance.checks import error_code, reference_checks
 from short_jobs.conformance.exchange import Exchange, Finding
 from short_jobs.conformance.har import Recorder
 from short_jobs.conformance.report import Outcome, Report, Result
@@ -181,7 +181,10 @@ class _Run:
             findings += statement.then(exchanges, self.facts)
         last = exchanges[-1]
         outcome = Outcome.DRIFTED if findings else Outcome.HELD
-        return Result(statement, outcome, last.summary(), last.request_id, tuple(findings))
+        got = last.summary()
+        if statement.operation == UPLOAD and last.status >= 400:
+            got = f"{last.status} {error_code(last, UPLOAD)}"
+        return Result(statement, outcome, got, last.request_id, tuple(findings))
 
     def record(self, result: Result) -> Result:
         self.results[result.statement.id] = result
