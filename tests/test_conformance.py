@@ -305,6 +305,23 @@ def gateway_error_without_request_id(answer: Answer) -> None:
         answer.set_json(body)
 
 
+def create_answers_500(answer: Answer) -> None:
+    if answer.method == "POST" and answer.path.endswith("/short-jobs"):
+        answer.status = 500
+
+
+NEED_A_JOB = {
+    "job-id-format",
+    "commit-before-upload",
+    "upload-wrong-type",
+    "upload-zip",
+    "show-created",
+    "commit",
+    "second-commit",
+    "show-final",
+    "show-result",
+}
+
 DRIFTS = [
     pytest.param(
         drop_request_id_on_show,
@@ -337,18 +354,15 @@ DRIFTS = [
         rename_upload_url,
         {"create-cn": "body-schema", "create-en": "body-schema"},
         {},
-        {
-            "job-id-format",
-            "commit-before-upload",
-            "upload-wrong-type",
-            "upload-zip",
-            "show-created",
-            "commit",
-            "second-commit",
-            "show-final",
-            "show-result",
-        },
+        NEED_A_JOB,
         id="renames-data-uploading-url",
+    ),
+    pytest.param(
+        create_answers_500,
+        {"create-cn": "status", "create-en": "status"},
+        {},
+        NEED_A_JOB,
+        id="create-answers-500",
     ),
     pytest.param(
         unknown_state,

@@ -158,6 +158,7 @@ class _Run:
         self.plain = httpx.Client(timeout=timeout, verify=target.verify, event_hooks=hooks)
         self.client = Client(base_url=target.endpoint).set_httpx_client(self.api)
         self.random_job = str(uuid.uuid4())
+        self.creates_sent = 0
 
     def close(self) -> None:
         self.api.close()
@@ -204,8 +205,9 @@ class _Run:
                 if need is Need.JOB and self.options.max_jobs < 1:
                     return "a created job (--max-jobs 0)"
                 return need.value
-        spent = self.report.spent.jobs_created
-        if statement.creates_jobs and spent + statement.creates_jobs > self.options.max_jobs:
+        # Creates sent, not jobs answered: a create that failed may still have made a job.
+        sent = self.creates_sent
+        if statement.creates_jobs and sent + statement.creates_jobs > self.options.max_jobs:
             return f"a job more than --max-jobs {self.options.max_jobs} allows"
         return None
 
@@ -258,6 +260,7 @@ class _Run:
         )
 
     def create(self, language: Language) -> Callable[[], object]:
+        self.creates_sent += 1
         body = CreateShortJobReq(job_type=ShortJobType.VOICE_ASSESS, language=language)
         return lambda: create_short_job.sync_detailed(
             self.target.project_id, client=self.client, body=body, x_app_user_id=self._user
