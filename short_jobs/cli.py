@@ -54,6 +54,7 @@ from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
 from short_jobs.client import AK_ENV, PROJECT_ID_ENV, SK_ENV, TOKEN_ENV, ShortJobs
+from short_jobs.conformance.command import conformance
 from short_jobs.endpoints import ENDPOINT_ENV
 from short_jobs.errors import (
     JobFailedError,
@@ -511,6 +512,9 @@ def wait(
     with _reported(bars.job, as_json), _settings(ctx).facade() as sj, bars.progress:
         detail = sj.wait(job_id, timeout, on_poll=bars.polled)
     _show_result(detail, as_json, language)
+
+
+app.command()(conformance)
 
 
 def main() -> None:
