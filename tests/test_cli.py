@@ -335,6 +335,7 @@ COMMANDS = {
     "commit": ["JOB"],
     "show": ["JOB"],
     "wait": ["JOB"],
+    "conformance": [],
 }
 
 

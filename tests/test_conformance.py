@@ -36,13 +36,6 @@ from short_jobs.conformance.statements import CODE_FAMILIES, STATEMENTS, UPLOAD
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
-ISSUE_9 = "issue 9: the mock's routing, job ids and upload URL are being brought to reference 5"
-PENDING_ISSUE_9 = frozenset(
-    {"route-get-on-create", "route-trailing-slash", "job-id-format", "upload-wrong-method"}
-)
-"""Statements the reference makes that the mock on this branch does not keep yet (issue 9).
-Once issue 9 is merged, their tests pass (strict xfail fails): empty this set then."""
-
 CLEARED = (
     "HUAWEICLOUD_SDK_AK",
     "HUAWEICLOUD_SDK_SK",
@@ -72,14 +65,7 @@ def mock_report(short_jobs_mock_server: RunningMock) -> Report:
     return run(target_for(short_jobs_mock_server), options, Contract.load(), Recorder())
 
 
-def _marked(statement_id: str) -> Any:
-    marks = (
-        [pytest.mark.xfail(reason=ISSUE_9, strict=True)] if statement_id in PENDING_ISSUE_9 else []
-    )
-    return pytest.param(statement_id, marks=marks, id=statement_id)
-
-
-@pytest.mark.parametrize("statement_id", [_marked(s.id) for s in STATEMENTS])
+@pytest.mark.parametrize("statement_id", [s.id for s in STATEMENTS])
 def test_the_mock_keeps_the_statement(mock_report: Report, statement_id: str) -> None:
     result = mock_report.result(statement_id)
     assert result.outcome is Outcome.HELD, result.line()
@@ -134,18 +120,18 @@ def outcomes(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {entry["id"]: entry for entry in document["statements"]}
 
 
-@pytest.mark.xfail(reason=ISSUE_9, strict=True)
 def test_against_the_mock_every_statement_holds_and_exit_is_0(mock: RunningMock) -> None:
     result = conformance(env_for(mock))
     assert result.exit_code == 0, result.stdout
 
 
-def test_against_the_mock_only_issue_9_is_pending(mock: RunningMock) -> None:
+def test_against_the_mock_json_says_every_statement_held_and_what_was_spent(
+    mock: RunningMock,
+) -> None:
     result = conformance(env_for(mock), "--json")
     document = parsed(result)
-    drifted = {k for k, v in outcomes(document).items() if v["outcome"] != "held"}
-    assert drifted <= PENDING_ISSUE_9
-    assert result.exit_code == (5 if drifted else 0)
+    assert {v["outcome"] for v in outcomes(document).values()} == {"held"}
+    assert result.exit_code == 0
     assert document["spent"]["jobs_created"] == 2
     assert document["spent"]["jobs_committed"] == 1
 
@@ -209,8 +195,8 @@ def test_a_job_that_does_not_finish_in_time_exits_4(short_jobs_mock: MockHandle)
     assert "final state within 0 s" in document["show-final"]["reason"]
     assert document["show-result"]["outcome"] == "not tried"
     drifted = {k for k, v in document.items() if v["outcome"] == "drifted"}
-    assert result.exit_code == (5 if drifted else 4)
-    assert drifted <= PENDING_ISSUE_9
+    assert not drifted
+    assert result.exit_code == 4
 
 
 def test_refused_credentials_stop_before_any_job_and_exit_1(short_jobs_mock: MockHandle) -> None:
@@ -314,6 +300,7 @@ NEED_A_JOB = {
     "job-id-format",
     "commit-before-upload",
     "upload-wrong-type",
+    "upload-wrong-method",
     "upload-zip",
     "show-created",
     "commit",
@@ -332,6 +319,7 @@ DRIFTS = [
             "wrong-token": "required-headers",
             "wrong-signature": "required-headers",
             "skewed-date": "required-headers",
+            "route-trailing-slash": "required-headers",
         },
         set(),
         id="drops-x-request-id",
@@ -402,8 +390,8 @@ def test_each_drift_is_reported_by_name_and_exits_5(
         assert entry["request_id"] or check == "required-headers"
     for statement_id in not_tried:
         assert document[statement_id]["outcome"] == "not tried", document[statement_id]
-    # Nothing else is blamed: every other statement held (or is issue 9's).
-    blamed = {*drifted, *also, *not_tried, *PENDING_ISSUE_9}
+    # Nothing else is blamed: every other statement held.
+    blamed = {*drifted, *also, *not_tried}
     others = {k: v["outcome"] for k, v in document.items() if k not in blamed}
     assert set(others.values()) == {"held"}, others
     failures = ElementTree.parse(junit).getroot().iter("testcase")
@@ -604,6 +592,6 @@ def test_the_readme_example_runs_against_the_mock(
             drifted = {
                 line.split()[1] for line in result.stdout.splitlines() if line.startswith("drifted")
             }
-        assert drifted <= PENDING_ISSUE_9, result.stdout
-        assert result.exit_code == (5 if drifted else 0), result.stderr
+        assert not drifted, result.stdout
+        assert result.exit_code == 0, result.stderr
     assert (tmp_path / "conformance.xml").is_file()
