@@ -68,6 +68,13 @@ itself, so a CREATING job is one nobody committed; the grace only absorbs a serv
 commit a moment late. Short, so a forgotten commit is reported in seconds, not after ``timeout``.
 """
 _POLL_GROWTH = 1.5
+
+FAILURE_STATES = frozenset(
+    {JobState.FAILED, JobState.SPLIT_FAILED, JobState.AUDIT_FAILED, JobState.USER_REVIEW_REJECT}
+)
+"""The states a job never leaves and that end it without a result (JobState in the SDK): ``wait``
+raises :class:`JobFailedError` on each. The service's voice-assessment pages name only FAILED;
+the other three belong to its training jobs, and a job shown in one of them will not move on."""
 _APP_USER_ID = re.compile(r"[!-~]{1,64}")
 _VISIBLE = re.compile(r"[!-~]+")
 """Credentials and project ids are visible ASCII; anything else is a copy-paste accident."""
@@ -387,16 +394,17 @@ class FacadeBase:
     ) -> tuple[ShowShortJobResponse, float | None]:
         """One poll's verdict: the detail, and how long to sleep (``None``: it is SUCCEED).
 
-        Only SUCCEED and FAILED are final. Any other state, listed or one this client does not
-        know (a newer service's), means "not yet": keep polling until ``timeout``. A CREATING
-        job past the commit grace was never committed, and polling would never end.
+        SUCCEED and the :data:`FAILURE_STATES` are final. Any other state, listed or one this
+        client does not know (a newer service's), means "not yet": keep polling until
+        ``timeout``. A CREATING job past the commit grace was never committed, and polling would
+        never end.
         """
         detail = success(response, ShowShortJobResponse, lookup=True)
         if on_poll is not None:
             on_poll(detail)
         if detail.state == JobState.SUCCEED:
             return detail, None
-        if detail.state == JobState.FAILED:
+        if detail.state in FAILURE_STATES:
             raise JobFailedError(detail, response.headers.get(REQUEST_ID_HEADER))
         elapsed = self._clock() - started
         if detail.state == JobState.CREATING:

@@ -163,7 +163,8 @@ class UploadError(ShortJobsError):
 
 
 class JobFailedError(ShortJobsError):
-    """The job reached ``FAILED``; the recordings, not the request, are the problem."""
+    """The job reached ``FAILED`` (or another failure state: ``SPLIT_FAILED``, ``AUDIT_FAILED``,
+    ``USER_REVIEW_REJECT``); the recordings, not the request, are the problem."""
 
     def __init__(self, job: ShowShortJobResponse, request_id: str | None = None) -> None:
         self.job = job
@@ -180,7 +181,7 @@ class JobFailedError(ShortJobsError):
 
 
 class WaitTimeoutError(ShortJobsError, TimeoutError):
-    """``wait`` gave up: the job was still not SUCCEED or FAILED after ``timeout`` seconds."""
+    """``wait`` gave up: the job was still not in a final state after ``timeout`` seconds."""
 
     def __init__(self, job_id: str, timeout: float, last: ShowShortJobResponse | None) -> None:
         self.job_id = job_id

@@ -28,7 +28,7 @@ from stub_service import (
 
 import short_jobs_client.models as models
 from mock_server.samples import speech_like_wav
-from short_jobs import AsyncShortJobs, ShortJobs, WaitTimeoutError
+from short_jobs import AsyncShortJobs, JobFailedError, ShortJobs, WaitTimeoutError
 from short_jobs_client import Client
 from short_jobs_client.api.short_jobs import show_short_job
 from short_jobs_client.models import JobState, ShortJobType, ShowShortJobResponse
@@ -148,3 +148,28 @@ def test_an_unknown_state_is_shown_raw_in_a_timeout() -> None:
         pytest.raises(WaitTimeoutError, match=f"still {UNKNOWN_STATE}"),
     ):
         sj.wait(JOB_ID, timeout=0)
+
+
+FAILURE_STATES = ("FAILED", "SPLIT_FAILED", "AUDIT_FAILED", "USER_REVIEW_REJECT")
+
+
+@pytest.mark.parametrize("state", FAILURE_STATES)
+def test_every_failure_state_ends_wait_at_once(state: str) -> None:
+    failed = job(state, job_failed_code="MSS.29999999", job_failed_reason="rejected")
+    with (
+        running_stub([job("WAITING"), failed, job("SUCCEED")]) as stub,
+        ShortJobs(stub.url, project_id=PROJECT, token="t", sleep=_no_sleep) as sj,
+        pytest.raises(JobFailedError, match=r"MSS\.29999999: rejected") as raised,
+    ):
+        sj.wait(JOB_ID, timeout=60)
+    assert raised.value.job.state.value == state
+    assert stub.states_seen() == ["WAITING", state]
+
+
+@pytest.mark.parametrize("state", FAILURE_STATES)
+async def test_every_failure_state_ends_async_wait_at_once(state: str) -> None:
+    with running_stub([job(state), job("SUCCEED")]) as stub:
+        async with AsyncShortJobs(stub.url, project_id=PROJECT, token="t", sleep=_ano_sleep) as sj:
+            with pytest.raises(JobFailedError):
+                await sj.wait(JOB_ID, timeout=60)
+    assert stub.states_seen() == [state]
