@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.pytest_plugin import MockHandle
+from mock_server.handle import MockHandle
 from mock_server.samples import make_zip, sample_zip
 from mock_server.testing import RunningMock, running_mock
 
