@@ -13,31 +13,18 @@ import sys
 import textwrap
 
 import pytest
+from user_project import (
+    INI_WARNINGS_ARE_ERRORS,
+    SERVER_STACK,
+    TESTS_WITH_THE_FIXTURE,
+    TESTS_WITHOUT_THE_EXTRA,
+    fixture_error_lines,
+    missing_extra,
+)
 
 pytest_plugins = ["pytester"]
 
-# What the `mock` extra brings, and the client-side modules the plugin must not load either.
-SERVER_STACK = ("connexion", "uvicorn", "starlette", "jsonschema", "numpy", "yaml")
 NOT_AT_LOAD = (*SERVER_STACK, "httpx", "short_jobs", "mock_server.testing", "mock_server.handle")
-
-
-def missing_extra(needed_by: str) -> str:
-    """The one line that says what to install, as a regular expression."""
-    return (
-        rf"{re.escape(needed_by)} needs the toolkit's `mock` extra "
-        rf"\((?:{'|'.join(SERVER_STACK)}) is not installed\): "
-        r"pip install 'short-jobs-toolkit\[mock\]'"
-    )
-
-
-A_WHOLE_JOB = """
-def test_a_whole_job(short_jobs_mock, tmp_path):
-    sj = short_jobs_mock.client
-    job = sj.create(language="EN")
-    sj.upload(job, sample_zip(tmp_path / "recordings.zip", count=1))
-    sj.commit(job.job_id)
-    assert sj.wait(job.job_id, timeout=30).state.value == "SUCCEED"
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +38,7 @@ def run_user_suite(pytester: pytest.Pytester) -> pytest.RunResult:
 
 
 def test_loading_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nfilterwarnings = error\n")
+    pytester.makeini(INI_WARNINGS_ARE_ERRORS)
     pytester.makepyfile(
         test_first=f"""
         import sys
@@ -72,31 +59,8 @@ def test_loading_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> 
 
 
 def test_a_suite_with_filterwarnings_error_passes(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nfilterwarnings = error\n")
-    pytester.makepyfile(
-        test_user=textwrap.dedent(
-            """
-        import warnings
-
-        from mock_server.samples import sample_zip
-
-
-        def test_the_mock_leaves_the_warning_filters_alone(request):
-            before = list(warnings.filters)
-            request.getfixturevalue("short_jobs_mock")  # the first use: imports the server stack
-            assert warnings.filters == before
-
-
-        def test_warnings_are_still_errors():
-            try:
-                warnings.warn("a user's own deprecation", DeprecationWarning)
-            except DeprecationWarning:
-                return
-            raise AssertionError("filterwarnings = error no longer applies")
-        """
-        )
-        + A_WHOLE_JOB,
-    )
+    pytester.makeini(INI_WARNINGS_ARE_ERRORS)
+    pytester.makepyfile(test_user=TESTS_WITH_THE_FIXTURE)
     run_user_suite(pytester).assert_outcomes(passed=3)
 
 
@@ -109,24 +73,11 @@ def test_without_the_mock_extra_the_fixture_fails_with_one_line(pytester: pytest
             sys.modules[name] = None
         """
     )
-    pytester.makepyfile(
-        test_user="""
-        def test_not_using_the_fixture():
-            pass
-
-
-        def test_using_the_fixture(short_jobs_mock):
-            pass
-        """
-    )
+    pytester.makepyfile(test_user=TESTS_WITHOUT_THE_EXTRA)
     result = run_user_suite(pytester)
     result.assert_outcomes(passed=1, errors=1)
-    lines = result.outlines
-    start = next(
-        n for n, line in enumerate(lines) if "ERROR at setup of test_using_the_fixture" in line
-    )
-    assert re.fullmatch(missing_extra("the short_jobs_mock fixture"), lines[start + 1])
-    assert "short test summary info" in lines[start + 2]
+    [line] = fixture_error_lines(result.outlines)
+    assert re.fullmatch(missing_extra("the short_jobs_mock fixture"), line)
 
 
 def test_without_the_mock_extra_short_jobs_mock_says_what_to_install() -> None:
