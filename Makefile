@@ -14,6 +14,8 @@ SPEC := openapi.yaml
 GENERATOR_CONFIG := openapi-generator.yaml
 GENERATED := generated
 HAND_WRITTEN := short_jobs mock_server tests bench
+# pytest-xdist workers for `make test` (0: one process); PYTEST_ARGS adds pytest options.
+PYTEST_WORKERS ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: help setup lock generate check-generated lint-spec lint format test demo mock bench clean
@@ -68,8 +70,8 @@ format: $(STAMP) ## Apply ruff's fixes and formatting to hand-written code.
 	$(BIN)/ruff format .
 
 test: lint-spec lint ## Everything CI checks: spec, lint, types, the test suite (with the drift check).
-	@echo "$(BIN)/python -m pytest $(PYTEST_ARGS)"
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); status=$$?; \
+	@echo "$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest ran no tests (exit 5): a failure" >&2; exit 1; fi; \
 	exit $$status
 

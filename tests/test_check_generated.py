@@ -15,6 +15,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CHANGE = ("summary: Show a short job", "summary: Show a short jog")
 # The change's echo in the generated module's docstrings, as `diff -ru` shows it (old is the
@@ -43,6 +45,7 @@ def _changed_lines(diff: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_generated_matches_the_spec_and_a_one_character_change_fails(tmp_path: Path) -> None:
     for name in ("Makefile", "openapi.yaml", "openapi-generator.yaml", "pyproject.toml"):
         shutil.copy2(ROOT / name, tmp_path / name)

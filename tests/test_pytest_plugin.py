@@ -37,6 +37,7 @@ def run_user_suite(pytester: pytest.Pytester) -> pytest.RunResult:
     return pytester.runpytest_subprocess("-p", "short_jobs_mock", "-p", "no:cacheprovider")
 
 
+@pytest.mark.slow
 def test_loading_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> None:
     pytester.makeini(INI_WARNINGS_ARE_ERRORS)
     pytester.makepyfile(
@@ -58,12 +59,14 @@ def test_loading_the_plugin_imports_nothing_heavy(pytester: pytest.Pytester) -> 
     run_user_suite(pytester).assert_outcomes(passed=2)
 
 
+@pytest.mark.slow
 def test_a_suite_with_filterwarnings_error_passes(pytester: pytest.Pytester) -> None:
     pytester.makeini(INI_WARNINGS_ARE_ERRORS)
     pytester.makepyfile(test_user=TESTS_WITH_THE_FIXTURE)
     run_user_suite(pytester).assert_outcomes(passed=3)
 
 
+@pytest.mark.slow
 def test_without_the_mock_extra_the_fixture_fails_with_one_line(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         f"""
