@@ -6,7 +6,8 @@ has everything installed, so only a fresh virtualenv can show what the package's
 brings. The venvs are made and filled by uv (pinned in the dev extra; `uv pip install` resolves
 like `pip install`, from the same metadata) at the versions of constraints.txt, from uv's cache:
 about a second each instead of half a minute with pip. The toolkit itself is always rebuilt from
-this checkout.
+this checkout. These tests are `slow`; one more checks the client's imports in our own
+environment, where the mock is installed and so could be imported by mistake.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from user_project import (
     fixture_error_lines,
     missing_extra,
 )
-
-pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 UV = Path(sys.executable).parent / "uv"
@@ -95,32 +94,60 @@ def with_mock(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _fresh_venv(tmp_path_factory.mktemp("with-mock"), "[mock]")
 
 
+@pytest.mark.slow
 def test_the_plain_install_has_no_server_stack(client_only: Path) -> None:
     installed = _distributions(client_only)
     assert DISTRIBUTION in installed
     assert not installed & SERVER_DISTRIBUTIONS
 
 
-def test_the_client_and_its_command_import_nothing_of_the_mock(client_only: Path) -> None:
-    done = _run(client_only / "python", "-c", CLIENT_IMPORTS)
+def _client_imports(python: Path) -> set[str]:
+    done = _run(python, "-c", CLIENT_IMPORTS)
     assert done.returncode == 0, done.stderr
-    loaded = {name.partition(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+    return {name.partition(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+
+
+def test_the_client_imports_nothing_of_the_mock_even_when_it_is_installed() -> None:
+    loaded = _client_imports(Path(sys.executable))  # our dev environment: the mock is there
     assert "short_jobs" in loaded
     assert not loaded & {"mock_server", *SERVER_STACK}
 
 
+@pytest.mark.slow
+def test_the_client_and_its_command_import_nothing_of_the_mock(client_only: Path) -> None:
+    loaded = _client_imports(client_only / "python")
+    assert "short_jobs" in loaded
+    assert not loaded & {"mock_server", *SERVER_STACK}
+
+
+@pytest.mark.slow
+def test_the_packages_say_they_are_typed(client_only: Path) -> None:
+    packages = ("short_jobs", "short_jobs_client", "mock_server")
+    check = f"""
+import importlib.util, pathlib
+for name in {packages!r}:
+    folder = pathlib.Path(importlib.util.find_spec(name).origin).parent
+    assert (folder / "py.typed").is_file(), name
+"""
+    done = _run(client_only / "python", "-c", check)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
 def test_short_jobs_works_without_the_mock_extra(client_only: Path) -> None:
     done = _run(client_only / "short-jobs", "--help")
     assert done.returncode == 0, done.stderr
     assert "assess" in done.stdout
 
 
+@pytest.mark.slow
 def test_short_jobs_mock_names_the_extra_it_needs(client_only: Path) -> None:
     done = _run(client_only / "short-jobs-mock", "--help")
     assert done.returncode == 1
     assert re.fullmatch(f"error: {missing_extra('short-jobs-mock')}\n", done.stderr)
 
 
+@pytest.mark.slow
 def test_the_fixture_names_the_extra_it_needs(client_only: Path, tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(TESTS_WITHOUT_THE_EXTRA, "utf-8")
     done = _run(client_only / "python", "-m", "pytest", "-p", "no:cacheprovider", cwd=tmp_path)
@@ -130,6 +157,7 @@ def test_the_fixture_names_the_extra_it_needs(client_only: Path, tmp_path: Path)
     assert re.fullmatch(missing_extra("the short_jobs_mock fixture"), line), done.stdout
 
 
+@pytest.mark.slow
 def test_the_mock_extra_adds_a_working_short_jobs_mock(with_mock: Path) -> None:
     assert _distributions(with_mock) >= SERVER_DISTRIBUTIONS
     done = _run(with_mock / "short-jobs-mock", "--help")
@@ -138,6 +166,7 @@ def test_the_mock_extra_adds_a_working_short_jobs_mock(with_mock: Path) -> None:
     assert "Usage: short-jobs-mock" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_user_suite_with_warnings_as_errors_passes(with_mock: Path, tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text(INI_WARNINGS_ARE_ERRORS, "utf-8")
     (tmp_path / "test_user.py").write_text(TESTS_WITH_THE_FIXTURE, "utf-8")
