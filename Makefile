@@ -7,25 +7,41 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Rebuilt only when the project's inputs change, so a second `make setup` has nothing to do.
 STAMP := $(VENV)/.setup-done
+# The exact versions of the dev environment (pip freeze of a fresh resolution): `make lock`.
+LOCK := constraints.txt
+PIP := -m pip --disable-pip-version-check
 SPEC := openapi.yaml
 GENERATOR_CONFIG := openapi-generator.yaml
 GENERATED := generated
 TEMPLATES := generator-templates
 HAND_WRITTEN := short_jobs mock_server tests bench
+# pytest-xdist workers for `make test` (0: one process); PYTEST_ARGS adds pytest options.
+PYTEST_WORKERS ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help setup generate unasync check-generated lint-spec lint format test demo mock bench clean
+.PHONY: help setup lock generate unasync check-generated lint-spec lint format test demo mock bench clean
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-16s %s\n", $$1, $$2}'
 
-setup: $(STAMP) ## Create or reuse .venv with the project (editable) and its dev extra.
+setup: $(STAMP) ## Create or reuse .venv: the project (editable) and its dev extra, at the versions of constraints.txt.
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade 'pip>=24'
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/python $(PIP) install --quiet -c $(LOCK) pip
+	$(BIN)/python $(PIP) install --quiet -c $(LOCK) -e '.[dev]'
 	@touch $@
+
+lock: ## Resolve the dev environment afresh (newest versions pyproject.toml allows) into constraints.txt.
+	@rm -rf $(VENV).lock && trap 'rm -rf $(VENV).lock' EXIT && \
+	$(PYTHON) -m venv $(VENV).lock && \
+	$(VENV).lock/bin/python $(PIP) install --quiet --upgrade pip && \
+	$(VENV).lock/bin/python $(PIP) install --quiet -e '.[dev]' && \
+	{ echo "# The dev environment's exact versions, for \`make setup\` and CI (pip install -c)."; \
+	  echo "# Made by \`make lock\` with $$($(VENV).lock/bin/python --version) on $$(uname -sm); do not edit by hand."; \
+	  $(VENV).lock/bin/python $(PIP) freeze --all --exclude-editable | grep -v '^setuptools=='; \
+	} > $(LOCK).new && mv $(LOCK).new $(LOCK)
+	@echo "$(LOCK) refreshed: review 'git diff $(LOCK)', then 'make setup' and 'make test'"
 
 generate: $(STAMP) ## Regenerate generated/ from openapi.yaml (never edit generated/ by hand).
 	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GENERATOR_CONFIG) \
@@ -57,8 +73,11 @@ format: $(STAMP) ## Apply ruff's fixes and formatting to hand-written code.
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint-spec check-generated lint ## Everything CI checks: spec, drift, lint, types, the test suite.
-	$(BIN)/python -m pytest
+test: lint-spec lint ## Everything CI checks: spec, lint, types, the test suite (with the drift check).
+	@echo "$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest ran no tests (exit 5): a failure" >&2; exit 1; fi; \
+	exit $$status
 
 demo: $(STAMP) ## Start the mock, assess a zip of generated recordings through the client, stop the mock.
 	@scripts/demo.sh

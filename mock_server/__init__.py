@@ -1,7 +1,6 @@
-"""The short-jobs mock server: a faithful, stateful stand-in for MetaStudio's voice short jobs."""
+"""The short-jobs mock server: a faithful, stateful stand-in for MetaStudio's voice short jobs.
 
-import warnings
-
-# connexion imports starlette.testclient at import time, which warns about httpx on every start
-# of the mock; the mock never uses the test client.
-warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+Needs the toolkit's `mock` extra (`pip install 'short-jobs-toolkit[mock]'`). This package's own
+import is free of side effects and of the server stack, so the pytest plugin in it costs nothing
+until used (see `mock_server.server_stack`).
+"""

@@ -1,3 +1,3 @@
-from mock_server.cli import main
+from mock_server.launcher import main
 
 main()

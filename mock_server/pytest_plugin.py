@@ -12,207 +12,40 @@ One real mock server (in-process, 127.0.0.1, a free port, a temporary data dir, 
 on, responses validated against the spec) serves the whole session; the fixture resets it before
 each test, so every test starts with no jobs, no journal, no faults and `timed` progress.
 Set `short_jobs_mock_processing_seconds` in the pytest ini to change how long jobs take (0).
+
+pytest loads this plugin in every run; it then imports only pytest and the standard library. The
+server stack (the `mock` extra) is imported when a test first asks for the fixture; without that
+extra the fixture errors with one line saying what to install.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
 
-from mock_server.config import Settings
-from mock_server.testing import RunningMock, running_mock
-from short_jobs import AsyncShortJobs, ShortJobs
+from mock_server.server_stack import MockExtraMissing, import_server_module
+
+if TYPE_CHECKING:
+    from mock_server.handle import ControlPlaneError, MockHandle
+    from mock_server.testing import RunningMock
+
+__all__ = ["ControlPlaneError", "MockHandle"]
 
 PROCESSING_INI = "short_jobs_mock_processing_seconds"
+FIXTURE = "short_jobs_mock"
 
 
-class ControlPlaneError(Exception):
-    """The control plane refused a call (a bad argument, or an unknown job)."""
+def __getattr__(name: str) -> Any:
+    # `MockHandle` and `ControlPlaneError` need httpx and the client: loaded on first use, so that
+    # loading this plugin (every pytest run in an environment with the toolkit) stays cheap.
+    if name in __all__:
+        from mock_server import handle
 
-
-class MockHandle:
-    """The running mock, its credentials, a ready client, and the control plane's switches."""
-
-    def __init__(self, server: RunningMock) -> None:
-        self.server = server
-        self._control = httpx.Client(base_url=f"{server.url}/_mock", timeout=30)
-        self._client: ShortJobs | None = None
-
-    # -- where it is and who may call it -------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def project_id(self) -> str:
-        return self.server.project_id
-
-    @property
-    def ak(self) -> str:
-        return self.server.ak
-
-    @property
-    def sk(self) -> str:
-        return self.server.sk
-
-    @property
-    def token(self) -> str:
-        return self.server.token
-
-    @property
-    def settings(self) -> Settings:
-        return self.server.settings
-
-    @property
-    def data_dir(self) -> Path:
-        return self.server.data_dir
-
-    @property
-    def client(self) -> ShortJobs:
-        """A `ShortJobs` for this mock, AK/SK-signed like the official SDK."""
-        if self._client is None:
-            self._client = ShortJobs(
-                self.url, project_id=self.project_id, ak=self.ak, sk=self.sk, poll_interval=0.05
-            )
-        return self._client
-
-    def async_client(self, **options: Any) -> AsyncShortJobs:
-        """A new `AsyncShortJobs` for this mock (close it, or use `async with`)."""
-        options.setdefault("poll_interval", 0.05)
-        return AsyncShortJobs(
-            self.url, project_id=self.project_id, ak=self.ak, sk=self.sk, **options
-        )
-
-    def close(self) -> None:
-        self._control.close()
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-    # -- the control plane -----------------------------------------------------------------------
-
-    def reset(self) -> int:
-        """Forget every job, upload, journal entry and fault; answer how many jobs there were."""
-        removed: int = self._call("POST", "/reset")["jobs_removed"]
-        return removed
-
-    def requests(
-        self,
-        operation: str | None = None,
-        *,
-        method: str | None = None,
-        status: int | None = None,
-        path_contains: str | None = None,
-        job_id: str | None = None,
-        since_id: int | None = None,
-    ) -> list[dict[str, Any]]:
-        """The journal of requests received, oldest first, filtered as asked."""
-        filters = {
-            "operation": operation,
-            "method": method,
-            "status": status,
-            "path_contains": path_contains,
-            "job_id": job_id,
-            "since_id": since_id,
-        }
-        params = {key: value for key, value in filters.items() if value is not None}
-        entries: list[dict[str, Any]] = self._call("GET", "/requests", params=params)["requests"]
-        return entries
-
-    def clear_requests(self) -> None:
-        self._call("DELETE", "/requests")
-
-    def fail_next(
-        self,
-        operation: str | None = None,
-        *,
-        status: int = 500,
-        error_code: str = "MSS.00000004",
-        error_msg: str | None = None,
-        retry_after: int | None = None,
-        times: int = 1,
-        latency_ms: int | None = None,
-    ) -> dict[str, Any]:
-        """The next `times` matching API requests answer this error (every operation if None)."""
-        return self._fault(
-            operation=operation,
-            status=status,
-            error_code=error_code,
-            error_msg=error_msg,
-            retry_after=retry_after,
-            times=times,
-            latency_ms=latency_ms,
-        )
-
-    def delay_next(
-        self, latency_ms: int, operation: str | None = None, *, times: int = 1
-    ) -> dict[str, Any]:
-        """The next `times` matching requests are answered normally, `latency_ms` late."""
-        return self._fault(operation=operation, latency_ms=latency_ms, times=times)
-
-    def fail_next_upload(
-        self, *, status: int = 500, error_code: str = "InternalError", times: int = 1
-    ) -> dict[str, Any]:
-        """The next `times` uploads answer an OBS XML error."""
-        return self._fault(
-            operation="upload", upload="fail", status=status, error_code=error_code, times=times
-        )
-
-    def cut_next_upload(self, *, times: int = 1) -> dict[str, Any]:
-        """The next `times` uploads are cut off: nothing is stored, the answer breaks off."""
-        return self._fault(operation="upload", upload="cut", times=times)
-
-    def faults(self) -> list[dict[str, Any]]:
-        armed: list[dict[str, Any]] = self._call("GET", "/faults")["faults"]
-        return armed
-
-    def clear_faults(self) -> None:
-        self._call("DELETE", "/faults")
-
-    def set_progress(self, mode: str) -> None:
-        """How jobs created from now on progress: `timed`, `immediate` or `manual`."""
-        self._call("PUT", "/progress", json={"mode": mode})
-
-    def progress(self) -> str:
-        mode: str = self._call("GET", "/progress")["mode"]
-        return mode
-
-    def set_job_progress(self, job_id: str, mode: str) -> dict[str, Any]:
-        return self._call("PUT", f"/jobs/{job_id}/progress", json={"mode": mode})
-
-    def advance(self, job_id: str) -> dict[str, Any]:
-        """Move a committed job one step on; answers the job as show_short_job would."""
-        return self._call("POST", f"/jobs/{job_id}/advance")
-
-    def fail_job(self, job_id: str, job_failed_code: str, job_failed_reason: str) -> dict[str, Any]:
-        body = {"job_failed_code": job_failed_code, "job_failed_reason": job_failed_reason}
-        return self._call("POST", f"/jobs/{job_id}/fail", json=body)
-
-    def succeed_job(
-        self, job_id: str, assess_result: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        body = {} if assess_result is None else {"assess_result": assess_result}
-        return self._call("POST", f"/jobs/{job_id}/succeed", json=body)
-
-    def _fault(self, **spec: Any) -> dict[str, Any]:
-        body = {key: value for key, value in spec.items() if value is not None}
-        return self._call("POST", "/faults", json=body)
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        response = self._control.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            raise ControlPlaneError(
-                f"{method} /_mock{path}: {response.status_code} {response.text}"
-            )
-        if response.status_code == 204:
-            return {}
-        result: dict[str, Any] = response.json()
-        return result
+        return getattr(handle, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -226,15 +59,27 @@ def short_jobs_mock_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningMock]:
     """The session's mock server; use `short_jobs_mock` in tests, which resets it first."""
+    testing = _import_testing()
     seconds = float(request.config.getini(PROCESSING_INI))
     data_dir = tmp_path_factory.mktemp("short-jobs-mock")
-    with running_mock(data_dir, control=True, processing_seconds=seconds) as server:
+    with testing.running_mock(data_dir, control=True, processing_seconds=seconds) as server:
         yield server
+
+
+def _import_testing() -> ModuleType:
+    try:
+        return import_server_module("mock_server.testing", needed_by=f"the {FIXTURE} fixture")
+    except MockExtraMissing as missing:
+        problem = str(missing)
+    # Outside the `except`: the test's report is this one line, not the chain of import errors.
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture
 def short_jobs_mock(short_jobs_mock_server: RunningMock) -> Iterator[MockHandle]:
     """A reset mock for this test: `.url`, credentials, `.client`, and the control plane."""
+    from mock_server.handle import MockHandle
+
     handle = MockHandle(short_jobs_mock_server)
     handle.reset()
     try:

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-from mock_server.app import Frontdoor, create_app
 from mock_server.config import Settings
+from mock_server.server_stack import quiet_imports
+
+with quiet_imports():  # whoever imports this module first also imports connexion
+    import uvicorn
+
+    from mock_server.app import Frontdoor, create_app
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mock_server.pytest_plugin import MockHandle
+from mock_server.handle import MockHandle
 from mock_server.samples import make_zip, sample_zip
 from mock_server.testing import RunningMock, running_mock
 
@@ -41,3 +41,8 @@ def broken_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A zip whose one WAV is not a RIFF/WAVE file: its job fails with MSS.20000002."""
     path = tmp_path_factory.mktemp("broken") / "broken.zip"
     return make_zip(path, {"recordings/broken.wav": b"this is not a RIFF/WAVE file"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The `slow` tests first, so that with `-n 2` the longest start at once, not last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

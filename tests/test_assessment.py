@@ -459,6 +459,7 @@ def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return streamed_zip(path, "bomb.wav", wav_header(1 << 30), 1 << 30)
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_without_memory(bomb: Path) -> None:
     assert bomb.stat().st_size < 8 * MiB
     tracemalloc.start()
@@ -511,6 +512,7 @@ def test_a_lying_header_cannot_inflate_memory(tmp_path: Path) -> None:
     assert peak < 16 * MiB
 
 
+@pytest.mark.slow
 def test_streaming_keeps_memory_flat(tmp_path: Path) -> None:
     """128 MiB of (silent) 48 kHz stereo audio, allowed through: read without holding it."""
     size = 128 * MiB

@@ -260,6 +260,7 @@ def test_connection_refused_is_a_network_error() -> None:
 # --- constant memory -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_upload_of_200_mib_streams_in_constant_memory(sj: ShortJobs, tmp_path: Path) -> None:
     """A sparse 200 MiB file goes up while Python allocations stay within a few MiB.
 

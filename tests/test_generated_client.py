@@ -258,12 +258,4 @@ def test_the_generated_readme_examples_run_against_the_mock(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "upload the zip to" in done.stdout or "created" in done.stdout
 
-
-def test_the_readme_generated_client_example_runs_against_the_mock(
-    mock: RunningMock, tmp_path: Path
-) -> None:
-    blocks = [b for b in python_blocks(ROOT / "README.md") if "from short_jobs_client" in b]
-    assert blocks, "README.md has no example of the generated client"
-    for code in blocks:
-        done = run_example(code, mock, tmp_path)
-        assert done.returncode == 0, done.stdout + done.stderr
+# The project README's own generated-client example runs in tests/test_readme_example.py.

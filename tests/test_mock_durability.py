@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 from helpers import collection, create, item, upload, wait_final
 
 from mock_server.config import Settings
@@ -70,6 +71,7 @@ def _as_running(port: int, data_dir: Path) -> RunningMock:
     return RunningMock(url=f"http://127.0.0.1:{port}", settings=settings, app=None)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_kill_9_and_restart_keeps_jobs_uploads_and_commits(
     tmp_path: Path, recordings: Path
 ) -> None:
@@ -119,6 +121,7 @@ async def _lifecycle(client: httpx.AsyncClient, server: RunningMock, data: bytes
     return "TIMED OUT"
 
 
+@pytest.mark.slow
 def test_many_concurrent_lifecycles_all_finish(mock: RunningMock, recordings: Path) -> None:
     data = recordings.read_bytes()
 

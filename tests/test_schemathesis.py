@@ -62,6 +62,7 @@ TIMEOUT_SECONDS = 300
 COMMIT_LABEL = "POST /v1/{project_id}/voice-training-manage/user/short-jobs/{job_id}"
 
 
+@pytest.mark.slow
 def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     with running_mock(tmp_path / "mock-data", processing_seconds=0) as mock:

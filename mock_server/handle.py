@@ -1,0 +1,204 @@
+"""The `short_jobs_mock` fixture's value: a running mock, its credentials, a client, its switches.
+
+Client-side code only (httpx and the `short_jobs` facade); the server it drives is started by
+`mock_server.testing`. Import it from `mock_server.pytest_plugin` (`MockHandle`,
+`ControlPlaneError`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from short_jobs import AsyncShortJobs, ShortJobs
+
+if TYPE_CHECKING:
+    from mock_server.config import Settings
+    from mock_server.testing import RunningMock
+
+
+class ControlPlaneError(Exception):
+    """The control plane refused a call (a bad argument, or an unknown job)."""
+
+
+class MockHandle:
+    """The running mock, its credentials, a ready client, and the control plane's switches."""
+
+    def __init__(self, server: RunningMock) -> None:
+        self.server = server
+        self._control = httpx.Client(base_url=f"{server.url}/_mock", timeout=30)
+        self._client: ShortJobs | None = None
+
+    # -- where it is and who may call it -------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def project_id(self) -> str:
+        return self.server.project_id
+
+    @property
+    def ak(self) -> str:
+        return self.server.ak
+
+    @property
+    def sk(self) -> str:
+        return self.server.sk
+
+    @property
+    def token(self) -> str:
+        return self.server.token
+
+    @property
+    def settings(self) -> Settings:
+        return self.server.settings
+
+    @property
+    def data_dir(self) -> Path:
+        return self.server.data_dir
+
+    @property
+    def client(self) -> ShortJobs:
+        """A `ShortJobs` for this mock, AK/SK-signed like the official SDK."""
+        if self._client is None:
+            self._client = ShortJobs(
+                self.url, project_id=self.project_id, ak=self.ak, sk=self.sk, poll_interval=0.05
+            )
+        return self._client
+
+    def async_client(self, **options: Any) -> AsyncShortJobs:
+        """A new `AsyncShortJobs` for this mock (close it, or use `async with`)."""
+        options.setdefault("poll_interval", 0.05)
+        return AsyncShortJobs(
+            self.url, project_id=self.project_id, ak=self.ak, sk=self.sk, **options
+        )
+
+    def close(self) -> None:
+        self._control.close()
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    # -- the control plane -----------------------------------------------------------------------
+
+    def reset(self) -> int:
+        """Forget every job, upload, journal entry and fault; answer how many jobs there were."""
+        removed: int = self._call("POST", "/reset")["jobs_removed"]
+        return removed
+
+    def requests(
+        self,
+        operation: str | None = None,
+        *,
+        method: str | None = None,
+        status: int | None = None,
+        path_contains: str | None = None,
+        job_id: str | None = None,
+        since_id: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The journal of requests received, oldest first, filtered as asked."""
+        filters = {
+            "operation": operation,
+            "method": method,
+            "status": status,
+            "path_contains": path_contains,
+            "job_id": job_id,
+            "since_id": since_id,
+        }
+        params = {key: value for key, value in filters.items() if value is not None}
+        entries: list[dict[str, Any]] = self._call("GET", "/requests", params=params)["requests"]
+        return entries
+
+    def clear_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def fail_next(
+        self,
+        operation: str | None = None,
+        *,
+        status: int = 500,
+        error_code: str = "MSS.00000004",
+        error_msg: str | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+        latency_ms: int | None = None,
+    ) -> dict[str, Any]:
+        """The next `times` matching API requests answer this error (every operation if None)."""
+        return self._fault(
+            operation=operation,
+            status=status,
+            error_code=error_code,
+            error_msg=error_msg,
+            retry_after=retry_after,
+            times=times,
+            latency_ms=latency_ms,
+        )
+
+    def delay_next(
+        self, latency_ms: int, operation: str | None = None, *, times: int = 1
+    ) -> dict[str, Any]:
+        """The next `times` matching requests are answered normally, `latency_ms` late."""
+        return self._fault(operation=operation, latency_ms=latency_ms, times=times)
+
+    def fail_next_upload(
+        self, *, status: int = 500, error_code: str = "InternalError", times: int = 1
+    ) -> dict[str, Any]:
+        """The next `times` uploads answer an OBS XML error."""
+        return self._fault(
+            operation="upload", upload="fail", status=status, error_code=error_code, times=times
+        )
+
+    def cut_next_upload(self, *, times: int = 1) -> dict[str, Any]:
+        """The next `times` uploads are cut off: nothing is stored, the answer breaks off."""
+        return self._fault(operation="upload", upload="cut", times=times)
+
+    def faults(self) -> list[dict[str, Any]]:
+        armed: list[dict[str, Any]] = self._call("GET", "/faults")["faults"]
+        return armed
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def set_progress(self, mode: str) -> None:
+        """How jobs created from now on progress: `timed`, `immediate` or `manual`."""
+        self._call("PUT", "/progress", json={"mode": mode})
+
+    def progress(self) -> str:
+        mode: str = self._call("GET", "/progress")["mode"]
+        return mode
+
+    def set_job_progress(self, job_id: str, mode: str) -> dict[str, Any]:
+        return self._call("PUT", f"/jobs/{job_id}/progress", json={"mode": mode})
+
+    def advance(self, job_id: str) -> dict[str, Any]:
+        """Move a committed job one step on; answers the job as show_short_job would."""
+        return self._call("POST", f"/jobs/{job_id}/advance")
+
+    def fail_job(self, job_id: str, job_failed_code: str, job_failed_reason: str) -> dict[str, Any]:
+        body = {"job_failed_code": job_failed_code, "job_failed_reason": job_failed_reason}
+        return self._call("POST", f"/jobs/{job_id}/fail", json=body)
+
+    def succeed_job(
+        self, job_id: str, assess_result: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        body = {} if assess_result is None else {"assess_result": assess_result}
+        return self._call("POST", f"/jobs/{job_id}/succeed", json=body)
+
+    def _fault(self, **spec: Any) -> dict[str, Any]:
+        body = {key: value for key, value in spec.items() if value is not None}
+        return self._call("POST", "/faults", json=body)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        response = self._control.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise ControlPlaneError(
+                f"{method} /_mock{path}: {response.status_code} {response.text}"
+            )
+        if response.status_code == 204:
+            return {}
+        result: dict[str, Any] = response.json()
+        return result
