@@ -56,6 +56,7 @@ from mock_server.control import Control, apply_fault, control_spec_path, journal
 from mock_server.errors import REQUEST_ID_HEADER, ApiError, Code, Codes, render
 from mock_server.fastlane import FastLane
 from mock_server.gateway import CONTROL_PREFIX, GatewayMiddleware
+from mock_server.iam.app import Iam
 from mock_server.service import Service
 from mock_server.store import Store
 from mock_server.uploads import BUCKET, UploadEndpoint, job_id_from_key
@@ -286,6 +287,7 @@ class _Api(AsyncApi):  # type: ignore[misc]
 
 def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     service = Service(settings, generation or uuid.uuid4().hex)
+    iam = Iam(settings, service.store, _VALIDATORS)
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -305,7 +307,7 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
             ServerErrorMiddleware,
             ExceptionMiddleware,
             RoutingMiddleware,
-            GatewayMiddleware.factory(settings),
+            GatewayMiddleware.factory(settings, iam.credentials),
             RequestValidationMiddleware,
             ResponseValidationMiddleware,
             RequestIdHeader,
@@ -337,10 +339,11 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     api.add_error_handler(HTTPException, _on_http_error)
     api.add_error_handler(Exception, _on_unexpected)
     uploads = UploadEndpoint(settings, service.store, service.uploads)
-    gateway = GatewayMiddleware(api, settings)
+    gateway = GatewayMiddleware(api, settings, iam.credentials)
     fast = FastLane(resolved, service, gateway, settings.validate_responses)
     frontdoor = Frontdoor(api, uploads, settings, fast)
     frontdoor.service = service
+    frontdoor.iam = iam
     return frontdoor
 
 
@@ -377,6 +380,7 @@ class Frontdoor:
         self.uploads = uploads
         self.settings = settings
         self.service: Service | None = None
+        self.iam: Iam | None = None  # served on settings.iam_listen_port
         self._upload_prefix = f"/{BUCKET}/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -440,7 +444,9 @@ class Frontdoor:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
-        if path == "/" and scope["method"] in ("GET", "HEAD"):
+        if self.iam is not None and _local_port(scope) == self.settings.iam_listen_port:
+            await self.iam.endpoint(scope, receive, send)
+        elif path == "/" and scope["method"] in ("GET", "HEAD"):
             await JSONResponse({"status": "ready", "service": "short-jobs-mock"})(
                 scope, receive, send
             )
@@ -471,6 +477,11 @@ class Frontdoor:
             seconds * 1000,
             state.get("request_id", "-"),
         )
+
+
+def _local_port(scope: Scope) -> int | None:
+    server = scope.get("server")
+    return None if not server or server[1] is None else int(server[1])
 
 
 def app_from_environ() -> ASGIApp:

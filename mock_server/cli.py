@@ -7,6 +7,7 @@ import ctypes
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from mock_server.config import Settings, env_name
 
@@ -52,6 +54,40 @@ def serve(
     token: Annotated[
         str, typer.Option(envvar=_env("token"), help="Accepted X-Auth-Token value.")
     ] = _D.token,
+    region: Annotated[
+        str,
+        typer.Option(
+            envvar=_env("region"),
+            help="The project's region: its name in IAM (GET /v3/projects?name=REGION).",
+        ),
+    ] = _D.region,
+    iam_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar=_env("iam_port"),
+            min=0,
+            max=65535,
+            help="Port of the IAM endpoint (default: --port + 1; any free port when --port is 0).",
+        ),
+    ] = None,
+    iam_user: Annotated[
+        str, typer.Option(envvar=_env("iam_user"), help="The IAM user name tokens are issued to.")
+    ] = _D.iam_user,
+    iam_password: Annotated[
+        str, typer.Option(envvar=_env("iam_password"), help="Its password.")
+    ] = _D.iam_password,
+    iam_domain: Annotated[
+        str | None,
+        typer.Option(
+            envvar=_env("iam_domain"), help="The user's domain (account) name (default: any)."
+        ),
+    ] = None,
+    token_ttl: Annotated[
+        int,
+        typer.Option(
+            envvar=_env("token_ttl"), min=1, help="How long IAM tokens are valid, seconds."
+        ),
+    ] = _D.token_ttl,
     processing_seconds: Annotated[
         float,
         typer.Option(
@@ -93,8 +129,8 @@ def serve(
     ] = _D.validate_responses,
     log_level: Annotated[str, typer.Option(help="Logging level.")] = "info",
 ) -> None:
-    """Serve the short-jobs API, its pre-signed upload endpoint and, with --control, the
-    control plane."""
+    """Serve the short-jobs API, its pre-signed upload endpoint, IAM (on --iam-port) and, with
+    --control, the control plane."""
     settings = Settings(
         host=host,
         port=port,
@@ -103,6 +139,12 @@ def serve(
         sk=sk,
         project_id=project_id,
         token=token,
+        region=region,
+        iam_port=iam_port,
+        iam_user=iam_user,
+        iam_password=iam_password,
+        iam_domain=iam_domain,
+        token_ttl=token_ttl,
         processing_seconds=processing_seconds,
         upload_url_ttl=upload_url_ttl,
         max_upload_bytes=max_upload_bytes,
@@ -115,10 +157,12 @@ def serve(
 
 
 def run(settings: Settings, log_level: str = "info") -> None:
-    """Start uvicorn; workers rebuild the app from the environment, so settings go there."""
+    """Start uvicorn; workers rebuild the app from the environment, so settings go there.
+
+    The API and IAM listen on two sockets bound here (uvicorn binds only one); the app tells
+    them apart by the local port, so the IAM port that was really bound goes into the settings.
+    """
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
-    os.environ.update(settings.to_environ())
-    os.environ[GENERATION_ENV] = uuid.uuid4().hex
     options: dict[str, Any] = {
         "factory": True,
         "host": settings.host,
@@ -127,20 +171,42 @@ def run(settings: Settings, log_level: str = "info") -> None:
         "access_log": False,
         "lifespan": "on",
     }
+    config = uvicorn.Config("mock_server.app:app_from_environ", **options)
+    sockets = [config.bind_socket(), _bind(settings.host, settings.iam_listen_port)]
+    settings = settings.with_overrides(iam_port=sockets[1].getsockname()[1])
+    os.environ.update(settings.to_environ())
+    os.environ[GENERATION_ENV] = uuid.uuid4().hex
     if settings.workers > 1 and hasattr(os, "fork"):
-        _run_forked(uvicorn.Config("mock_server.app:app_from_environ", **options), settings.workers)
-    else:  # one process, or no fork() (Windows): uvicorn's own (spawned) workers
-        uvicorn.run("mock_server.app:app_from_environ", workers=settings.workers, **options)
+        _run_forked(config, settings.workers, sockets)
+    elif settings.workers > 1:  # no fork() (Windows): uvicorn's own (spawned) workers
+        config.workers = settings.workers
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        uvicorn.Server(config).run(sockets=sockets)
 
 
-def _run_forked(config: uvicorn.Config, workers: int) -> None:
+def _bind(host: str, port: int) -> socket.socket:
+    """A listening socket as uvicorn's `Config.bind_socket` makes one (IPv6 when host is)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as failure:
+        sock.close()
+        raise SystemExit(f"cannot listen on {host}:{port} for IAM: {failure}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _run_forked(config: uvicorn.Config, workers: int, sockets: list[socket.socket]) -> None:
     """Workers forked from this process after it imported the app's modules (a 'preload'): each
     starts in milliseconds instead of re-importing connexion in a fresh interpreter, as uvicorn's
     spawned workers do. The app itself (and its SQLite connection) is built in each worker."""
     import mock_server.app  # noqa: F401  (the preload)
 
     log = logging.getLogger("mock_server")
-    sock = config.bind_socket()
     children: set[int] = set()
     stopping = False
     exit_code = 0
@@ -153,7 +219,7 @@ def _run_forked(config: uvicorn.Config, workers: int) -> None:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _die_with_parent()
-                uvicorn.Server(config).run(sockets=[sock])
+                uvicorn.Server(config).run(sockets=sockets)
             except BaseException:
                 log.exception("worker %d failed", os.getpid())
                 code = 1
@@ -194,7 +260,8 @@ def _run_forked(config: uvicorn.Config, workers: int) -> None:
             continue
         log.error("worker %d exited (status %d); starting another", pid, status)
         fork_worker()
-    sock.close()
+    for sock in sockets:
+        sock.close()
     if exit_code:
         raise SystemExit(exit_code)
 

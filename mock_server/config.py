@@ -16,6 +16,10 @@ DEFAULT_AK = "MOCKACCESSKEY0000000"
 DEFAULT_SK = "mock-secret-key-0000000000000000000000000"
 DEFAULT_PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 DEFAULT_TOKEN = "mock-token"
+DEFAULT_REGION = "cn-north-4"
+DEFAULT_IAM_USER = "mock-user"
+DEFAULT_IAM_PASSWORD = "mock-password-0000"
+DAY_SECONDS = 24 * 60 * 60
 MIB = 1024 * 1024
 
 
@@ -28,6 +32,13 @@ class Settings:
     sk: str = DEFAULT_SK
     project_id: str = DEFAULT_PROJECT_ID
     token: str = DEFAULT_TOKEN
+    # IAM (mock_server/iam): the project's region, the one user, and how long tokens live
+    region: str = DEFAULT_REGION
+    iam_port: int | None = None  # None: --port + 1 (any free port when --port is 0)
+    iam_user: str = DEFAULT_IAM_USER
+    iam_password: str = DEFAULT_IAM_PASSWORD
+    iam_domain: str | None = None  # None: any domain name is accepted
+    token_ttl: int = DAY_SECONDS
     processing_seconds: float = 2.0
     upload_url_ttl: int = 3600
     max_upload_bytes: int = 512 * MIB
@@ -46,6 +57,17 @@ class Settings:
             raise ValueError("max_upload_bytes must be > 0")
         if self.workers < 1:
             raise ValueError("workers must be >= 1")
+        if self.token_ttl <= 0:
+            raise ValueError("token_ttl must be > 0")
+        if self.iam_port is not None and not 0 <= self.iam_port <= 65535:
+            raise ValueError("iam_port must be 0..65535")
+
+    @property
+    def iam_listen_port(self) -> int:
+        """The IAM endpoint's port: --iam-port, else the next one after --port (0 stays 0)."""
+        if self.iam_port is not None:
+            return self.iam_port
+        return self.port + 1 if self.port else 0
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -87,7 +109,7 @@ _BOOLEAN_TRUE = {"1", "true", "yes", "on"}
 
 def _parse(name: str, raw: str) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
-    if kind == "int":
+    if kind in ("int", "int | None"):
         return int(raw)
     if kind == "float":
         return float(raw)

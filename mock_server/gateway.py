@@ -4,15 +4,15 @@ It sits in connexion's middleware stack just after routing, so an unknown API is
 APIGW.0101 before anyone asks who the caller is (as the real gateway does), and before request
 validation, so an unauthenticated caller learns nothing about the API's shape.
 
-Authentication is either `X-Auth-Token` equal to the configured token, or an AK/SK signature
-verified by `short_jobs.signing`: the same code the client signs with. Either way the path's
-project must be the configured one. Every failure is 401 APIGW.0301 with a message saying which
-check failed.
+Authentication is `mock_server.iam.credentials.caller_problem`: an `X-Auth-Token` (the configured
+token, or one IAM issued and not expired), or an AK/SK signature verified by `short_jobs.signing`
+(the same code the client signs with; the configured AK, or a temporary one IAM issued, with its
+signed X-Security-Token). Either way the path's project must be the configured one. Every
+failure is 401 APIGW.0301 with a message saying which check failed.
 """
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.config import Settings
 from mock_server.errors import ApiError, Codes
-from short_jobs.signing import SignatureError, verify_request
+from mock_server.iam.credentials import IamCredentials, caller_problem
 
 # The gateway's cap on a request body (the reference: 413 APIGW.0201 over 12 MB).
 MAX_BODY_BYTES = 12 * 1024 * 1024
@@ -30,13 +30,16 @@ CONTROL_PREFIX = "/_mock/"
 
 
 class GatewayMiddleware:
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, credentials: IamCredentials) -> None:
         self.app = app
         self.settings = settings
+        self.credentials = credentials
 
     @classmethod
-    def factory(cls, settings: Settings) -> Callable[[ASGIApp], GatewayMiddleware]:
-        return lambda app: cls(app, settings)
+    def factory(
+        cls, settings: Settings, credentials: IamCredentials
+    ) -> Callable[[ASGIApp], GatewayMiddleware]:
+        return lambda app: cls(app, settings, credentials)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routing = scope.get("extensions", {}).get(ROUTING, {})
@@ -51,27 +54,17 @@ class GatewayMiddleware:
     def authenticate(self, scope: Scope, body: bytes) -> None:
         """Raise 401 APIGW.0301 unless the caller is who it must be (the fast lane's check too)."""
         headers: list[tuple[bytes, bytes]] = scope["headers"]
-        token = _header(headers, b"x-auth-token")
-        if token is not None:
-            if not hmac.compare_digest(token.encode("latin-1"), self.settings.token.encode()):
-                raise _unauthorized("the X-Auth-Token is invalid or has expired")
-        elif _header(headers, b"authorization") is not None:
-            try:
-                verify_request(
-                    scope["method"],
-                    scope.get("raw_path") or scope["path"].encode(),
-                    scope.get("query_string", b""),
-                    headers,
-                    body,
-                    self._secret_for,
-                    datetime.now(UTC),
-                )
-            except SignatureError as failure:
-                raise _unauthorized(str(failure)) from None
-        else:
-            raise _unauthorized(
-                "no credentials: send X-Auth-Token, or an SDK-HMAC-SHA256 Authorization header"
-            )
+        problem = caller_problem(
+            self.credentials,
+            scope["method"],
+            scope.get("raw_path") or scope["path"].encode(),
+            scope.get("query_string", b""),
+            headers,
+            body,
+            datetime.now(UTC),
+        )
+        if problem is not None:
+            raise _unauthorized(problem)
         self._check_project(scope, headers)
 
     def _check_project(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> None:
@@ -82,9 +75,6 @@ class GatewayMiddleware:
         header_project = _header(headers, b"x-project-id")
         if header_project is not None and header_project != configured:
             raise _unauthorized(f"X-Project-Id {header_project!r} is not the credentials' project")
-
-    def _secret_for(self, ak: str) -> str | None:
-        return self.settings.sk if hmac.compare_digest(ak, self.settings.ak) else None
 
 
 def _unauthorized(reason: str) -> ApiError:

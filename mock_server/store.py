@@ -12,9 +12,10 @@ Jobs never leave the database except through an explicit reset, so a restart (al
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +113,7 @@ class Store:
             path, isolation_level=None, timeout=10.0, check_same_thread=False
         )
         self._db.row_factory = sqlite3.Row
+        self._reset_hooks: list[Callable[[sqlite3.Connection], None]] = []
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
@@ -244,7 +246,24 @@ class Store:
             removed = self._db.execute("DELETE FROM jobs").rowcount
             for table in ("journal", "faults", "settings"):
                 self._db.execute(f"DELETE FROM {table}")
+            for clear in self._reset_hooks:
+                clear(self._db)
         return int(removed)
+
+    # -- for modules that keep tables of their own in this database (IAM: mock_server/iam) ------
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The process's one connection (same discipline: the event-loop thread only)."""
+        return self._db
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """`BEGIN IMMEDIATE` ... `COMMIT` (rolled back on an exception)."""
+        return self._write()
+
+    def on_reset(self, clear: Callable[[sqlite3.Connection], None]) -> None:
+        """Have `reset()` call `clear` too, inside its transaction."""
+        self._reset_hooks.append(clear)
 
     # -- the control plane's state, shared by every worker process ------------------------------
 

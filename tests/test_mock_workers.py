@@ -184,6 +184,8 @@ def workers(tmp_path: Path) -> Iterator[Workers]:
             "2",
             "--port",
             str(port),
+            "--iam-port",
+            "0",
             "--data-dir",
             str(tmp_path / "data"),
             "--processing-seconds",

@@ -1,0 +1,247 @@
+"""The IAM endpoint: an ASGI app over `mock_server/iam.yaml`, served on the IAM port.
+
+    IamEndpoint (X-IAM-Trace-Id, authentication of the calls that need it, Keystone's errors)
+      `-- connexion over iam.yaml: routing -> request validation -> response validation
+          -> handlers (handlers.py)
+
+Requests are validated by connexion with the same validators as the MetaStudio API; whatever
+they refuse is re-rendered in IAM's shape (`errors.render_iam`), by status: nothing here
+answers the MetaStudio or problem+json shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.resolver import Resolver
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.config import Settings
+from mock_server.errors import IAM_TRACE_HEADER, ApiError, IamCodes, IamError, render_iam
+from mock_server.iam.credentials import NO_CREDENTIALS, IamCredentials, caller_problem
+from mock_server.iam.handlers import CALLER_STATE, IamHandlers
+from mock_server.iam.model import Clock
+from mock_server.iam.store import IamStore
+from mock_server.store import Store
+
+log = logging.getLogger("mock_server.iam")
+
+# (method, path) of the calls that need an authenticated caller, and whether a token in the
+# body may stand in for the headers (CreateTemporaryAccessKeyByToken's auth.identity.token.id).
+AUTHENTICATED = {
+    ("GET", "/v3/projects"): False,
+    ("POST", "/v3.0/OS-CREDENTIAL/securitytokens"): True,
+}
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def iam_spec_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "iam.yaml"
+
+
+class Iam:
+    """The mock's IAM in one process: its store, clock, credentials, handlers and endpoint."""
+
+    def __init__(self, settings: Settings, store: Store, validator_map: dict[str, Any]) -> None:
+        self.clock = Clock()
+        self.store = IamStore(store)
+        self.credentials = IamCredentials(settings, self.store, self.clock)
+        self.handlers = IamHandlers(settings, self.store, self.credentials, self.clock)
+        self.endpoint = IamEndpoint(
+            _connexion_app(settings, self.handlers, validator_map), self.credentials
+        )
+
+
+class IamEndpoint:
+    def __init__(self, api: ASGIApp, credentials: IamCredentials) -> None:
+        self.api = api
+        self.credentials = credentials
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.setdefault("state", {})
+        trace_id = state.setdefault("request_id", uuid.uuid4().hex)
+        header = (IAM_TRACE_HEADER.lower().encode(), str(trace_id).encode())
+        started = False
+
+        async def send_with_trace(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == header[0] for name, _ in headers):
+                    headers.append(header)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            receive = await self._authenticate(scope, receive)
+            await self.api(scope, receive, send_with_trace)
+        except IamError as error:
+            if started:
+                raise
+            state["error_code"] = str(error.code.status)
+            await render_iam(error, str(trace_id))(scope, receive, send)
+
+    async def _authenticate(self, scope: Scope, receive: Receive) -> Receive:
+        """Check the caller of a call that needs one (others pass untouched); the body is read
+        for the signature and handed on."""
+        body_token_allowed = AUTHENTICATED.get((scope["method"], scope["path"]))
+        if body_token_allowed is None:
+            return receive
+        body = await _read_body(receive)
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        problem = caller_problem(
+            self.credentials,
+            scope["method"],
+            scope.get("raw_path") or scope["path"].encode(),
+            scope.get("query_string", b""),
+            headers,
+            body,
+            datetime.now(UTC),
+        )
+        if problem is None:
+            scope["state"][CALLER_STATE] = "authenticated"
+        elif not (problem == NO_CREDENTIALS and body_token_allowed):
+            raise IamError(IamCodes.UNAUTHORIZED, f"({problem})")
+        return _replay(body, receive)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise IamError(IamCodes.TOO_LARGE, f"(over {MAX_BODY_BYTES} bytes)")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+# -- connexion over iam.yaml, answering IAM's shape --------------------------------------------
+
+
+def _connexion_app(
+    settings: Settings, handlers: IamHandlers, validator_map: dict[str, Any]
+) -> AsyncApp:
+    api = AsyncApp(
+        __name__,
+        middlewares=[
+            ServerErrorMiddleware,
+            ExceptionMiddleware,
+            RoutingMiddleware,
+            RequestValidationMiddleware,
+            ResponseValidationMiddleware,
+            TraceHeader,
+            ContextMiddleware,
+        ],
+    )
+    api.add_api(
+        iam_spec_path(),
+        resolver=Resolver(lambda operation_id: getattr(handlers, operation_id)),
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        validator_map=validator_map,
+    )
+    api.add_error_handler(IamError, _on_iam_error)
+    api.add_error_handler(ApiError, _on_validation_error)
+    api.add_error_handler(ProblemException, _on_framework_error)
+    api.add_error_handler(HTTPException, _on_framework_error)
+    api.add_error_handler(Exception, _on_unexpected)
+    return api
+
+
+class TraceHeader:
+    """Puts X-IAM-Trace-Id on the handlers' answers inside connexion, so that response
+    validation sees the header the spec requires (IamEndpoint adds it to every other answer)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        trace_id = str(state.setdefault("request_id", uuid.uuid4().hex))
+        header = (IAM_TRACE_HEADER.lower().encode(), trace_id.encode())
+
+        async def send_with_trace(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_trace)
+
+
+def _answer(request: ConnexionRequest, error: IamError) -> ConnexionResponse:
+    state = request.scope.setdefault("state", {})
+    state["error_code"] = str(error.code.status)
+    trace_id = str(state.setdefault("request_id", uuid.uuid4().hex))
+    response = render_iam(error, trace_id)
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return ConnexionResponse(
+        status_code=response.status_code,
+        mimetype="application/json",
+        body=response.body,
+        headers=headers,
+    )
+
+
+def _on_iam_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, IamError)
+    return _answer(request, exc)
+
+
+def _on_validation_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """The shared validators raise the MetaStudio table's errors: keep the status and the
+    explanation, answer IAM's shape."""
+    assert isinstance(exc, ApiError)
+    code = IamCodes.by_status(exc.code.status)
+    return _answer(request, IamError(code, f"({exc.message})"))
+
+
+def _on_framework_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    status = exc.status if isinstance(exc, ProblemException) else getattr(exc, "status_code", 500)
+    if status >= 500:
+        return _on_unexpected(request, exc)
+    code = IamCodes.by_status(status)
+    detail = None if status in (404, 405) else f"({getattr(exc, 'detail', None) or exc})"
+    return _answer(request, IamError(code, detail))
+
+
+def _on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _answer(request, IamError(IamCodes.INTERNAL))
