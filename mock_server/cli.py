@@ -174,6 +174,9 @@ def run(settings: Settings, log_level: str = "info") -> None:
     config = uvicorn.Config("mock_server.app:app_from_environ", **options)
     sockets = [config.bind_socket(), _bind(settings.host, settings.iam_listen_port)]
     settings = settings.with_overrides(iam_port=sockets[1].getsockname()[1])
+    logging.getLogger("mock_server").info(
+        "IAM on http://%s:%d (HUAWEICLOUD_SDK_IAM_ENDPOINT)", settings.host, settings.iam_port
+    )
     os.environ.update(settings.to_environ())
     os.environ[GENERATION_ENV] = uuid.uuid4().hex
     if settings.workers > 1 and hasattr(os, "fork"):

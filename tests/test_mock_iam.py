@@ -27,6 +27,7 @@ from huaweicloudsdkmetastudio.v1 import (
 )
 from typer.testing import CliRunner
 
+from mock_server.config import Settings
 from mock_server.pytest_plugin import MockHandle
 from mock_server.testing import RunningMock
 from short_jobs import AuthError, ShortJobs
@@ -429,3 +430,37 @@ def test_iam_is_not_served_on_the_api_port(short_jobs_mock: MockHandle) -> None:
     api = httpx.get(f"{m.iam_url}/v1/{m.project_id}/voice-training-manage/user/short-jobs/x")
     assert api.status_code == 404
     assert api.json()["error"]["code"] == 404
+
+
+# -- settings --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("port", "iam_port", "listen"), [(8000, None, 8001), (9000, 7000, 7000), (0, None, 0)]
+)
+def test_iam_listens_next_to_the_api_unless_told(
+    port: int, iam_port: int | None, listen: int
+) -> None:
+    settings = Settings(port=port, iam_port=iam_port)
+    assert settings.iam_listen_port == listen
+    assert Settings.from_environ(settings.to_environ()) == settings
+
+
+def test_iam_settings_come_from_the_environment() -> None:
+    environ = {
+        "SHORT_JOBS_MOCK_IAM_USER": "alice",
+        "SHORT_JOBS_MOCK_IAM_PASSWORD": "s3cret",
+        "SHORT_JOBS_MOCK_IAM_DOMAIN": "acme",
+        "SHORT_JOBS_MOCK_IAM_PORT": "9100",
+        "SHORT_JOBS_MOCK_TOKEN_TTL": "60",
+        "SHORT_JOBS_MOCK_REGION": "ap-southeast-1",
+    }
+    settings = Settings.from_environ(environ)
+    assert (settings.iam_user, settings.iam_password, settings.iam_domain) == (
+        "alice",
+        "s3cret",
+        "acme",
+    )
+    assert (settings.iam_port, settings.token_ttl, settings.region) == (9100, 60, "ap-southeast-1")
+    with pytest.raises(ValueError, match="token_ttl"):
+        Settings(token_ttl=0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from mock_server.config import Settings
 from mock_server.iam.model import Clock, IssuedToken, digest, iam_time
@@ -18,6 +19,14 @@ from mock_server.iam.store import IamStore
 from short_jobs.signing import SignatureError, parse_authorization, verify_request
 
 SECURITY_TOKEN_HEADER = "x-security-token"
+
+
+class CredentialSource(Protocol):
+    """What authentication asks about a caller (the gateway's `Credentials`, same shape)."""
+
+    def token_problem(self, token: str) -> str | None: ...
+
+    def secret_for(self, ak: str) -> tuple[str, str | None] | None: ...
 
 
 class ExpiredAccessKey(SignatureError):
@@ -97,7 +106,7 @@ NO_CREDENTIALS = "no credentials: send X-Auth-Token, or an SDK-HMAC-SHA256 Autho
 
 
 def caller_problem(
-    credentials: IamCredentials,
+    credentials: CredentialSource,
     method: str,
     raw_path: bytes,
     query_string: bytes,
