@@ -11,12 +11,14 @@ answers the MetaStudio or problem+json shape.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -206,12 +208,15 @@ class TraceHeader:
         await self.app(scope, receive, send_with_trace)
 
 
-def _answer(request: ConnexionRequest, error: IamError) -> ConnexionResponse:
+def _answer(
+    request: ConnexionRequest, error: IamError, extra: dict[str, str] | None = None
+) -> ConnexionResponse:
     state = request.scope.setdefault("state", {})
     state["error_code"] = str(error.code.status)
     trace_id = str(state.setdefault("request_id", uuid.uuid4().hex))
     response = render_iam(error, trace_id)
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers.update(extra or {})
     return ConnexionResponse(
         status_code=response.status_code,
         mimetype="application/json",
@@ -238,8 +243,21 @@ def _on_framework_error(request: ConnexionRequest, exc: Exception) -> ConnexionR
     if status >= 500:
         return _on_unexpected(request, exc)
     code = IamCodes.by_status(status)
-    detail = None if status in (404, 405) else f"({getattr(exc, 'detail', None) or exc})"
+    if status == 405:  # RFC 9110: a 405 lists the methods the resource has
+        allowed = ", ".join(_methods().get(request.url.path, []))
+        return _answer(request, IamError(code, f"({request.method})"), {"Allow": allowed})
+    detail = None if status == 404 else f"({getattr(exc, 'detail', None) or exc})"
     return _answer(request, IamError(code, detail))
+
+
+@functools.cache
+def _methods() -> dict[str, list[str]]:
+    """Path -> its methods, from iam.yaml (the spec has no templated paths)."""
+    spec = yaml.safe_load(iam_spec_path().read_text(encoding="utf-8"))
+    return {
+        path: sorted(method.upper() for method in item if method != "parameters")
+        for path, item in spec["paths"].items()
+    }
 
 
 def _on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
