@@ -39,7 +39,14 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from short_jobs.client import AK_ENV, PROJECT_ID_ENV, SK_ENV, TOKEN_ENV, ShortJobs
+from short_jobs.client import (
+    AK_ENV,
+    PROJECT_ID_ENV,
+    SECURITY_TOKEN_ENV,
+    SK_ENV,
+    TOKEN_ENV,
+    ShortJobs,
+)
 from short_jobs.endpoints import ENDPOINT_ENV
 from short_jobs.errors import JobFailedError, ShortJobsError, WaitTimeoutError
 from short_jobs.zipping import Source
@@ -91,6 +98,7 @@ class Settings:
     sk: str | None
     token: str | None
     app_user_id: str | None
+    security_token: str | None = None
 
     def facade(self) -> ShortJobs:
         # Credentials left as None fall back to the environment inside ShortJobs, where the one
@@ -101,6 +109,7 @@ class Settings:
             ak=self.ak,
             sk=self.sk,
             token=self.token,
+            security_token=self.security_token,
             app_user_id=self.app_user_id,
         )
 
@@ -309,15 +318,21 @@ def _options(
         str | None,
         typer.Option(help=f"IAM token instead of AK/SK (env: {TOKEN_ENV})."),
     ] = None,
+    security_token: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Security token of temporary AK/SK from IAM (env: {SECURITY_TOKEN_ENV})."
+        ),
+    ] = None,
     app_user_id: Annotated[
         str | None,
         typer.Option(envvar=APP_USER_ID_ENV, help="Sent as X-App-UserId (visible ASCII)."),
     ] = None,
 ) -> None:
     """Global options. Credentials not given here come from the official SDK's variables
-    (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID), or
-    HUAWEICLOUD_SDK_TOKEN."""
-    ctx.obj = Settings(endpoint, project_id, ak, sk, token, app_user_id)
+    (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID, and
+    HUAWEICLOUD_SDK_SECURITY_TOKEN with temporary AK/SK), or HUAWEICLOUD_SDK_TOKEN."""
+    ctx.obj = Settings(endpoint, project_id, ak, sk, token, app_user_id, security_token)
 
 
 LanguageOption = Annotated[

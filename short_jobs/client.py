@@ -18,7 +18,8 @@ pre-signed OBS URL outside the contract, through a separate plain httpx client s
 the AK/SK signature nor the token ever leaves for the storage service.
 
 Credentials, when not passed: ``HUAWEICLOUD_SDK_AK``, ``HUAWEICLOUD_SDK_SK`` and
-``HUAWEICLOUD_SDK_PROJECT_ID`` (the official SDK's variables), else ``HUAWEICLOUD_SDK_TOKEN``
+``HUAWEICLOUD_SDK_PROJECT_ID`` (the official SDK's variables; with temporary AK/SK also
+``HUAWEICLOUD_SDK_SECURITY_TOKEN``), else ``HUAWEICLOUD_SDK_TOKEN``
 (this toolkit's addition in the same style: the official SDK has no token auth). The endpoint
 falls back to ``SHORT_JOBS_ENDPOINT``. Explicit arguments win over the environment (a token
 passed leaves the AK/SK variables unread), and AK/SK wins over a token when both are only in
@@ -95,6 +96,7 @@ AK_ENV = "HUAWEICLOUD_SDK_AK"
 SK_ENV = "HUAWEICLOUD_SDK_SK"
 PROJECT_ID_ENV = "HUAWEICLOUD_SDK_PROJECT_ID"
 TOKEN_ENV = "HUAWEICLOUD_SDK_TOKEN"
+SECURITY_TOKEN_ENV = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
 
 ZIP_CONTENT_TYPE = "application/zip"
 """Part of the pre-signed URL's signature: any other Content-Type is refused by OBS."""
@@ -128,16 +130,24 @@ async def _aremember(response: httpx.Response) -> None:
 
 
 def _credentials(
-    ak: str | None, sk: str | None, token: str | None, project_id: str | None
+    ak: str | None,
+    sk: str | None,
+    token: str | None,
+    project_id: str | None,
+    security_token: str | None = None,
 ) -> tuple[httpx.Auth, str]:
     """The auth to install and the project id, from the arguments or else the environment.
 
     Each of AK, SK and project id not passed is read from its variable (so ``--ak`` on a command
     line can pair with an SK from the environment); the token variable is read only when no AK or
-    SK is found at all, and a token passed explicitly leaves the AK/SK variables unread.
+    SK is found at all, and a token passed explicitly leaves the AK/SK variables unread. The
+    security token of temporary AK/SK is read from its variable (the official SDK's) only when
+    the AK is too, so a permanent AK passed explicitly is never paired with a stale one.
     """
     env = os.environ
     if token is None:
+        if ak is None and security_token is None:
+            security_token = env.get(SECURITY_TOKEN_ENV) or None
         ak = ak or env.get(AK_ENV) or None
         sk = sk or env.get(SK_ENV) or None
         if ak is None and sk is None:
@@ -148,9 +158,11 @@ def _credentials(
     if token is not None and (ak is not None or sk is not None):
         raise ValueError("pass either ak= and sk= or token=, not both")
     if token:
+        if security_token:
+            raise ValueError("security_token= goes with temporary ak= and sk=, not a token")
         return TokenAuth(token), project
     if ak and sk:
-        return AkSkAuth(ak, sk, project), project
+        return AkSkAuth(ak, sk, project, security_token=security_token), project
     if ak or sk:
         raise ValueError("AK/SK auth needs both ak= and sk=")
     raise ValueError(
@@ -224,6 +236,7 @@ class _Facade:
         ak: str | None = None,
         sk: str | None = None,
         token: str | None = None,
+        security_token: str | None = None,
         app_user_id: str | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         http_timeout: float | httpx.Timeout = DEFAULT_HTTP_TIMEOUT,
@@ -244,7 +257,7 @@ class _Facade:
         if poll_interval <= 0 or poll_cap < poll_interval:
             raise ValueError("need 0 < poll_interval <= poll_cap")
         self.endpoint = resolve_endpoint(endpoint)
-        self.auth, self.project_id = _credentials(ak, sk, token, project_id)
+        self.auth, self.project_id = _credentials(ak, sk, token, project_id, security_token)
         self.app_user_id = app_user_id
         self.retry = retry
         self.poll_interval = poll_interval
@@ -338,7 +351,8 @@ class _Facade:
 class ShortJobs(_Facade):
     """Synchronous facade over the short-jobs API; see the module docstring.
 
-    ``endpoint`` is a URL or a region name; credentials are ``ak`` and ``sk`` or ``token``
+    ``endpoint`` is a URL or a region name; credentials are ``ak`` and ``sk`` (with
+    ``security_token`` when they are temporary ones from IAM) or ``token``
     (falling back to the environment); ``app_user_id`` is sent as ``X-App-UserId``. ``retry``
     governs the retries; ``sleep``, ``clock`` and ``rand`` are injectable so tests never wait.
     Use it as a context manager, or call :meth:`close`, to release its connections.
@@ -352,6 +366,7 @@ class ShortJobs(_Facade):
         ak: str | None = None,
         sk: str | None = None,
         token: str | None = None,
+        security_token: str | None = None,
         app_user_id: str | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         http_timeout: float | httpx.Timeout = DEFAULT_HTTP_TIMEOUT,
@@ -368,6 +383,7 @@ class ShortJobs(_Facade):
             ak=ak,
             sk=sk,
             token=token,
+            security_token=security_token,
             app_user_id=app_user_id,
             retry=retry,
             http_timeout=http_timeout,
@@ -571,6 +587,7 @@ class AsyncShortJobs(_Facade):
         ak: str | None = None,
         sk: str | None = None,
         token: str | None = None,
+        security_token: str | None = None,
         app_user_id: str | None = None,
         retry: RetryPolicy = DEFAULT_RETRY,
         http_timeout: float | httpx.Timeout = DEFAULT_HTTP_TIMEOUT,
@@ -587,6 +604,7 @@ class AsyncShortJobs(_Facade):
             ak=ak,
             sk=sk,
             token=token,
+            security_token=security_token,
             app_user_id=app_user_id,
             retry=retry,
             http_timeout=http_timeout,

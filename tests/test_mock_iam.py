@@ -313,6 +313,41 @@ def test_temporary_credentials_discover_the_project_too(
     ).job_id
 
 
+def test_the_facade_and_cli_use_temporary_credentials(
+    short_jobs_mock: MockHandle, recordings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    m = short_jobs_mock
+    c = temporary_credential(m)
+    ak, sk = c["access"], c["secret"]
+    with ShortJobs(
+        m.url, project_id=m.project_id, ak=ak, sk=sk, security_token=c["securitytoken"]
+    ) as sj:
+        job = sj.create()
+        sj.upload(job, recordings)
+        sj.commit(job.job_id)
+        assert sj.wait(job.job_id, timeout=20).state.value == "SUCCEED"
+    with (
+        ShortJobs(m.url, project_id=m.project_id, ak=ak, sk=sk) as sj,
+        pytest.raises(AuthError, match="X-Security-Token is missing"),
+    ):
+        sj.create()
+    # the official SDK's variables, as its EnvCredentialProvider reads them
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", c["access"])
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", c["secret"])
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", c["securitytoken"])
+    with ShortJobs(m.url, project_id=m.project_id) as sj:
+        assert sj.create().job_id
+    with ShortJobs(
+        m.url, project_id=m.project_id, ak=m.ak, sk=m.sk
+    ) as sj:  # a permanent AK passed explicitly is not paired with the variable's security token
+        assert sj.create().job_id
+    args = ["--endpoint", m.url, "--project-id", m.project_id, "--ak", c["access"], "--sk"]
+    args += [c["secret"], "--security-token", c["securitytoken"], "create", "--json"]
+    result = CliRunner().invoke(cli_app, args, env={"HUAWEICLOUD_SDK_SECURITY_TOKEN": ""})
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    assert '"job_id"' in result.stdout
+
+
 def test_a_missing_or_wrong_security_token_is_refused(short_jobs_mock: MockHandle) -> None:
     m = short_jobs_mock
     c = temporary_credential(m)
