@@ -56,7 +56,7 @@ from mock_server.control import Control, apply_fault, control_spec_path, journal
 from mock_server.errors import REQUEST_ID_HEADER, ApiError, Code, Codes, render
 from mock_server.fastlane import FastLane
 from mock_server.gateway import CONTROL_PREFIX, GatewayMiddleware
-from mock_server.iam.app import Iam
+from mock_server.iam.app import IAM_PATH_PREFIXES, Iam
 from mock_server.service import Service
 from mock_server.store import Store
 from mock_server.uploads import BUCKET, UploadEndpoint, job_id_from_key
@@ -446,6 +446,11 @@ class Frontdoor:
         path: str = scope["path"]
         if self.iam is not None and _local_port(scope) == self.settings.iam_listen_port:
             await self.iam.endpoint(scope, receive, send)
+        elif self.iam is not None and path.startswith(IAM_PATH_PREFIXES):
+            # an API that does not exist here, as on the real endpoint, but say where IAM is
+            error = ApiError(Codes.API_NOT_FOUND, self.iam.elsewhere(scope))
+            scope["state"]["error_code"] = error.code.code
+            await render(error, _request_id(scope))(scope, receive, send)
         elif path == "/" and scope["method"] in ("GET", "HEAD"):
             await JSONResponse({"status": "ready", "service": "short-jobs-mock"})(
                 scope, receive, send

@@ -456,12 +456,18 @@ def test_reset_forgets_tokens_and_credentials(short_jobs_mock: MockHandle) -> No
     assert "not found" in refused(show_anything(sdk_client(credentials, m.url))).error_msg
 
 
-def test_iam_is_not_served_on_the_api_port(short_jobs_mock: MockHandle) -> None:
+def test_iam_is_not_served_on_the_api_port(
+    short_jobs_mock: MockHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
     m = short_jobs_mock
+    monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", m.url)  # the API's URL: a mistake
+    with pytest.raises(exceptions.SdkException, match=f"HUAWEICLOUD_SDK_IAM_ENDPOINT={m.iam_url}"):
+        sdk_client(BasicCredentials(m.ak, m.sk), m.url, region=m.region)
     body = password_body(m.iam_user, m.iam_password)
     answer = httpx.post(f"{m.url}/v3/auth/tokens", json=body)
     assert answer.status_code == 404
     assert answer.json()["error_code"] == "APIGW.0101"
+    assert f"HUAWEICLOUD_SDK_IAM_ENDPOINT={m.iam_url}" in answer.json()["error_msg"]
     api = httpx.get(f"{m.iam_url}/v1/{m.project_id}/voice-training-manage/user/short-jobs/x")
     assert api.status_code == 404
     assert api.json()["error"]["code"] == 404

@@ -50,6 +50,8 @@ AUTHENTICATED = {
     ("POST", "/v3.0/OS-CREDENTIAL/securitytokens"): True,
 }
 MAX_BODY_BYTES = 1024 * 1024
+# IAM's paths, answered on the API port with a 404 that says where IAM is
+IAM_PATH_PREFIXES = ("/v3/", "/v3.0/")
 
 
 def iam_spec_path() -> Path:
@@ -79,6 +81,14 @@ class Iam:
         self.credentials = IamCredentials(settings, self.store, self.clock)
         self.handlers = IamHandlers(settings, self.store, self.credentials, self.clock)
         self._validator_map = validator_map
+
+    def elsewhere(self, scope: Scope) -> str:
+        """Where IAM is, for a caller that asked the API port (its Host's name, IAM's port)."""
+        host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+        name = host.rsplit(":", 1)[0] if host and not host.endswith("]") else host
+        name = name or self.settings.host
+        url = f"http://{name}:{self.settings.iam_listen_port}"
+        return f"IAM is served on its own port: set HUAWEICLOUD_SDK_IAM_ENDPOINT={url}"
 
     @functools.cached_property
     def endpoint(self) -> IamEndpoint:
