@@ -422,6 +422,8 @@ class Frontdoor:
         """The emulated operation a request is for (`upload` for uploads), or None; notes the
         job it names, for the journal."""
         path: str = scope["path"]
+        if self._for_iam(scope):
+            return None  # IAM's port: no emulated operation, whatever the path
         if path.startswith(self._upload_prefix):
             scope["state"]["job_id"] = job_id_from_key(path[len(self._upload_prefix) :])
             return "upload"
@@ -429,6 +431,9 @@ class Frontdoor:
         if operation in ("commit_short_job", "show_short_job"):
             scope["state"]["job_id"] = path.rsplit("/", 1)[-1]
         return operation
+
+    def _for_iam(self, scope: Scope) -> bool:
+        return self.iam is not None and _local_port(scope) == self.settings.iam_listen_port
 
     def _store(self) -> Store:
         assert self.service is not None
@@ -444,7 +449,7 @@ class Frontdoor:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
-        if self.iam is not None and _local_port(scope) == self.settings.iam_listen_port:
+        if self.iam is not None and self._for_iam(scope):
             await self.iam.endpoint(scope, receive, send)
         elif self.iam is not None and path.startswith(IAM_PATH_PREFIXES):
             # an API that does not exist here, as on the real endpoint, but say where IAM is

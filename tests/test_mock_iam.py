@@ -505,3 +505,14 @@ def test_iam_settings_come_from_the_environment() -> None:
     assert (settings.iam_port, settings.token_ttl, settings.region) == (9100, 60, "ap-southeast-1")
     with pytest.raises(ValueError, match="token_ttl"):
         Settings(token_ttl=0)
+
+
+def test_faults_for_the_api_leave_iam_alone(short_jobs_mock: MockHandle) -> None:
+    m = short_jobs_mock
+    m.fail_next(status=500, error_code="MSS.00000004", times=3)
+    api_path = f"/v1/{m.project_id}/voice-training-manage/user/short-jobs"
+    assert issue_token(m).status_code == 201
+    # even an API path on IAM's port is IAM's (a 404 in its shape), not a faulted operation
+    answer = httpx.post(m.iam_url + api_path, json={"job_type": "VOICE_ASSESS"})
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == 404
+    assert len(m.faults()) == 1 and m.faults()[0]["times"] == 3
