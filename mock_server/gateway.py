@@ -35,8 +35,8 @@ SECURITY_TOKEN_HEADER = "X-Security-Token"
 
 
 class Credentials(Protocol):
-    """Where the gateway learns which credentials are valid (fixed settings today; IAM-issued
-    tokens and temporary AK/SK can implement the same two methods)."""
+    """Where the gateway learns which credentials are valid: `ConfiguredCredentials` (the fixed
+    settings), or `mock_server.iam.IamCredentials` (those, then what IAM issued), the app's."""
 
     def token_problem(self, token: str) -> str | None:
         """None if the `X-Auth-Token` value is accepted, else the 401's reason

@@ -76,11 +76,7 @@ def test_an_issued_token_is_good_exactly_until_it_expires(
     if elapsed < ttl:
         assert problem is None
     else:
-        assert (
-            problem is not None
-            and problem.startswith("401 APIGW.0301")
-            and "has expired" in problem
-        )
+        assert problem is not None and "has expired" in problem
     iam.clock.offset = 0
 
 
@@ -161,6 +157,7 @@ def test_a_temporary_ak_goes_only_with_its_own_signed_security_token(
 
 
 def test_an_expired_temporary_ak_is_a_401_saying_so(iam: IamCredentials) -> None:
+    iam.clock.offset = 0
     credential = new_credential("u", iam.clock.now(), 900)
     iam.store.add_credential(credential)
     iam.clock.offset = 900
