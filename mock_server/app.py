@@ -56,6 +56,7 @@ from mock_server.control import Control, apply_fault, control_spec_path, journal
 from mock_server.errors import REQUEST_ID_HEADER, ApiError, Code, Codes, render
 from mock_server.fastlane import FastLane
 from mock_server.gateway import CONTROL_PREFIX, GatewayMiddleware
+from mock_server.pages import Pages
 from mock_server.service import Service
 from mock_server.store import Store
 from mock_server.uploads import BUCKET, UploadEndpoint, job_id_from_key
@@ -341,6 +342,7 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     fast = FastLane(resolved, service, gateway, settings.validate_responses)
     frontdoor = Frontdoor(api, uploads, settings, fast)
     frontdoor.service = service
+    frontdoor.pages = Pages(settings, service)
     return frontdoor
 
 
@@ -377,6 +379,7 @@ class Frontdoor:
         self.uploads = uploads
         self.settings = settings
         self.service: Service | None = None
+        self.pages: Pages | None = None  # the docs and the dashboard (pages.py)
         self._upload_prefix = f"/{BUCKET}/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -446,6 +449,8 @@ class Frontdoor:
             )
         elif path.startswith(self._upload_prefix):
             await self.uploads(scope, receive, send)
+        elif self.pages is not None and self.pages.handles(scope["method"], path):
+            await self.pages(scope, receive, send)
         else:
             if self.fast is not None:
                 declined = await self.fast(scope, receive, send)

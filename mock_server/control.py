@@ -17,7 +17,7 @@ import jsonschema
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mock_server import lifecycle
+from mock_server import lifecycle, steering
 from mock_server.errors import ApiError, Codes, ObsCode, ObsError, custom, render, render_obs
 from mock_server.service import Service
 from mock_server.store import Job, Outcome
@@ -139,6 +139,17 @@ class Control:
             _check_assess_result(result)
             outcome = Outcome(state=lifecycle.SUCCEED, assess_result=result)
         self.store.force(job, outcome, time.time())
+        return self._show(job_id)
+
+    async def set_job_state(self, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Put a job in any JobState, with the fields the service shows in it (steering.py)."""
+        job = self._job(job_id)
+        steering.check_fields(body["state"], body)
+        if body["state"] == lifecycle.SUCCEED:
+            await self.succeed_job(job_id, body)  # checks, or computes, the assess_result
+            self.store.set_progress(job.job_id, lifecycle.MANUAL)
+        else:
+            steering.set_state(self.store, job, body["state"], body, time.time())
         return self._show(job_id)
 
     # -- helpers --------------------------------------------------------------------------------
