@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import MISSING, Chromium, find_chromium
 
 from mock_server.pytest_plugin import MockHandle
 from mock_server.samples import make_zip, sample_zip
@@ -41,3 +42,17 @@ def broken_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A zip whose one WAV is not a RIFF/WAVE file: its job fails with MSS.20000002."""
     path = tmp_path_factory.mktemp("broken") / "broken.zip"
     return make_zip(path, {"recordings/broken.wav": b"this is not a RIFF/WAVE file"})
+
+
+def pytest_report_header() -> str:
+    found = find_chromium()
+    return f"chromium: {found} (browser tests run)" if found else f"chromium: none; {MISSING}"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Chromium:
+    """Headless Chromium for tests that look at pages; skips the test when it is not installed."""
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip(MISSING)
+    return Chromium(executable)
