@@ -117,6 +117,9 @@ def serve(
 def run(settings: Settings, log_level: str = "info") -> None:
     """Start uvicorn; workers rebuild the app from the environment, so settings go there."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    from mock_server.banner import startup_line  # (imports the app's modules)
+
+    logging.getLogger("mock_server").info(startup_line(settings))
     os.environ.update(settings.to_environ())
     os.environ[GENERATION_ENV] = uuid.uuid4().hex
     options: dict[str, Any] = {
