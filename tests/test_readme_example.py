@@ -26,4 +26,4 @@ def readme_example() -> str:
 def test_the_readme_example_passes_in_a_fresh_project(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_my_uploader=readme_example())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
