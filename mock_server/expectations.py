@@ -60,6 +60,7 @@ def check_called(
     """Raise `AssertionError` unless `found` (the matching entries) has `times` entries (at least
     one if None). `everything` is the whole journal, shown when nothing matched; `what` names
     the expectation in the message (`show_short_job with job_id='..'`)."""
+    __tracebackhide__ = True
     if times is None and found:
         return
     if times is not None and len(found) == times:

@@ -226,6 +226,7 @@ class MockHandle:
         """Assert the journal has `times` requests (at least one if None) for `operation` (any
         if None) whose fields equal `filters` (job_id, status, error_code, method, path...);
         answers them. The AssertionError lists the matching journal lines."""
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
         everything = self.requests()
         found = [dict(e) for e in matching(everything, operation=operation, **filters)]
         named = ", ".join(f"{key}={value!r}" for key, value in filters.items())
