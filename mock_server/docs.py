@@ -17,6 +17,7 @@ scheme (`--token`, default `mock-token`) to try calls from the page.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from functools import cached_property
 from pathlib import Path
@@ -73,14 +74,9 @@ class Docs:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
-        if path == SPEC_JSON:
-            body = json.dumps(self.document(_base_url(scope)), ensure_ascii=False, indent=2)
-            await Response(body, media_type="application/json")(scope, receive, send)
-        elif path == SPEC_YAML:
-            text = yaml.safe_dump(
-                self.document(_base_url(scope)), sort_keys=False, allow_unicode=True
-            )
-            await Response(text, media_type="application/yaml")(scope, receive, send)
+        if path in (SPEC_JSON, SPEC_YAML):
+            body, media_type = self._serialised(path, _base_url(scope))
+            await Response(body, media_type=media_type)(scope, receive, send)
         else:
             await self._swagger_ui(scope, receive, send)
 
@@ -90,6 +86,15 @@ class Docs:
         servers = [s for s in document.get("servers", []) if s.get("url") != base_url]
         document["servers"] = [{"url": base_url, "description": "This mock"}, *servers]
         return document
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 (one Docs per app; the Host header varies little)
+    def _serialised(self, path: str, base_url: str) -> tuple[bytes, str]:
+        document = self.document(base_url)
+        if path == SPEC_JSON:
+            return json.dumps(document, ensure_ascii=False, indent=2).encode(), "application/json"
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # libyaml's when present
+        text = yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True)
+        return text.encode(), "application/yaml"
 
     @cached_property
     def _swagger_ui(self) -> ConnexionMiddleware:

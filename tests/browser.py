@@ -81,16 +81,6 @@ class Chromium:
         """The page's DOM, serialised after its scripts had `budget_ms` of virtual time."""
         return self._run(f"--virtual-time-budget={budget_ms}", "--dump-dom", url)
 
-    def screenshot(self, url: str, path: Path, *, budget_ms: int = 5000) -> Path:
-        """A PNG of the page (1280x1024) after `budget_ms` of virtual time."""
-        self._run(
-            f"--virtual-time-budget={budget_ms}",
-            "--window-size=1280,1024",
-            f"--screenshot={path}",
-            url,
-        )
-        return path
-
 
 # -- reading the dumped DOM ----------------------------------------------------------------------
 
