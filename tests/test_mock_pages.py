@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from mock_server.app import spec_document
+from mock_server.config import Settings
 from mock_server.pytest_plugin import MockHandle
 from mock_server.testing import RunningMock
 
@@ -171,3 +172,20 @@ def test_a_job_id_filter_is_echoed_escaped(short_jobs_mock: MockHandle) -> None:
     page = parse(text)
     assert page.find("input", name="job_id").attrs["value"] == hostile
     assert page.find_all("script") == []
+
+
+def test_without_swagger_ui_bundle_the_contract_is_still_served(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mock_server import banner, docs
+
+    monkeypatch.setattr(docs, "swagger_ui_dir", lambda: None)
+    monkeypatch.setattr(banner, "swagger_ui_dir", lambda: None)
+    without = docs.Docs(spec_document())
+    assert not without.has_ui
+    assert [without.handles("GET", p) for p in ("/openapi.json", "/openapi.yaml", "/ui/")] == [
+        True,
+        True,
+        False,
+    ]
+    assert "pip install 'connexion[swagger-ui]'" in banner.startup_line(Settings(port=8000))
