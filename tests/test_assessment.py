@@ -293,7 +293,7 @@ def test_dirs_dot_files_and_macos_forks_are_ignored(tmp_path: Path) -> None:
 
 
 def test_failure_codes_are_documented() -> None:
-    import mock_server.assessment as module
+    import mock_server.assessment.failures as module
 
     assert module.__doc__ is not None
     for code in FAILURE_CODES:
