@@ -9,9 +9,12 @@ text and the status always agree) and words them.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from mock_server.assessment.result import METRIC_NAMES, Metric
+from mock_server.assessment.result import METRIC_NAMES, Assessment, Metric
+
+if TYPE_CHECKING:
+    from mock_server.assessment.scoring import JobValues
 
 __all__ = [
     "CLIP_MAX_FRACTION",
@@ -21,6 +24,7 @@ __all__ = [
     "REVERB_MAX",
     "SNR_MIN",
     "SPEED_RANGE",
+    "assessment",
     "dnsmos_metric",
     "overall",
     "reverb_metric",
@@ -77,13 +81,13 @@ def speed_metric(rate: float, english: bool) -> Metric:
     )
 
 
-def sound_metric(level: float, clip_fraction: float) -> Metric:
-    level = round(level, 1)
+def sound_metric(loudness: float, clip_fraction: float) -> Metric:
+    level = round(loudness, 1)
     clip_pct = round(clip_fraction * 100.0, 2)
     low, high = LEVEL_RANGE
-    expected = f"{low:.0f} ~ {high:.0f} dBFS, clipping <= {CLIP_MAX_FRACTION * 100:g}%"
+    expected = f"{low:.0f} ~ {high:.0f} LUFS, clipping <= {CLIP_MAX_FRACTION * 100:g}%"
     clipped = clip_pct > CLIP_MAX_FRACTION * 100.0
-    actual = f"{level:.1f} dBFS" + (f", {clip_pct:.2f}% samples clipped" if clipped else "")
+    actual = f"{level:.1f} LUFS" + (f", {clip_pct:.2f}% samples clipped" if clipped else "")
     cn: list[str] = []
     en: list[str] = []
     if level < low:
@@ -154,11 +158,11 @@ def dnsmos_metric(
         return Metric(
             expected,
             actual,
-            f"{what_cn}偏低（估计值），{advice_cn}",
-            f"{what_en} is low (estimate): {advice_en}",
+            f"{what_cn}偏低，{advice_cn}",
+            f"{what_en} is low: {advice_en}",
             1,
         )
-    return Metric(expected, actual, f"{what_cn}良好（估计值）。", f"{what_en} is OK (estimate).", 0)
+    return Metric(expected, actual, f"{what_cn}良好。", f"{what_en} is OK.", 0)
 
 
 _LABELS: Final = {
@@ -199,3 +203,30 @@ def overall(metrics: dict[str, Metric], files: int, seconds: float, english: boo
     if not cn:
         return head + "各项指标均在期望范围内，录音可以使用。"
     return head + "".join(cn) + "请改善后重新录制。"
+
+
+def assessment(values: JobValues, english: bool) -> Assessment:
+    """The worded AssessResult for a job's values; the overall suggestion in EN or CN."""
+    metrics = {
+        "speed": speed_metric(values.syllables_per_second, english=english),
+        "sound": sound_metric(values.loudness_lufs, values.clip_fraction),
+        "snr": snr_metric(values.snr_db),
+        "reverb": reverb_metric(values.rt60),
+        "dnsmos_ovrl": dnsmos_metric(
+            values.dnsmos_ovrl,
+            "整体音质评分",
+            "Overall quality score (DNSMOS OVRL)",
+            "请降低噪声和混响，避免削波，并保持合适的音量。",
+            "reduce noise and reverberation, avoid clipping and keep a moderate level.",
+        ),
+        "dnsmos_bak": dnsmos_metric(
+            values.dnsmos_bak,
+            "背景噪声评分",
+            "Background noise score (DNSMOS BAK)",
+            "背景噪声明显，请在安静的环境中录音。",
+            "the background is noisy; record in a quiet place.",
+        ),
+    }
+    return Assessment(
+        **metrics, suggestion=overall(metrics, values.files, values.seconds, english=english)
+    )

@@ -1,7 +1,8 @@
 """One recording, measured: the WAV decoded once, as a stream, into every analysis.
 
-Memory per file: the decoder's chunk (~1 MiB of input, ~10 MiB of working arrays) plus about
-100 bytes per 10 ms frame of the recording, which `ZipLimits.max_file_seconds` caps.
+Memory per file: the decoder's chunk (~1 MiB of input, ~10 MiB of working arrays), about 100 bytes
+per 10 ms frame of the recording (which `ZipLimits.max_file_seconds` caps) and DNSMOS' last ~10 s
+at 16 kHz (1.3 MiB); the DNSMOS network itself is loaded once per process.
 """
 
 from __future__ import annotations
@@ -9,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mock_server.assessment.analysis import analyse_frames
+from mock_server.assessment.dnsmos import DnsmosStream
 from mock_server.assessment.frames import FrameEnergies
+from mock_server.assessment.loudness import LoudnessStream
+from mock_server.assessment.wada import WadaSnr
 from mock_server.assessment.wav import ByteStream, WavReader
 
 __all__ = ["FileStats", "measure"]
@@ -22,33 +26,42 @@ class FileStats:
     name: str
     seconds: float
     sample_rate: int
-    level_db: float
-    snr_db: float
-    noise_db: float
+    loudness_lufs: float  # ITU-R BS.1770-4 integrated loudness of the mono mix
+    snr_db: float  # WADA-SNR
     syllables: int
     speaking_seconds: float
-    decays: list[float]
+    decays: list[float]  # RT60-like times of the free decays, seconds
     values: int  # sample values over all channels
     clipped: int
+    dnsmos_ovrl: float
+    dnsmos_bak: float
 
 
 def measure(name: str, stream: ByteStream, max_seconds: float) -> FileStats:
     """Decode and measure one WAV; raises AssessmentFailed (see `wav`) naming `name`."""
     reader = WavReader(name, stream, max_seconds)
     frames = FrameEnergies(reader.sample_rate)
+    loudness = LoudnessStream(reader.sample_rate)
+    snr = WadaSnr()
+    dnsmos = DnsmosStream(reader.sample_rate)
     for mono in reader.chunks():
         frames.feed(mono)
+        loudness.feed(mono)
+        snr.feed(mono)
+        dnsmos.feed(mono)
     stats = analyse_frames(frames.energies(), frames.frame_seconds)
+    scores = dnsmos.finish()
     return FileStats(
         name=name,
         seconds=reader.seconds,
         sample_rate=reader.sample_rate,
-        level_db=stats.level_db,
-        snr_db=stats.snr_db,
-        noise_db=stats.noise_db,
+        loudness_lufs=loudness.finish(),
+        snr_db=snr.finish(),
         syllables=stats.syllables,
         speaking_seconds=stats.speaking_seconds,
         decays=stats.decays,
         values=reader.values,
         clipped=reader.clipped,
+        dnsmos_ovrl=scores.ovrl,
+        dnsmos_bak=scores.bak,
     )
