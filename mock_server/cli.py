@@ -217,4 +217,9 @@ GENERATION_ENV = "SHORT_JOBS_MOCK_GENERATION"
 
 
 def main() -> None:
-    app()
+    if sys.argv[1:2] == ["assess"]:  # `short-jobs-mock assess PATH...` (mock_server/assess_cli.py)
+        from mock_server.assess_cli import main as assess_main
+
+        assess_main(sys.argv[2:])
+    else:
+        app()
