@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +110,31 @@ def test_the_installed_command(folder: Path) -> None:
         [str(script), "--help"], capture_output=True, text=True, timeout=60, check=True
     )
     assert "--port" in helped.stdout
+
+
+def readme_commands() -> list[str]:
+    """The `short-jobs-mock assess` lines of README.md's example, comments dropped."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```sh\n(\.venv/bin/short-jobs-mock assess .*?)```", readme, re.S)
+    assert len(blocks) == 1, "README.md has no (or several) short-jobs-mock assess examples"
+    return [line.split("#")[0].strip() for line in blocks[0].splitlines() if line.strip()]
+
+
+def test_the_readme_example(tmp_path: Path) -> None:
+    """Run as written, in a folder holding the files it names."""
+    (tmp_path / "my-recordings").mkdir()
+    speech_like_wav(tmp_path / "my-recordings" / "take1.wav", seconds=2.0, seed=1)
+    speech_like_wav(tmp_path / "a.wav", seconds=2.0, seed=2)
+    speech_like_wav(tmp_path / "b.wav", seconds=2.0, seed=3)
+    make_zip(tmp_path / "recordings.zip", {"r/c.wav": speech_like_wav_bytes(2.0, seed=4)})
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    codes = []
+    for command in readme_commands():
+        done = subprocess.run(
+            shlex.split(command), cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+        codes.append(done.returncode)
+        if "--json" in command:
+            assert json.loads(done.stdout)["state"] == "SUCCEED"
+    # the generated recordings are not speech: DNSMOS OVRL is out of range, so --strict says so
+    assert codes == [0, 0, EXIT_OUT_OF_RANGE]
