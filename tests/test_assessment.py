@@ -52,9 +52,10 @@ def statuses(result: Assessment) -> dict[str, int]:
 
 
 def assess(tmp_path: Path, name: str = "upload.zip", language: str = "CN", **kw: Any) -> Assessment:
-    """One 4 s sample unless `count`/`seconds` say otherwise (each window of the DNSMOS network
-    costs about 0.25 s of CPU)."""
+    """One 5 s sample unless `count`/`seconds` say otherwise: DNSMOS doubles a 5 s clip to 10 s,
+    one window of the network (about 0.25 s of CPU); a 4 s clip would take four."""
     kw.setdefault("count", 1)
+    kw.setdefault("seconds", 5.0)
     return assess_zip(sample_zip(tmp_path / name, **kw), language)
 
 
@@ -181,7 +182,7 @@ def test_clipping_flags_sound(tmp_path: Path) -> None:
 
 def test_clipping_alone_flags_sound(tmp_path: Path) -> None:
     """A recording at a good level with a few syllables driven into the rails."""
-    x = speech_like_signal(6.0, level_dbfs=-24.0)
+    x = speech_like_signal(5.0, level_dbfs=-24.0)
     loudest = int(np.argmax(np.abs(x)))
     burst = slice(loudest - 1200, loudest + 1200)  # 150 ms around the loudest peak
     x[burst] = np.clip(x[burst] * 8.0, -1.0, 1.0)
@@ -214,7 +215,7 @@ def test_speed_follows_the_syllable_rate(tmp_path: Path) -> None:
 
 
 def test_speed_units_follow_the_language(tmp_path: Path) -> None:
-    zip_path = sample_zip(tmp_path / "u.zip")
+    zip_path = sample_zip(tmp_path / "u.zip", count=1, seconds=5.0)
     cn, en = assess_zip(zip_path, "CN"), assess_zip(zip_path, "en")
     syl = number(cn.speed.actual)
     assert cn.speed.actual == f"{syl:.1f} syllables/s ({syl * 60:.0f} characters/min)"
@@ -222,20 +223,22 @@ def test_speed_units_follow_the_language(tmp_path: Path) -> None:
 
 
 def test_same_zip_same_result(tmp_path: Path) -> None:
-    first = sample_zip(tmp_path / "a.zip", count=1, noise_db=-40.0, seed=7)
-    again = sample_zip(tmp_path / "b.zip", count=1, noise_db=-40.0, seed=7)
+    first = sample_zip(tmp_path / "a.zip", count=1, seconds=5.0, noise_db=-40.0, seed=7)
+    again = sample_zip(tmp_path / "b.zip", count=1, seconds=5.0, noise_db=-40.0, seed=7)
     assert first.read_bytes() == again.read_bytes()
     assert assess_zip(first).to_json() == assess_zip(first).to_json() == assess_zip(again).to_json()
-    other = assess_zip(sample_zip(tmp_path / "c.zip", count=1, noise_db=-35.0, seed=7)).to_json()
+    other = assess_zip(
+        sample_zip(tmp_path / "c.zip", count=1, seconds=5.0, noise_db=-35.0, seed=7)
+    ).to_json()
     assert other != assess_zip(first).to_json()
 
 
 def test_overall_suggestion_follows_the_language(tmp_path: Path) -> None:
-    good = sample_zip(tmp_path / "good.zip")
+    good = sample_zip(tmp_path / "good.zip", seconds=5.0)
     en, cn = assess_zip(good, "EN").suggestion, assess_zip(good, "CN").suggestion
-    assert en.isascii() and "3 file(s), 12.0 s" in en
+    assert en.isascii() and "3 file(s), 15.0 s" in en
     assert not cn.isascii() and "3 个文件" in cn
-    noisy = sample_zip(tmp_path / "noisy.zip", noise_db=-30.0)
+    noisy = sample_zip(tmp_path / "noisy.zip", seconds=5.0, noise_db=-30.0)
     en_bad = assess_zip(noisy, "EN").suggestion
     assert "out of range" in en_bad and "signal-to-noise ratio (snr)" in en_bad
     assert "fit for use" not in en_bad
@@ -250,7 +253,7 @@ def test_short_recordings_are_named_in_the_suggestion(tmp_path: Path) -> None:
 
 
 def test_files_are_weighted_by_duration(tmp_path: Path) -> None:
-    long_ = speech_like_wav_bytes(9.0, level_dbfs=-20.0, seed=1)
+    long_ = speech_like_wav_bytes(9.5, level_dbfs=-20.0, seed=1)
     short = speech_like_wav_bytes(3.0, level_dbfs=-30.0, seed=2)
     result = assess_zip(make_zip(tmp_path / "u.zip", {"a.wav": long_, "b.wav": short}))
     level = number(result.sound.actual)

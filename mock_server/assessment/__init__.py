@@ -12,8 +12,12 @@ which publication each value is computed):
 - `failures`: the failure codes and `AssessmentFailed`;
 - `zipsafe`: reading the zip safely (limits, zip bombs, unsafe names);
 - `wav`: streaming WAV decoding;
-- `frames`, `analysis`: per-file measurements from 10 ms frame energies;
-- `measure`: one recording decoded once into every analysis;
+- `frames`, `voicing`, `analysis`: 10 ms frame energies and voicing; syllable nuclei and phonation
+  time (speed, after de Jong & Wempe 2009), free decays (reverb, a heuristic);
+- `loudness`: ITU-R BS.1770-4 integrated loudness (sound);
+- `wada`: WADA-SNR, Kim & Stern 2008 (snr);
+- `dnsmos`: the DNSMOS P.835 network run the published way (dnsmos_ovrl, dnsmos_bak);
+- `measure`: one recording decoded once, streamed into every measurement;
 - `scoring`: the job's values from its files', and the range checks;
 - `advice`: the wording (Chinese and English);
 - `result`: the AssessResult shape.

@@ -41,7 +41,7 @@ FORMAT_PCM: Final = 0x0001
 FORMAT_FLOAT: Final = 0x0003
 FORMAT_EXTENSIBLE: Final = 0xFFFE
 MIN_SECONDS: Final = 0.1
-_CHUNK: Final = 1 << 20
+_CHUNK: Final = 1 << 18  # 256 KiB of input: the working arrays stay ~20 MiB
 _FORMAT_NAMES: Final = {
     0x0002: "Microsoft ADPCM",
     0x0006: "A-law",
