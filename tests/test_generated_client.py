@@ -258,4 +258,5 @@ def test_the_generated_readme_examples_run_against_the_mock(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "upload the zip to" in done.stdout or "created" in done.stdout
 
+
 # The project README's own generated-client example runs in tests/test_readme_example.py.
