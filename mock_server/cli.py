@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import sys
 import uuid
 from collections.abc import Sequence
 from functools import cache
@@ -27,6 +28,7 @@ from mock_server.config import (
     setting_docs,
     value_type,
 )
+from short_jobs.version import package_version
 
 GENERATION_ENV = "SHORT_JOBS_MOCK_GENERATION"
 PROG = "short-jobs-mock"
@@ -52,10 +54,22 @@ def command() -> click.Command:
     """The `short-jobs-mock` command: one option per field of `Settings`."""
     return click.Command(
         PROG,
-        params=[_option(name) for name in setting_docs()],
+        params=[
+            *(_option(name) for name in setting_docs()),
+            click.Option(
+                ["--version"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=_print_version,
+                help="Print the version and exit.",
+            ),
+        ],
         callback=lambda **values: run(Settings(**values)),
         help="Serve the short-jobs API, its pre-signed upload endpoint and, with --control, "
         "the control plane.",
+        epilog=f"`{PROG} assess PATH...` checks recordings locally instead: what the mock would "
+        f"answer for them (`{PROG} assess --help`).",
         context_settings={"max_content_width": 100},
     )
 
@@ -113,5 +127,18 @@ def _build(settings: Settings, generation: str) -> ASGIApp:
         raise click.ClickException(f"cannot serve from {settings.data_dir}: {error}") from error
 
 
+def _print_version(context: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not context.resilient_parsing:
+        click.echo(f"{PROG} {package_version()}")
+        context.exit()
+
+
 def main(args: Sequence[str] | None = None) -> None:
-    command().main(args=None if args is None else list(args), prog_name=PROG)
+    """`short-jobs-mock [OPTIONS]` serves; `short-jobs-mock assess PATH...` checks recordings."""
+    argv = list(sys.argv[1:] if args is None else args)
+    if argv[:1] == ["assess"]:
+        from mock_server.assess_cli import main as assess_main
+
+        assess_main(argv[1:])
+        return
+    command().main(args=argv, prog_name=PROG)

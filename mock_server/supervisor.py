@@ -151,4 +151,11 @@ def supervise(settings: Settings, app: ASGIApp) -> None:
     service = getattr(app, "service", None)
     if service is not None:
         service.store.close()
-    Supervisor(settings, app).run()
+    try:
+        Supervisor(settings, app).run()
+    except HaltServer as halt:
+        # gunicorn's halt() stops the other workers (SIGTERM sent) and reaps them; when one of
+        # them failed to boot as well, the reaping raises HaltServer again instead of exiting.
+        # The verdict is the same: exit with its status, as the first halt would have.
+        log.error("stopped: %s", halt.reason)
+        raise SystemExit(halt.exit_status) from None
