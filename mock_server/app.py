@@ -5,6 +5,7 @@
       |-- GET /                     readiness
       |-- /{BUCKET}/...             the OBS-style upload endpoint (uploads.py)
       `-- the route table           (routing.py: method + path, exactly; else 404 APIGW.0101)
+            |-- a page              (pages.py: /openapi.json|yaml, /ui/, /_mock/ui/; no auth)
             -> faults (control plane)
             -> GatewayMiddleware    (gateway.py: body read once, 413; authenticate, 401)
             -> FastLane             (fastlane.py: create/show, same rules; optional)
@@ -57,6 +58,7 @@ from mock_server.control import Control, apply_fault, journal_entry
 from mock_server.errors import REQUEST_ID_HEADER, ApiError, Code, Codes, render
 from mock_server.fastlane import FastLane
 from mock_server.gateway import ConfiguredCredentials, GatewayMiddleware
+from mock_server.pages import Pages
 from mock_server.routing import CONTROL_PREFIX, Route, RouteTable
 from mock_server.service import Service
 from mock_server.spec import control_document, control_spec_path, spec_document, spec_path
@@ -258,11 +260,14 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     gateway = GatewayMiddleware(
         inner, ConfiguredCredentials.from_settings(settings), settings.project_id
     )
+    pages = Pages(settings, service)
     routes = RouteTable.from_specs(
-        spec_document(), control_document() if settings.control else None
+        spec_document(), control_document() if settings.control else None, pages.paths()
     )
     uploads = UploadEndpoint(settings, service.store, service.uploads)
-    return Frontdoor(api, gateway, uploads, routes, settings, service, fast)
+    frontdoor = Frontdoor(api, gateway, uploads, routes, settings, service, fast)
+    frontdoor.pages = pages
+    return frontdoor
 
 
 class Frontdoor:
@@ -289,6 +294,7 @@ class Frontdoor:
         self.settings = settings
         self.service = service
         self.fast = fast
+        self.pages: ASGIApp | None = None  # the docs and the dashboard (pages.py)
         self._upload_prefix = f"/{BUCKET}/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -345,7 +351,7 @@ class Frontdoor:
         state["route"] = route
         if "job_id" in route.path_params and not route.control:
             state["job_id"] = route.path_params["job_id"]
-        return route.operation_id if not route.control else None
+        return route.operation_id if not (route.control or route.page) else None
 
     def _store(self) -> Store:
         return self.service.store
@@ -360,9 +366,12 @@ class Frontdoor:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
+        route = scope["state"].get("route")
         if path.startswith(self._upload_prefix):
             await self.uploads(scope, receive, send)
-        elif isinstance(scope["state"].get("route"), Route):
+        elif isinstance(route, Route) and route.page and self.pages is not None:
+            await self.pages(scope, receive, send)
+        elif isinstance(route, Route) and not route.page:
             await self.gateway(scope, receive, send)
         elif path == "/" and scope["method"] in ("GET", "HEAD"):
             await JSONResponse({"status": "ready", "service": "short-jobs-mock"})(

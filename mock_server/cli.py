@@ -88,7 +88,9 @@ def run(settings: Settings) -> None:
     if settings.workers > 1 and hasattr(os, "fork"):
         from mock_server.supervisor import supervise
 
-        supervise(settings, _build(settings, generation))
+        app = _build(settings, generation)
+        _announce(settings)  # here, in the arbiter: once, not once per worker
+        supervise(settings, app)
         return
     options: dict[str, Any] = {
         "host": settings.host,
@@ -98,11 +100,21 @@ def run(settings: Settings) -> None:
         "lifespan": "on",
     }
     if settings.workers > 1:
+        _announce(settings)
         uvicorn.run(
             "mock_server.app:app_from_environ", factory=True, workers=settings.workers, **options
         )
         return
-    uvicorn.run(_build(settings, generation), **options)
+    app = _build(settings, generation)
+    _announce(settings)
+    uvicorn.run(app, **options)
+
+
+def _announce(settings: Settings) -> None:
+    """The startup line (banner.py), logged once by the process that serves or supervises."""
+    from mock_server.banner import startup_line
+
+    logging.getLogger("mock_server").info(startup_line(settings))
 
 
 def _build(settings: Settings, generation: str) -> ASGIApp:

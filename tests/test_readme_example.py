@@ -83,4 +83,4 @@ def test_the_readme_example_runs(example: str, mock: RunningMock, user_dir: Path
 def test_the_readme_test_file_passes_in_a_fresh_project(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_my_uploader=readme_test_file())
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
