@@ -88,6 +88,7 @@ mock: $(STAMP) ## Run the mock server in the foreground; pass options as ARGS="-
 bench: $(STAMP) ## Run the benchmarks by hand, one table of figures (see bench/README.md); ARGS=... for bench/run.py.
 	bench/setup.sh
 	$(BIN)/python bench/run.py --no-setup $(ARGS)
+	$(BIN)/python bench/assessment.py
 
 clean: ## Remove the virtualenv, caches and mock data.
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .mock-data

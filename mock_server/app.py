@@ -6,6 +6,7 @@
       |-- GET /                     readiness
       |-- /{BUCKET}/...             the OBS-style upload endpoint (uploads.py)
       `-- the route table           (routing.py: method + path, exactly; else 404 APIGW.0101)
+            |-- a page              (pages.py: /openapi.json|yaml, /ui/, /_mock/ui/; no auth)
             -> faults (control plane)
             -> GatewayMiddleware    (gateway.py: body read once, 413; authenticate, 401)
             -> FastLane             (fastlane.py: create/show, same rules; optional)
@@ -59,6 +60,7 @@ from mock_server.errors import REQUEST_ID_HEADER, ApiError, Code, Codes, render
 from mock_server.fastlane import FastLane
 from mock_server.gateway import GatewayMiddleware
 from mock_server.iam.app import IAM_PATH_PREFIXES, Iam
+from mock_server.pages import Pages
 from mock_server.routing import CONTROL_PREFIX, Route, RouteTable
 from mock_server.service import Service
 from mock_server.spec import control_document, control_spec_path, spec_document, spec_path
@@ -259,11 +261,14 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
             api, _resolved_spec, service, JSONIFIER, settings.validate_responses
         )
     gateway = GatewayMiddleware(inner, iam.credentials, settings.project_id)
+    pages = Pages(settings, service)
     routes = RouteTable.from_specs(
-        spec_document(), control_document() if settings.control else None
+        spec_document(), control_document() if settings.control else None, pages.paths()
     )
     uploads = UploadEndpoint(settings, service.store, service.uploads)
-    return Frontdoor(api, gateway, uploads, routes, settings, service, iam, fast)
+    frontdoor = Frontdoor(api, gateway, uploads, routes, settings, service, iam, fast)
+    frontdoor.pages = pages
+    return frontdoor
 
 
 class Frontdoor:
@@ -293,6 +298,7 @@ class Frontdoor:
         self.fast = fast
         self.iam = iam  # served on `iam_port` (settings.iam_listen_port, or the one bound)
         self.iam_port = settings.iam_listen_port
+        self.pages: ASGIApp | None = None  # the docs and the dashboard (pages.py)
         self._upload_prefix = f"/{BUCKET}/"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -351,7 +357,7 @@ class Frontdoor:
         state["route"] = route
         if "job_id" in route.path_params and not route.control:
             state["job_id"] = route.path_params["job_id"]
-        return route.operation_id if not route.control else None
+        return route.operation_id if not (route.control or route.page) else None
 
     def _for_iam(self, scope: Scope) -> bool:
         server = scope.get("server")
@@ -370,11 +376,14 @@ class Frontdoor:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
+        route = scope["state"].get("route")
         if self._for_iam(scope):
             await self.iam.endpoint(scope, receive, send)
         elif path.startswith(self._upload_prefix):
             await self.uploads(scope, receive, send)
-        elif isinstance(scope["state"].get("route"), Route):
+        elif isinstance(route, Route) and route.page and self.pages is not None:
+            await self.pages(scope, receive, send)
+        elif isinstance(route, Route) and not route.page:
             await self.gateway(scope, receive, send)
         elif path == "/" and scope["method"] in ("GET", "HEAD"):
             await JSONResponse({"status": "ready", "service": "short-jobs-mock"})(

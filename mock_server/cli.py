@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import sqlite3
+import sys
 import uuid
 from collections.abc import Sequence
 from functools import cache
@@ -32,6 +33,7 @@ from mock_server.config import (
     setting_docs,
     value_type,
 )
+from short_jobs.version import package_version
 
 GENERATION_ENV = "SHORT_JOBS_MOCK_GENERATION"
 PROG = "short-jobs-mock"
@@ -57,10 +59,22 @@ def command() -> click.Command:
     """The `short-jobs-mock` command: one option per field of `Settings`."""
     return click.Command(
         PROG,
-        params=[_option(name) for name in setting_docs()],
+        params=[
+            *(_option(name) for name in setting_docs()),
+            click.Option(
+                ["--version"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=_print_version,
+                help="Print the version and exit.",
+            ),
+        ],
         callback=lambda **values: run(Settings(**values)),
         help="Serve the short-jobs API, its pre-signed upload endpoint, IAM (on --iam-port) and, "
         "with --control, the control plane.",
+        epilog=f"`{PROG} assess PATH...` checks recordings locally instead: what the mock would "
+        f"answer for them (`{PROG} assess --help`).",
         context_settings={"max_content_width": 100},
     )
 
@@ -80,6 +94,7 @@ def run(settings: Settings) -> None:
         os.environ.update(settings.to_environ())
         os.environ[GENERATION_ENV] = generation
         app = _build(settings, generation)
+        _announce(settings)  # here, in the arbiter: once, not once per worker
         # gunicorn binds both addresses (the API's first), after the app is built: a port 0
         # becomes known only then, before any worker is forked
         supervise(settings, app, lambda ports: _serve_iam_on(app, settings, ports[1]))
@@ -91,6 +106,8 @@ def run(settings: Settings) -> None:
         "lifespan": "on",
     }
     target = "mock_server.app:app_from_environ"
+    built = _build(settings, generation) if settings.workers == 1 else None
+    _announce(settings)
     # uvicorn binds one address per Config: one for each (its own binding: IPv6, reuse...)
     sockets = [
         uvicorn.Config(target, port=settings.port, **options).bind_socket(),
@@ -100,11 +117,12 @@ def run(settings: Settings) -> None:
     # Worker processes that start from an import string read their settings from here.
     os.environ.update(settings.to_environ())
     os.environ[GENERATION_ENV] = generation
-    _log_iam(settings, settings.iam_listen_port)
-    if settings.workers > 1:
+    if built is None:
+        _log_iam(settings, settings.iam_listen_port)
         _serve(uvicorn.Config(target, factory=True, workers=settings.workers, **options), sockets)
     else:
-        _serve(uvicorn.Config(_build(settings, generation), **options), sockets)
+        _serve_iam_on(built, settings, settings.iam_listen_port)
+        _serve(uvicorn.Config(built, **options), sockets)
 
 
 def _serve(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
@@ -132,6 +150,13 @@ def _log_iam(settings: Settings, port: int) -> None:
     )
 
 
+def _announce(settings: Settings) -> None:
+    """The startup line (banner.py), logged once by the process that serves or supervises."""
+    from mock_server.banner import startup_line
+
+    logging.getLogger("mock_server").info(startup_line(settings))
+
+
 def _build(settings: Settings, generation: str) -> ASGIApp:
     """The app, or one line on stderr and exit status 1 if the data dir is unusable."""
     from mock_server.app import create_app
@@ -142,5 +167,18 @@ def _build(settings: Settings, generation: str) -> ASGIApp:
         raise click.ClickException(f"cannot serve from {settings.data_dir}: {error}") from error
 
 
+def _print_version(context: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not context.resilient_parsing:
+        click.echo(f"{PROG} {package_version()}")
+        context.exit()
+
+
 def main(args: Sequence[str] | None = None) -> None:
-    command().main(args=None if args is None else list(args), prog_name=PROG)
+    """`short-jobs-mock [OPTIONS]` serves; `short-jobs-mock assess PATH...` checks recordings."""
+    argv = list(sys.argv[1:] if args is None else args)
+    if argv[:1] == ["assess"]:
+        from mock_server.assess_cli import main as assess_main
+
+        assess_main(argv[1:])
+        return
+    command().main(args=argv, prog_name=PROG)

@@ -13,24 +13,21 @@ import logging
 import time
 from contextvars import ContextVar
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mock_server import lifecycle
+from mock_server import lifecycle, steering
 from mock_server.errors import ApiError, Codes, ObsCodes, ObsError, custom, render, render_obs
 from mock_server.service import Service
+from mock_server.spec import spec_document
 from mock_server.store import Job, Outcome
+from mock_server.text import header_text, printable
 
 # Request headers a journal entry keeps; credentials are reduced (see `_journal_headers`).
 JOURNALED_HEADERS = ("x-app-userid", "content-type", "user-agent", "x-project-id", "x-sdk-date")
-
-
-def control_spec_path() -> Path:
-    return Path(__file__).resolve().parent / "control.yaml"
 
 
 class Control:
@@ -144,6 +141,17 @@ class Control:
         self.store.force(job, outcome, time.time())
         return self._show(job_id)
 
+    async def set_job_state(self, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Put a job in any JobState, with the fields the service shows in it (steering.py)."""
+        job = self._job(job_id)
+        steering.check_fields(body["state"], body)
+        if body["state"] == lifecycle.SUCCEED:
+            await self.succeed_job(job_id, body)  # checks, or computes, the assess_result
+            self.store.set_progress(job.job_id, lifecycle.MANUAL)
+        else:
+            steering.set_state(self.store, job, body["state"], body, time.time())
+        return self._show(job_id)
+
     # -- helpers --------------------------------------------------------------------------------
 
     def default_progress(self) -> str:
@@ -178,8 +186,6 @@ def _optional_object(body: Any) -> dict[str, Any]:
 @cache
 def _assess_result_validator() -> jsonschema.Draft4Validator:
     """AssessResult as `openapi.yaml` defines it: the one description of the shape."""
-    from mock_server.app import spec_document
-
     schemas = spec_document()["components"]["schemas"]
     schema = {**schemas["AssessResult"], "components": {"schemas": schemas}}
     return jsonschema.Draft4Validator(schema)
@@ -317,8 +323,10 @@ def journal_entry(
 def _journal_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for name_bytes, value_bytes in raw:
-        name = name_bytes.decode("latin-1").lower()
-        value = value_bytes.decode("latin-1")
+        name = name_bytes.decode("latin-1").lower()  # names are tokens: ASCII (RFC 9110, 5.1)
+        # UTF-8 (what clients send), anything else escaped: the journal is JSON and HTML, and
+        # every byte a client sent must survive into both as valid UTF-8
+        value = printable(header_text(value_bytes))
         if name in JOURNALED_HEADERS:
             headers[name] = value
         elif name == "authorization":

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from mock_server.expectations import check_called, matching
 from short_jobs import AsyncShortJobs, ShortJobs
 
 if TYPE_CHECKING:
@@ -192,7 +193,8 @@ class MockHandle:
         self._call("DELETE", "/faults")
 
     def set_progress(self, mode: str) -> None:
-        """How jobs created from now on progress: `timed`, `immediate` or `manual`."""
+        """How jobs created from now on progress: `timed`, `immediate`, `manual` or `polls:N`
+        (one step every N show calls)."""
         self._call("PUT", "/progress", json={"mode": mode})
 
     def progress(self) -> str:
@@ -215,6 +217,44 @@ class MockHandle:
     ) -> dict[str, Any]:
         body = {} if assess_result is None else {"assess_result": assess_result}
         return self._call("POST", f"/jobs/{job_id}/succeed", json=body)
+
+    def set_state(
+        self,
+        job_id: str,
+        state: str,
+        *,
+        job_failed_code: str | None = None,
+        job_failed_reason: str | None = None,
+        assess_result: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Put a job in any JobState, pinned there (progress `manual`), with the fields the
+        service shows in it; answers the job as show_short_job would (see control.yaml)."""
+        body = {
+            "state": state,
+            "job_failed_code": job_failed_code,
+            "job_failed_reason": job_failed_reason,
+            "assess_result": assess_result,
+        }
+        sent = {key: value for key, value in body.items() if value is not None}
+        return self._call("PUT", f"/jobs/{job_id}/state", json=sent)
+
+    def assert_called(
+        self, operation: str | None, times: int | None = None, **filters: Any
+    ) -> list[dict[str, Any]]:
+        """Assert the journal has `times` requests (at least one if None) for `operation` (any
+        if None) whose fields equal `filters` (job_id, status, error_code, method, path...);
+        answers them. The AssertionError lists the matching journal lines."""
+        __tracebackhide__ = True  # pytest shows the test's line, not ours
+        everything = self.requests()
+        found = [dict(e) for e in matching(everything, operation=operation, **filters)]
+        named = ", ".join(f"{key}={value!r}" for key, value in filters.items())
+        check_called(
+            found,
+            everything,
+            (operation or "any operation") + (f" with {named}" if named else ""),
+            times,
+        )
+        return found
 
     def _fault(self, **spec: Any) -> dict[str, Any]:
         body = {key: value for key, value in spec.items() if value is not None}

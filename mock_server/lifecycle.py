@@ -46,7 +46,7 @@ def commit(job: Job, now: float, processing_seconds: float) -> Job:
 
 def due(job: Job, now: float) -> Job | None:
     """The next automatic state if its time has come, else None."""
-    if job.progress == MANUAL or job.committed_at is None:
+    if job.progress not in (TIMED, IMMEDIATE) or job.committed_at is None:  # manual, polls:N
         return None
     seconds = job.processing_seconds or 0.0
     if job.state == WAITING:

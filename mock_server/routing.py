@@ -5,6 +5,10 @@ The API gateway routes on method and path, exactly: an API is one method on one 
 trailing or doubled slash, a dot segment, a method the path does not have - is no API: the
 caller gets 404 APIGW.0101, never a redirect and never a 405 (the reference, section 5).
 
+The pages people look at (the docs at `/openapi.json`, `/openapi.yaml`, `/ui/` and, with
+`--control`, the dashboard at `/_mock/ui/`; see pages.py) are routes of this table too, on exact
+paths and GET/HEAD only: anything near them (`/ui`, `/ui/x`, `POST /openapi.json`) is no API.
+
 Every part of the pipeline that needs to know the operation (the gateway, the fast lane, faults
 and the journal) asks this table; connexion's own router only ever sees requests it has placed.
 """
@@ -12,12 +16,13 @@ and the journal) asks this table; connexion's own router only ever sees requests
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 CONTROL_PREFIX = "/_mock"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_PAGE_METHODS = ("GET", "HEAD")
 # A path parameter is one whole segment, never a dot segment (RFC 3986, section 3.3), and holds
 # no control character (a decoded %0A, %00...): no API has such a path.
 _SEGMENT = r"(?!\.{1,2}(?:/|$))[^/\x00-\x1f\x7f]+"
@@ -25,12 +30,15 @@ _SEGMENT = r"(?!\.{1,2}(?:/|$))[^/\x00-\x1f\x7f]+"
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """A placed request: the operation, the path's parameters (decoded, as ASGI gives the path)
-    and whether it is the test-only control plane (not behind the gateway's authentication)."""
+    """A placed request: the operation, the path's parameters (decoded, as ASGI gives the path),
+    whether it is the test-only control plane (not behind the gateway's authentication) and
+    whether it is a page (pages.py: no API, no credentials, not journaled; `operation_id` is
+    then the page's path)."""
 
     operation_id: str
     path_params: Mapping[str, str]
     control: bool = False
+    page: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +47,7 @@ class _Entry:
     pattern: re.Pattern[str]
     operation_id: str
     control: bool
+    page: bool = False
 
 
 class RouteTable:
@@ -50,10 +59,21 @@ class RouteTable:
             self._by_method.setdefault(entry.method, []).append(entry)
 
     @classmethod
-    def from_specs(cls, api: Mapping[str, Any], control: Mapping[str, Any] | None) -> RouteTable:
+    def from_specs(
+        cls,
+        api: Mapping[str, Any],
+        control: Mapping[str, Any] | None,
+        pages: Collection[str] = (),
+    ) -> RouteTable:
         """`api`: the parsed `openapi.yaml`; `control`: the parsed `control.yaml`, or None when
-        the control plane is off (its paths then do not exist)."""
-        entries = list(_entries(api, "", control=False))
+        the control plane is off (its paths then do not exist); `pages`: the exact paths of the
+        pages served (`Pages.paths()`), each answering GET and HEAD."""
+        entries = [
+            _Entry(method, re.compile(re.escape(path)), path, control=False, page=True)
+            for path in sorted(pages)
+            for method in _PAGE_METHODS
+        ]
+        entries += _entries(api, "", control=False)
         if control is not None:
             entries += _entries(control, CONTROL_PREFIX, control=True)
         return cls(entries)
@@ -63,11 +83,17 @@ class RouteTable:
         for entry in self._by_method.get(method, ()):
             found = entry.pattern.fullmatch(path)
             if found is not None:
-                return Route(entry.operation_id, found.groupdict(), entry.control)
+                return Route(entry.operation_id, found.groupdict(), entry.control, entry.page)
         return None
 
     def operations(self) -> set[str]:
-        return {entry.operation_id for entries in self._by_method.values() for entry in entries}
+        """The operationIds of the specs (pages are no operations)."""
+        return {
+            entry.operation_id
+            for entries in self._by_method.values()
+            for entry in entries
+            if not entry.page
+        }
 
 
 def _entries(spec: Mapping[str, Any], prefix: str, *, control: bool) -> Iterable[_Entry]:

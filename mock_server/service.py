@@ -18,7 +18,7 @@ from connexion import request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from mock_server import lifecycle
+from mock_server import lifecycle, steering
 from mock_server.config import Settings
 from mock_server.errors import ApiError, Codes
 from mock_server.store import Job, Outcome, Store
@@ -104,7 +104,8 @@ class Service:
         return self.show(project_id, job_id)
 
     def show(self, project_id: str, job_id: str) -> dict[str, Any]:
-        return self.settle(self.find(project_id, job_id), time.time()).to_api()
+        job = steering.on_show(self.store, self.find(project_id, job_id), time.time())  # polls:N
+        return self.settle(job, time.time()).to_api()
 
     # -- shared by the handlers, the worker and the control plane -------------------------------
 

@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS faults (
     remaining INTEGER NOT NULL,
     spec TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS shows (
+    job_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    count INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS settings (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -103,11 +108,13 @@ class Job:
             "create_time": self.create_time,
             "lastupdate_time": self.lastupdate_time,
         }
-        if self.state == "FAILED" and self.outcome is not None:
-            body["job_failed_code"] = self.outcome.failed_code
-            body["job_failed_reason"] = self.outcome.failed_reason
-        if self.state == "SUCCEED" and self.outcome is not None:
-            body["assess_result"] = self.outcome.assess_result
+        # the outcome's fields show while the job is in the outcome's state (steering.fields_in)
+        outcome = self.outcome if self.outcome and self.outcome.state == self.state else None
+        if outcome is not None and outcome.failed_code is not None:
+            body["job_failed_code"] = outcome.failed_code
+            body["job_failed_reason"] = outcome.failed_reason
+        if outcome is not None and outcome.assess_result is not None:
+            body["assess_result"] = outcome.assess_result
         return body
 
 
@@ -205,6 +212,13 @@ class Store:
         row = self._db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         return None if row is None else _job(row)
 
+    def jobs(self, limit: int) -> list[Job]:
+        """The newest `limit` jobs, newest first (the dashboard's view)."""
+        rows = self._db.execute(
+            "SELECT * FROM jobs ORDER BY create_time DESC, rowid DESC LIMIT ?", (limit,)
+        ).fetchall()
+        return [_job(row) for row in rows]
+
     def transition(self, before: Job, after: Job) -> bool:
         """Store `after` if the job is still in `before`'s state; False if another was first."""
         cursor = self._db.execute(
@@ -287,7 +301,7 @@ class Store:
         """Forget every job, journal entry, fault and setting; answer how many jobs there were."""
         with self._write():
             removed = self._db.execute("DELETE FROM jobs").rowcount
-            for table in ("journal", "faults", "settings"):
+            for table in ("journal", "faults", "settings", "shows"):
                 self._db.execute(f"DELETE FROM {table}")
             for clear in self._reset_hooks:
                 clear(self._db)
@@ -321,6 +335,16 @@ class Store:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    def count_show(self, job_id: str, state: str) -> int:
+        """Count one show of a job in `state`; answer its shows in that state (1 after a change)."""
+        row = self._db.execute(
+            "INSERT INTO shows (job_id, state, count) VALUES (?, ?, 1) ON CONFLICT (job_id) DO"
+            " UPDATE SET count = CASE WHEN state = excluded.state THEN count + 1 ELSE 1 END,"
+            " state = excluded.state RETURNING count",
+            (job_id, state),
+        ).fetchone()
+        return int(row[0])
 
     def journal_append(self, entry: dict[str, Any]) -> None:
         self._db.execute("INSERT INTO journal (entry) VALUES (?)", (json.dumps(entry),))

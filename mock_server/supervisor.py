@@ -166,4 +166,11 @@ def supervise(
     service = getattr(app, "service", None)
     if service is not None:
         service.store.close()
-    Supervisor(settings, app, bound).run()
+    try:
+        Supervisor(settings, app, bound).run()
+    except HaltServer as halt:
+        # gunicorn's halt() stops the other workers (SIGTERM sent) and reaps them; when one of
+        # them failed to boot as well, the reaping raises HaltServer again instead of exiting.
+        # The verdict is the same: exit with its status, as the first halt would have.
+        log.error("stopped: %s", halt.reason)
+        raise SystemExit(halt.exit_status) from None

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser import MISSING, Chromium, find_chromium
 
 from mock_server.handle import MockHandle
 from mock_server.samples import make_zip, sample_zip
@@ -46,3 +47,17 @@ def broken_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The `slow` tests first, so that with `-n 2` the longest start at once, not last."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_report_header() -> str:
+    found = find_chromium()
+    return f"chromium: {found} (browser tests run)" if found else f"chromium: none; {MISSING}"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Chromium:
+    """Headless Chromium for tests that look at pages; skips the test when it is not installed."""
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip(MISSING)
+    return Chromium(executable)

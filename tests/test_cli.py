@@ -249,7 +249,7 @@ def test_wait_timeout_exits_4(short_jobs_mock: MockHandle, recordings: Path) -> 
     ("args", "fragment"),
     [
         (["assess", "missing.zip"], "no such file"),
-        (["assess", "."], "no .wav files"),
+        (["assess", "short_jobs"], "no .wav files"),  # not ".": .venv holds WAVs (scipy tests)
         (["upload", "http://127.0.0.1:1/x", "missing.zip"], "missing.zip"),
         (["upload", "not-a-url", "pyproject.toml"], "not an upload URL"),
     ],

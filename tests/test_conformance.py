@@ -25,7 +25,7 @@ from typer.testing import CliRunner, Result
 
 from mock_server.errors import Codes
 from mock_server.pytest_plugin import MockHandle
-from mock_server.testing import RunningMock
+from mock_server.testing import RunningMock, running_mock
 from short_jobs import AkSkAuth
 from short_jobs.cli import app
 from short_jobs.conformance.har import Recorder
@@ -59,10 +59,13 @@ def target_for(server: RunningMock, url: str | None = None) -> Target:
 
 
 @pytest.fixture(scope="module")
-def mock_report(short_jobs_mock_server: RunningMock) -> Report:
-    """One run of every statement against the session's mock."""
+def mock_report(tmp_path_factory: pytest.TempPathFactory) -> Report:
+    """One run of every statement against a mock of its own: the session's mock carries what
+    other tests leave armed (a manual progress mode, faults) until the next test resets it."""
     options = Options(poll_interval=0.05, timeout=30)
-    return run(target_for(short_jobs_mock_server), options, Contract.load(), Recorder())
+    data_dir = tmp_path_factory.mktemp("conformance")
+    with running_mock(data_dir, control=True, processing_seconds=0.2) as server:
+        return run(target_for(server), options, Contract.load(), Recorder())
 
 
 @pytest.mark.parametrize("statement_id", [s.id for s in STATEMENTS])

@@ -85,9 +85,10 @@ def test_every_setting_has_an_option_and_its_variables() -> None:
         assert option.help == setting_docs()[name].help
         if value_type(name) is bool:
             assert f"--no-{option_name(name)[2:]}" in option.secondary_opts
-    assert len([p for p in cli.command().params if isinstance(p, click.Option)]) == len(
-        setting_docs()
-    ), "an option that is not a setting"
+    settings = [
+        p for p in cli.command().params if isinstance(p, click.Option) and p.name != "version"
+    ]
+    assert len(settings) == len(setting_docs()), "an option that is not a setting"
 
 
 def test_the_public_names_are_kept() -> None:
@@ -219,3 +220,9 @@ def test_help_lists_every_option_with_its_variables() -> None:
         assert option_name(name) in output
         for variable in env_names(name):
             assert variable in output
+
+
+def test_version_prints_the_installed_distribution_and_serves_nothing() -> None:
+    result = CliRunner().invoke(cli.command(), ["--version", "--port", "not-a-port"])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(r"short-jobs-mock \d+\.\d+\.\d+\S*\n", result.output), result.output

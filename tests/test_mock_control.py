@@ -94,6 +94,28 @@ def test_the_journal_records_what_was_sent(short_jobs_mock: MockHandle, recordin
     assert all(entry["job_id"] == job_id for entry in entries)
 
 
+@pytest.mark.parametrize(
+    ("sent", "journaled"),
+    [
+        ("语音".encode(), "语音"),  # UTF-8, as clients send it: the text, not Latin-1 mojibake
+        (b"caf\xc3\xa9", "café"),
+        (b"a\xffb", "a\\udcffb"),  # not UTF-8: the byte kept, escaped
+        (b"a\tb", "a\\tb"),  # a tab (the one control character HTTP allows), escaped
+    ],
+)
+def test_the_journal_keeps_header_values_as_text(
+    short_jobs_mock: MockHandle, sent: bytes, journaled: str
+) -> None:
+    m = short_jobs_mock
+    url = f"{m.url}/v1/{m.project_id}/voice-training-manage/user/short-jobs"
+    # the mock answers 400 or 200; either way the journal keeps what was sent
+    httpx.post(url, json={"job_type": "VOICE_ASSESS"}, headers={b"X-App-UserId": sent})
+    (entry,) = m.requests("create_short_job")
+    assert entry["headers"]["x-app-userid"] == journaled
+    # and the dashboard, which shows the same value, still renders
+    assert httpx.get(f"{m.url}/_mock/ui/").status_code == 200
+
+
 def test_the_journal_filters_and_clears(short_jobs_mock: MockHandle) -> None:
     client = short_jobs_mock.client
     job = client.create()

@@ -297,6 +297,8 @@ def _start(data_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen[by
                 str(workers),
                 "--port",
                 str(port),
+                "--iam-port",
+                "0",  # not --port + 1: another test's server may hold that one
                 "--data-dir",
                 str(data_dir),
                 "--log-level",

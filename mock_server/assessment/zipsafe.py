@@ -1,0 +1,286 @@
+"""Reading an uploaded zip of recordings safely: never extracted, every size capped.
+
+- The end-of-central-directory record is checked before `zipfile` parses anything: more than
+  `ZipLimits.max_entries` entries, or a central directory over `max_central_directory` bytes,
+  fails at once, so a zip with millions of tiny entries cannot exhaust memory.
+- Entry names are never used as file-system paths. An absolute name (`/x.wav`, `C:x.wav`), a `..`
+  component, a NUL byte, a symbolic-link entry or an encrypted entry fails the job all the same.
+- Directories, `__MACOSX/...` and dot files (`.DS_Store`, `._a.wav`, `dir/.x.wav`) are ignored;
+  so are files that do not end in `.wav`/`.wave` (case-insensitive).
+- Declared sizes are checked first: each entry's uncompressed size against
+  `max_entry_uncompressed`, their sum against `max_total_uncompressed`, and the compression ratio
+  against `max_ratio` (for entries over `ratio_min_size`; a small entry cannot bomb anything, and
+  a few KiB of digital silence legitimately compress 1000:1). While reading, the bytes that really
+  come out are counted against the same limits, so a header that lies cannot get past them either.
+- Entries are yielded sorted by name, as streams read in bounded pieces; nothing is held beyond
+  the piece being read.
+
+Every problem raises `AssessmentFailed` with `CODE_BAD_ZIP` (or `CODE_NO_WAV`), never a zipfile,
+zlib or OS error.
+"""
+
+from __future__ import annotations
+
+import lzma
+import stat
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Final
+
+from mock_server.assessment.failures import CODE_BAD_ZIP, CODE_NO_WAV, AssessmentFailed
+
+__all__ = [
+    "CHUNK",
+    "DEFAULT_LIMITS",
+    "EntryStream",
+    "ZipLimits",
+    "is_ignored",
+    "is_wav_name",
+    "wav_entries",
+]
+
+KiB: Final = 1024
+MiB: Final = 1024 * KiB
+GiB: Final = 1024 * MiB
+CHUNK: Final = 1 * MiB
+WAV_SUFFIXES: Final = (".wav", ".wave")
+
+# What zipfile, zlib, lzma and the file system raise on a corrupt or hostile zip.
+ZIP_ERRORS: Final = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    OverflowError,
+)
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Caps on what an upload may hold (zip sizes checked on declared AND on actual bytes).
+
+    `max_file_seconds` caps one recording's length (it bounds the analysis' memory).
+    """
+
+    max_entries: int = 1000
+    max_total_uncompressed: int = 2 * GiB
+    max_entry_uncompressed: int = 512 * MiB
+    max_ratio: float = 200.0
+    ratio_min_size: int = 1 * MiB
+    max_central_directory: int = 16 * MiB
+    max_file_seconds: float = 2 * 3600.0
+
+
+DEFAULT_LIMITS: Final = ZipLimits()
+
+
+def is_ignored(name: str) -> bool:
+    """Directories, macOS resource forks and dot files are not recordings."""
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    return (
+        name.endswith(("/", "\\"))
+        or not parts
+        or parts[0] == "__MACOSX"
+        or any(p.startswith(".") for p in parts)
+    )
+
+
+def is_wav_name(name: str) -> bool:
+    """A recording to assess: not ignored, and named *.wav or *.wave (any case)."""
+    return not is_ignored(name) and name.lower().endswith(WAV_SUFFIXES)
+
+
+def unsafe_name(name: str) -> str | None:
+    """Why an entry name is unsafe, or None."""
+    normal = name.replace("\\", "/")
+    if normal.startswith("/") or (len(normal) > 1 and normal[1] == ":"):
+        return "absolute path in the zip (not allowed)"
+    if ".." in normal.split("/"):
+        return "'..' in an entry name (path traversal, not allowed)"
+    if "\0" in normal:
+        return "NUL byte in an entry name"
+    return None
+
+
+def central_directory_size(fp: IO[bytes], upload: str) -> tuple[int, int]:
+    """(entry count, central directory bytes) from the end records, before zipfile reads them."""
+    fp.seek(0, 2)
+    size = fp.tell()
+    tail_len = min(size, 22 + 0xFFFF)
+    fp.seek(size - tail_len)
+    tail = fp.read(tail_len)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise AssessmentFailed(CODE_BAD_ZIP, f"{upload}: not a zip file")
+    _, _, _, _, entries, cd_size, cd_offset, _ = struct.unpack("<4s4H2LH", tail[at : at + 22])
+    if entries == 0xFFFF or cd_size == 0xFFFFFFFF or cd_offset == 0xFFFFFFFF:
+        # Zip64: the zip64 end record sits right before its 20-byte locator (as zipfile assumes).
+        locator_at = size - tail_len + at - 20
+        record_at = locator_at - 56
+        if record_at >= 0:
+            fp.seek(record_at)
+            record = fp.read(56 + 20)
+            if record[:4] == b"PK\x06\x06" and record[56:60] == b"PK\x06\x07":
+                entries, cd_size = struct.unpack("<QQ", record[32:48])
+    return entries, cd_size
+
+
+class _Budget:
+    """Counts the bytes really decompressed, in total over the zip."""
+
+    def __init__(self, limits: ZipLimits) -> None:
+        self.limits = limits
+        self.total = 0
+
+
+class EntryStream:
+    """One zip entry read in bounded pieces, with the limits enforced on the bytes that come out.
+
+    `read(n)` returns at most n bytes (b"" at the end) and raises AssessmentFailed(CODE_BAD_ZIP)
+    for a corrupt entry or an exceeded limit.
+    """
+
+    def __init__(self, raw: IO[bytes], info: zipfile.ZipInfo, budget: _Budget) -> None:
+        self._raw = raw
+        self._info = info
+        self._budget = budget
+        self.count = 0
+
+    def read(self, n: int) -> bytes:
+        info, limits = self._info, self._budget.limits
+        try:
+            data = self._raw.read(n)
+        except ZIP_ERRORS as exc:
+            raise AssessmentFailed(
+                CODE_BAD_ZIP, f"{info.filename}: corrupt zip entry ({exc})"
+            ) from exc
+        self.count += len(data)
+        self._budget.total += len(data)
+        if self.count > info.file_size:
+            raise AssessmentFailed(
+                CODE_BAD_ZIP,
+                f"{info.filename}: expands beyond its declared size of {info.file_size} bytes",
+            )
+        if self.count > limits.max_entry_uncompressed:
+            raise AssessmentFailed(
+                CODE_BAD_ZIP,
+                f"{info.filename}: uncompressed size exceeds the limit of "
+                f"{limits.max_entry_uncompressed} bytes (zip bomb?)",
+            )
+        if self._budget.total > limits.max_total_uncompressed:
+            raise AssessmentFailed(
+                CODE_BAD_ZIP,
+                f"{info.filename}: the zip's total uncompressed size exceeds the limit of "
+                f"{limits.max_total_uncompressed} bytes (zip bomb?)",
+            )
+        if self.count > limits.ratio_min_size and self.count > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise AssessmentFailed(
+                CODE_BAD_ZIP,
+                f"{info.filename}: compression ratio over {limits.max_ratio:g}:1 (zip bomb?)",
+            )
+        return data
+
+    @property
+    def remaining(self) -> int:
+        """Bytes left in the entry, by its declared size."""
+        return max(self._info.file_size - self.count, 0)
+
+
+def check_declared(infos: list[zipfile.ZipInfo], limits: ZipLimits, upload: str) -> None:
+    """Refuse unsafe names, links, encryption and declared sizes over the limits."""
+    total = 0
+    for info in infos:
+        name = info.filename
+        problem = unsafe_name(name)
+        if problem is not None:
+            raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: {problem}")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: symbolic link in the zip (not allowed)")
+        if info.flag_bits & 0x1:
+            raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: encrypted entry (not supported)")
+        if info.file_size > limits.max_entry_uncompressed:
+            raise AssessmentFailed(
+                CODE_BAD_ZIP,
+                f"{name}: declared uncompressed size {info.file_size} bytes exceeds the limit "
+                f"of {limits.max_entry_uncompressed} bytes (zip bomb?)",
+            )
+        if info.file_size > limits.ratio_min_size and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise AssessmentFailed(
+                CODE_BAD_ZIP,
+                f"{name}: compression ratio {info.file_size / max(info.compress_size, 1):.0f}:1 "
+                f"exceeds the limit of {limits.max_ratio:g}:1 (zip bomb?)",
+            )
+        total += info.file_size
+        if total > limits.max_total_uncompressed:
+            raise AssessmentFailed(
+                CODE_BAD_ZIP,
+                f"{upload}: declared total uncompressed size exceeds the limit of "
+                f"{limits.max_total_uncompressed} bytes (at {name}; zip bomb?)",
+            )
+
+
+def wav_entries(path: Path, limits: ZipLimits) -> Iterator[tuple[str, EntryStream]]:
+    """(entry name, stream) for each WAV in the zip at `path`, in name order.
+
+    Raises AssessmentFailed: CODE_BAD_ZIP for anything unsafe or corrupt, CODE_NO_WAV when the
+    zip holds no WAV. A stream is valid until the next one is asked for.
+    """
+    upload = path.name
+    try:
+        with path.open("rb") as fp:
+            entries, cd_size = central_directory_size(fp, upload)
+            if entries > limits.max_entries:
+                raise AssessmentFailed(
+                    CODE_BAD_ZIP,
+                    f"{upload}: {entries} entries, more than the limit of {limits.max_entries}",
+                )
+            if cd_size > limits.max_central_directory:
+                raise AssessmentFailed(
+                    CODE_BAD_ZIP,
+                    f"{upload}: central directory of {cd_size} bytes exceeds the limit of "
+                    f"{limits.max_central_directory} bytes",
+                )
+            fp.seek(0)
+            with zipfile.ZipFile(fp) as zf:
+                infos = sorted(zf.infolist(), key=lambda i: i.filename)
+                if len(infos) > limits.max_entries:
+                    raise AssessmentFailed(
+                        CODE_BAD_ZIP,
+                        f"{upload}: {len(infos)} entries, more than the limit of "
+                        f"{limits.max_entries}",
+                    )
+                check_declared(infos, limits, upload)
+                wavs = [i for i in infos if is_wav_name(i.filename)]
+                if not wavs:
+                    others = [i.filename for i in infos if not i.is_dir()]
+                    found = ", ".join(others[:5]) + (", ..." if len(others) > 5 else "")
+                    detail = f"found only: {found}" if others else "the zip is empty"
+                    raise AssessmentFailed(CODE_NO_WAV, f"{upload}: no WAV file ({detail})")
+                budget = _Budget(limits)
+                for info in wavs:
+                    try:
+                        raw = zf.open(info)
+                    except ZIP_ERRORS as exc:
+                        raise AssessmentFailed(
+                            CODE_BAD_ZIP, f"{info.filename}: corrupt zip entry ({exc})"
+                        ) from exc
+                    with raw:
+                        yield info.filename, EntryStream(raw, info, budget)
+    except AssessmentFailed:
+        raise
+    except ZIP_ERRORS as exc:
+        raise AssessmentFailed(CODE_BAD_ZIP, f"{upload}: not a valid zip file ({exc})") from exc

@@ -1,0 +1,154 @@
+"""The dashboard at `/_mock/ui/` (with `--control`): what the mock holds and what it received.
+
+One server-rendered HTML page, no JavaScript: the jobs (id, state, progress, times, outcome),
+the request journal (newest first), the armed faults and the default progress mode. It reloads
+itself (`<meta http-equiv="refresh">`) every `refresh` seconds (query parameter, default 2, 0
+stops it). The journal is filtered by the query parameters `job_id` and `operation`, exactly as
+`GET /_mock/requests` filters it; the jobs table by `job_id`.
+
+Every value a client sent (a job's X-App-UserId, a path, a query string, a header) is escaped by
+Jinja2's autoescaping (MarkupSafe), the one place HTML is made; the page has no inline script
+for anything to break out into.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.types import Receive, Scope, Send
+
+from mock_server.service import Service
+from mock_server.store import Job
+
+DASHBOARD_PATH = "/_mock/ui/"
+# How much one page shows; the JSON routes under /_mock/ have everything.
+MAX_JOBS = 200
+MAX_REQUESTS = 200
+DEFAULT_REFRESH_SECONDS = 2
+_MAX_REFRESH_SECONDS = 3600
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class Dashboard:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = Request(scope).query_params
+        job_id = query.get("job_id") or None
+        operation = query.get("operation") or None
+        html = self.render(
+            job_id=job_id, operation=operation, refresh=_refresh(query.get("refresh"))
+        )
+        await HTMLResponse(html, headers={"Cache-Control": "no-store"})(scope, receive, send)
+
+    def render(
+        self,
+        *,
+        job_id: str | None = None,
+        operation: str | None = None,
+        refresh: int = DEFAULT_REFRESH_SECONDS,
+    ) -> str:
+        """The page, as HTML text, for these filters."""
+        store = self.service.store
+        now = time.time()
+        jobs = [
+            job_view(self.service.settle(job, now))
+            for job in store.jobs(MAX_JOBS)
+            if job_id is None or job.job_id == job_id
+        ]
+        journal = [
+            entry
+            for entry in store.journal(0)
+            if (job_id is None or entry.get("job_id") == job_id)
+            and (operation is None or entry.get("operation") == operation)
+        ]
+        journal.reverse()  # newest first
+        return (
+            _templates()
+            .get_template("dashboard.html")
+            .render(
+                jobs=jobs,
+                requests=[request_view(entry) for entry in journal[:MAX_REQUESTS]],
+                requests_total=len(journal),
+                faults=store.faults(),
+                progress=self.service.default_progress(),
+                job_id=job_id or "",
+                operation=operation or "",
+                refresh=refresh,
+                generated=_time(now),
+            )
+        )
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    """One row of the jobs table; `outcome` is what the job's show answers beyond its state."""
+    shown = job.to_api()
+    if "job_failed_code" in shown:
+        outcome = f"{shown['job_failed_code']}: {shown.get('job_failed_reason', '')}"
+    elif "assess_result" in shown:
+        outcome = _result_summary(shown["assess_result"])
+    else:
+        outcome = ""
+    return {
+        "job_id": job.job_id,
+        "state": job.state,
+        "progress": job.progress,
+        "language": job.language,
+        "app_user_id": job.app_user_id or "",
+        "created": _time(job.create_time),
+        "updated": _time(job.lastupdate_time),
+        "outcome": outcome,
+    }
+
+
+def request_view(entry: dict[str, Any]) -> dict[str, Any]:
+    query = entry.get("query") or ""
+    return {
+        "id": entry["id"],
+        "time": _time(entry["time"]),
+        "method": entry["method"],
+        "path": entry["path"] + ("?" + query if query else ""),
+        "operation": entry.get("operation") or "",
+        "job_id": entry.get("job_id") or "",
+        "status": entry["status"],
+        "error_code": entry.get("error_code") or "",
+        "request_id": entry.get("request_id", ""),
+        "duration_ms": f"{entry.get('duration_ms', 0):.1f}",
+        "app_user_id": (entry.get("headers") or {}).get("x-app-userid", ""),
+    }
+
+
+def _result_summary(result: dict[str, Any]) -> str:
+    metrics = [name for name, value in result.items() if isinstance(value, dict)]
+    out_of_range = [name for name in metrics if result[name].get("status") not in (0, None)]
+    summary = f"{len(metrics) - len(out_of_range)}/{len(metrics)} metrics in range"
+    if out_of_range:
+        summary += f" (out: {', '.join(out_of_range)})"
+    return summary
+
+
+def _time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _refresh(raw: str | None) -> int:
+    if raw is None or not raw.strip().isdigit():
+        return DEFAULT_REFRESH_SECONDS
+    return min(int(raw), _MAX_REFRESH_SECONDS)
