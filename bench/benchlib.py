@@ -101,6 +101,8 @@ def mock_subject(
             "127.0.0.1",
             "--port",
             "{port}",
+            "--iam-port",
+            "0",
             "--data-dir",
             str(data_dir.resolve()),  # absolute: the server runs in another directory
             "--workers",

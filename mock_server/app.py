@@ -2,6 +2,7 @@
 
     Frontdoor        request id (`request_id`), the X-Request-Id header (`with_request_id`),
       |              one escaped access-log line (`accesslog`), errors rendered (`errors`)
+      |-- (the IAM port)            IAM (mock_server/iam: its own spec, iam.yaml)
       |-- GET /                     readiness
       |-- /{BUCKET}/...             the OBS-style upload endpoint (uploads.py)
       `-- the route table           (routing.py: method + path, exactly; else 404 APIGW.0101)
@@ -57,7 +58,8 @@ from mock_server.config import Settings
 from mock_server.control import Control, apply_fault, journal_entry
 from mock_server.errors import REQUEST_ID_HEADER, ApiError, Code, Codes, render
 from mock_server.fastlane import FastLane
-from mock_server.gateway import ConfiguredCredentials, GatewayMiddleware
+from mock_server.gateway import GatewayMiddleware
+from mock_server.iam.app import IAM_PATH_PREFIXES, Iam
 from mock_server.pages import Pages
 from mock_server.routing import CONTROL_PREFIX, Route, RouteTable
 from mock_server.service import Service
@@ -200,6 +202,7 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     """The mock as an ASGI app (a `Frontdoor`), its store opened in `settings.data_dir`.
     `generation` names this server run (worker processes of one run share it)."""
     service = Service(settings, generation or uuid.uuid4().hex)
+    iam = Iam(settings, service.store)
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -257,15 +260,13 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
         inner = fast = FastLane(
             api, _resolved_spec, service, JSONIFIER, settings.validate_responses
         )
-    gateway = GatewayMiddleware(
-        inner, ConfiguredCredentials.from_settings(settings), settings.project_id
-    )
+    gateway = GatewayMiddleware(inner, iam.credentials, settings.project_id)
     pages = Pages(settings, service)
     routes = RouteTable.from_specs(
         spec_document(), control_document() if settings.control else None, pages.paths()
     )
     uploads = UploadEndpoint(settings, service.store, service.uploads)
-    frontdoor = Frontdoor(api, gateway, uploads, routes, settings, service, fast)
+    frontdoor = Frontdoor(api, gateway, uploads, routes, settings, service, iam, fast)
     frontdoor.pages = pages
     return frontdoor
 
@@ -285,6 +286,7 @@ class Frontdoor:
         routes: RouteTable,
         settings: Settings,
         service: Service,
+        iam: Iam,
         fast: FastLane | None = None,
     ) -> None:
         self.lifespan = lifespan
@@ -294,6 +296,8 @@ class Frontdoor:
         self.settings = settings
         self.service = service
         self.fast = fast
+        self.iam = iam  # served on `iam_port` (settings.iam_listen_port, or the one bound)
+        self.iam_port = settings.iam_listen_port
         self.pages: ASGIApp | None = None  # the docs and the dashboard (pages.py)
         self._upload_prefix = f"/{BUCKET}/"
 
@@ -342,6 +346,8 @@ class Frontdoor:
         state = scope["state"]
         request_id(scope)
         path: str = scope["path"]
+        if self._for_iam(scope):
+            return None  # IAM's port: no emulated operation, whatever the path
         if path.startswith(self._upload_prefix):
             state["job_id"] = job_id_from_key(path[len(self._upload_prefix) :])
             return "upload"
@@ -352,6 +358,10 @@ class Frontdoor:
         if "job_id" in route.path_params and not route.control:
             state["job_id"] = route.path_params["job_id"]
         return route.operation_id if not (route.control or route.page) else None
+
+    def _for_iam(self, scope: Scope) -> bool:
+        server = scope.get("server")
+        return server is not None and server[1] == self.iam_port
 
     def _store(self) -> Store:
         return self.service.store
@@ -367,7 +377,9 @@ class Frontdoor:
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         route = scope["state"].get("route")
-        if path.startswith(self._upload_prefix):
+        if self._for_iam(scope):
+            await self.iam.endpoint(scope, receive, send)
+        elif path.startswith(self._upload_prefix):
             await self.uploads(scope, receive, send)
         elif isinstance(route, Route) and route.page and self.pages is not None:
             await self.pages(scope, receive, send)
@@ -377,6 +389,9 @@ class Frontdoor:
             await JSONResponse({"status": "ready", "service": "short-jobs-mock"})(
                 scope, receive, send
             )
+        elif path.startswith(IAM_PATH_PREFIXES):
+            # no such API here, as on the real endpoint; but say where IAM is
+            raise ApiError(Codes.API_NOT_FOUND, self.iam.elsewhere(scope, self.iam_port))
         else:
             raise ApiError(Codes.API_NOT_FOUND)
 

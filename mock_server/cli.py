@@ -2,12 +2,17 @@
 
 Its options are made from the declaration of `Settings` (see `config.py`): one option per
 setting, with the same environment variables that `Settings.from_environ` reads.
+
+One server listens on two addresses, the API's (`--port`) and IAM's (`--iam-port`); the app
+tells them apart by the port a request arrived on (`Frontdoor.iam_port`), so the IAM port that
+was really bound (any free one for 0) is handed to the app before it serves.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import sqlite3
 import sys
 import uuid
@@ -66,8 +71,8 @@ def command() -> click.Command:
             ),
         ],
         callback=lambda **values: run(Settings(**values)),
-        help="Serve the short-jobs API, its pre-signed upload endpoint and, with --control, "
-        "the control plane.",
+        help="Serve the short-jobs API, its pre-signed upload endpoint, IAM (on --iam-port) and, "
+        "with --control, the control plane.",
         epilog=f"`{PROG} assess PATH...` checks recordings locally instead: what the mock would "
         f"answer for them (`{PROG} assess --help`).",
         context_settings={"max_content_width": 100},
@@ -76,38 +81,73 @@ def command() -> click.Command:
 
 def run(settings: Settings) -> None:
     """Serve until stopped: one uvicorn process, or gunicorn supervising `settings.workers`
-    uvicorn workers (uvicorn's own spawned workers where there is no fork(), as on Windows)."""
+    uvicorn workers (uvicorn's own spawned workers where there is no fork(), as on Windows).
+    Either way on two addresses: the API's and IAM's."""
     logging.basicConfig(
         level=logging.DEBUG if settings.log_level == "trace" else settings.log_level.upper(),
         format="%(asctime)s %(name)s %(message)s",
     )
     generation = uuid.uuid4().hex
-    # Worker processes that start from an import string read their settings from here.
-    os.environ.update(settings.to_environ())
-    os.environ[GENERATION_ENV] = generation
     if settings.workers > 1 and hasattr(os, "fork"):
         from mock_server.supervisor import supervise
 
+        os.environ.update(settings.to_environ())
+        os.environ[GENERATION_ENV] = generation
         app = _build(settings, generation)
         _announce(settings)  # here, in the arbiter: once, not once per worker
-        supervise(settings, app)
+        # gunicorn binds both addresses (the API's first), after the app is built: a port 0
+        # becomes known only then, before any worker is forked
+        supervise(settings, app, lambda ports: _serve_iam_on(app, settings, ports[1]))
         return
     options: dict[str, Any] = {
         "host": settings.host,
-        "port": settings.port,
         "log_level": settings.log_level,
         "access_log": False,  # the app logs one line per request itself
         "lifespan": "on",
     }
-    if settings.workers > 1:
-        _announce(settings)
-        uvicorn.run(
-            "mock_server.app:app_from_environ", factory=True, workers=settings.workers, **options
-        )
-        return
-    app = _build(settings, generation)
+    target = "mock_server.app:app_from_environ"
+    built = _build(settings, generation) if settings.workers == 1 else None
     _announce(settings)
-    uvicorn.run(app, **options)
+    # uvicorn binds one address per Config: one for each (its own binding: IPv6, reuse...)
+    sockets = [
+        uvicorn.Config(target, port=settings.port, **options).bind_socket(),
+        uvicorn.Config(target, port=settings.iam_listen_port, **options).bind_socket(),
+    ]
+    settings = settings.with_overrides(iam_port=sockets[1].getsockname()[1])
+    # Worker processes that start from an import string read their settings from here.
+    os.environ.update(settings.to_environ())
+    os.environ[GENERATION_ENV] = generation
+    if built is None:
+        _log_iam(settings, settings.iam_listen_port)
+        _serve(uvicorn.Config(target, factory=True, workers=settings.workers, **options), sockets)
+    else:
+        _serve_iam_on(built, settings, settings.iam_listen_port)
+        _serve(uvicorn.Config(built, **options), sockets)
+
+
+def _serve(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+    """uvicorn on sockets bound already: one process, or its own spawned workers."""
+    if config.workers > 1:
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        uvicorn.Server(config).run(sockets=sockets)
+
+
+def _serve_iam_on(app: ASGIApp, settings: Settings, port: int) -> None:
+    from mock_server.app import Frontdoor
+
+    if isinstance(app, Frontdoor):
+        app.iam_port = port
+    _log_iam(settings, port)
+
+
+def _log_iam(settings: Settings, port: int) -> None:
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    logging.getLogger("mock_server").info(
+        "IAM on http://%s:%d (HUAWEICLOUD_SDK_IAM_ENDPOINT)", host, port
+    )
 
 
 def _announce(settings: Settings) -> None:

@@ -34,6 +34,10 @@ DEFAULT_SK = "mock-secret-key-0000000000000000000000000"
 DEFAULT_PROJECT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
 DEFAULT_TOKEN = "mock-token"
 DEFAULT_DATA_DIR = Path(".mock-data")
+DEFAULT_REGION = "cn-north-4"
+DEFAULT_IAM_USER = "mock-user"
+DEFAULT_IAM_PASSWORD = "mock-password-0000"
+DAY_SECONDS = 24 * 60 * 60
 MIB = 1024 * 1024
 ENV_PREFIX = "SHORT_JOBS_MOCK_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -79,6 +83,26 @@ class Settings:
         env=["HUAWEICLOUD_SDK_PROJECT_ID"],
     )
     token: str = setting(DEFAULT_TOKEN, "The X-Auth-Token value it accepts.")
+    # IAM (mock_server/iam): the project's region, the one user, and how long tokens live
+    region: str = setting(
+        DEFAULT_REGION, "The project's region: its name in IAM (GET /v3/projects?name=REGION)."
+    )
+    iam_port: int | None = setting(
+        None,
+        "Port of the IAM endpoint (see README.md, signing in through IAM).",
+        minimum=0,
+        shown_default="`--port` + 1 (any free port when `--port` is 0)",
+    )
+    iam_user: str = setting(DEFAULT_IAM_USER, "The IAM user tokens are issued to.")
+    iam_password: str = setting(DEFAULT_IAM_PASSWORD, "Its password.")
+    iam_domain: str | None = setting(
+        None,
+        "The user's domain (account) name, when it must be checked.",
+        shown_default="any domain name",
+    )
+    token_ttl: int = setting(
+        DAY_SECONDS, "How long issued IAM tokens are valid, seconds.", minimum=1
+    )
     processing_seconds: float = setting(
         2.0, "How long a committed job takes (fractions and 0 allowed).", minimum=0
     )
@@ -118,10 +142,19 @@ class Settings:
     def __post_init__(self) -> None:
         for name, doc in _docs().items():
             value = getattr(self, name)
+            if value is None:  # an optional setting left unset
+                continue
             if doc.minimum is not None and value < doc.minimum:
                 raise ValueError(f"{name} must be >= {doc.minimum:g}, got {value!r}")
             if doc.choices and value not in doc.choices:
                 raise ValueError(f"{name} must be one of {', '.join(doc.choices)}, got {value!r}")
+
+    @property
+    def iam_listen_port(self) -> int:
+        """The IAM endpoint's port: --iam-port, else the next one after --port (0 stays 0)."""
+        if self.iam_port is not None:
+            return self.iam_port
+        return self.port + 1 if self.port else 0
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})

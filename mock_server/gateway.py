@@ -35,8 +35,8 @@ SECURITY_TOKEN_HEADER = "X-Security-Token"
 
 
 class Credentials(Protocol):
-    """Where the gateway learns which credentials are valid (fixed settings today; IAM-issued
-    tokens and temporary AK/SK can implement the same two methods)."""
+    """Where the gateway learns which credentials are valid: `ConfiguredCredentials` (the fixed
+    settings), or `mock_server.iam.IamCredentials` (those, then what IAM issued), the app's."""
 
     def token_problem(self, token: str) -> str | None:
         """None if the `X-Auth-Token` value is accepted, else the 401's reason
@@ -87,6 +87,10 @@ def authenticate(
 
     `now` is the gateway's clock (X-Sdk-Date must be within 15 minutes of it).
     """
+    if not sends_credentials(request.headers):
+        raise _unauthorized(
+            "no credentials: send X-Auth-Token, or an SDK-HMAC-SHA256 Authorization header"
+        )
     tokens = _values(request.headers, b"x-auth-token")
     if tokens:
         if len(tokens) > 1:
@@ -94,17 +98,22 @@ def authenticate(
         problem = credentials.token_problem(tokens[0])
         if problem is not None:
             raise _unauthorized(problem)
-    elif (authorizations := _values(request.headers, b"authorization")) or _values(
-        request.headers, b"x-sdk-date"
-    ):
-        if len(authorizations) > 1:
+    else:
+        if len(_values(request.headers, b"authorization")) > 1:
             raise _unauthorized("Authorization is sent more than once")
         _check_signature(request, credentials, now)
-    else:
-        raise _unauthorized(
-            "no credentials: send X-Auth-Token, or an SDK-HMAC-SHA256 Authorization header"
-        )
     _check_project(request, project_id)
+
+
+# X-Auth-Token picks the token scheme; otherwise Authorization or X-Sdk-Date, the signature.
+_CREDENTIAL_HEADERS = frozenset({b"x-auth-token", b"authorization", b"x-sdk-date"})
+
+
+def sends_credentials(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    """Whether the request tries either scheme at all (else `authenticate` answers "no
+    credentials"): for a caller that may authenticate some other way, as IAM's securitytokens
+    call takes a token in its body."""
+    return any(key.lower() in _CREDENTIAL_HEADERS for key, _ in headers)
 
 
 def _check_signature(request: GatewayRequest, credentials: Credentials, now: datetime) -> None:

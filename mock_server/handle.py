@@ -17,6 +17,7 @@ from short_jobs import AsyncShortJobs, ShortJobs
 
 if TYPE_CHECKING:
     from mock_server.config import Settings
+    from mock_server.iam.model import Clock
     from mock_server.testing import RunningMock
 
 
@@ -55,6 +56,24 @@ class MockHandle:
         return self.server.token
 
     @property
+    def iam_url(self) -> str:
+        """The mock's IAM endpoint (`HUAWEICLOUD_SDK_IAM_ENDPOINT`)."""
+        return self.server.iam_url
+
+    @property
+    def region(self) -> str:
+        """The project's region: its name in IAM."""
+        return self.server.region
+
+    @property
+    def iam_user(self) -> str:
+        return self.server.iam_user
+
+    @property
+    def iam_password(self) -> str:
+        return self.server.iam_password
+
+    @property
     def settings(self) -> Settings:
         return self.server.settings
 
@@ -87,9 +106,18 @@ class MockHandle:
     # -- the control plane -----------------------------------------------------------------------
 
     def reset(self) -> int:
-        """Forget every job, upload, journal entry and fault; answer how many jobs there were."""
+        """Forget every job, upload, journal entry, fault, IAM token and temporary credential,
+        and set IAM's clock back to now; answer how many jobs there were."""
         removed: int = self._call("POST", "/reset")["jobs_removed"]
+        self._iam_clock().offset = 0.0
         return removed
+
+    def advance_iam_clock(self, seconds: float) -> None:
+        """Move IAM's clock on: tokens and temporary credentials expire as if `seconds` passed."""
+        self._iam_clock().offset += seconds
+
+    def _iam_clock(self) -> Clock:
+        return self.server.app.iam.clock
 
     def requests(
         self,

@@ -12,6 +12,7 @@ Jobs never leave the database except through an explicit reset, so a restart (al
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -131,6 +132,7 @@ class Store:
         self.path = path
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        self._reset_hooks: list[Callable[[sqlite3.Connection], None]] = []
         self._create_schema()
 
     @property
@@ -301,7 +303,25 @@ class Store:
             removed = self._db.execute("DELETE FROM jobs").rowcount
             for table in ("journal", "faults", "settings", "shows"):
                 self._db.execute(f"DELETE FROM {table}")
+            for clear in self._reset_hooks:
+                clear(self._db)
         return int(removed)
+
+    # -- for modules that keep tables of their own in this database (IAM: mock_server/iam) ------
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This process's connection (opened on first use, as `_db`; same discipline: the
+        event-loop thread only). Ask for it at each use: it changes after a fork or `close()`."""
+        return self._db
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """`BEGIN IMMEDIATE` ... `COMMIT` (rolled back on an exception)."""
+        return self._write()
+
+    def on_reset(self, clear: Callable[[sqlite3.Connection], None]) -> None:
+        """Have `reset()` call `clear` too, inside its transaction."""
+        self._reset_hooks.append(clear)
 
     # -- the control plane's state, shared by every worker process ------------------------------
 

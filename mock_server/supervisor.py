@@ -1,9 +1,9 @@
 """`--workers N` (N > 1): gunicorn supervises N uvicorn workers that share one SQLite store.
 
-gunicorn's arbiter binds the socket, preloads the app (imports connexion, reads the spec, builds
-the application and creates the store's schema once, before any fork) and forks the workers, so
-a worker serves within milliseconds of its fork. What it does when things go wrong, as gunicorn
-documents it:
+gunicorn's arbiter binds the sockets (the API's and IAM's addresses), preloads the app (imports
+connexion, reads the spec, builds the application and creates the store's schema once, before
+any fork) and forks the workers, so a worker serves within milliseconds of its fork. What it
+does when things go wrong, as gunicorn documents it:
 
 - a worker that exits after it booted (crash, OOM kill, `kill -9`) is replaced by a new fork,
   unless workers keep exiting: more than `MAX_EXITS` (or twice the workers) exits within
@@ -17,6 +17,9 @@ documents it:
 - SIGTERM or SIGINT stop the workers gracefully (`graceful_timeout`), then the arbiter;
 - a worker whose arbiter is gone, even by `kill -9`, notices within `PARENT_CHECK_SECONDS` (it
   compares its parent's pid with the arbiter's, as gunicorn's own workers do) and exits.
+
+The ports really bound (a port 0 is any free one) are handed to a `bound` callback from gunicorn's
+documented `when_ready` server hook, which runs in the arbiter after binding and before any fork.
 
 The SQLite connection the arbiter used to build the app is closed before the fork: every worker
 opens its own (`Store` reopens lazily), as SQLite requires across fork().
@@ -108,17 +111,22 @@ class Supervisor(BaseApplication):  # type: ignore[misc]
     """gunicorn's documented "custom application": its settings come from `Settings`, not from
     gunicorn's command line, config file or GUNICORN_CMD_ARGS."""
 
-    def __init__(self, settings: Settings, app: ASGIApp) -> None:
+    def __init__(
+        self, settings: Settings, app: ASGIApp, bound: Callable[[list[int]], None] | None = None
+    ) -> None:
         self.settings = settings
         self.app = app
+        self.bound = bound
         super().__init__()
 
     def gunicorn_settings(self) -> dict[str, Any]:
         host = self.settings.host
-        bind = f"[{host}]:{self.settings.port}" if ":" in host else f"{host}:{self.settings.port}"
+        address = f"[{host}]" if ":" in host else host
+        ports = (self.settings.port, self.settings.iam_listen_port)
         level = self.settings.log_level
         chosen: dict[str, Any] = {
-            "bind": [bind],
+            "bind": [f"{address}:{port}" for port in ports],
+            "when_ready": self._when_ready,
             "workers": self.settings.workers,
             "worker_class": f"{MockWorker.__module__}.{MockWorker.__name__}",
             "preload_app": True,
@@ -135,6 +143,11 @@ class Supervisor(BaseApplication):  # type: ignore[misc]
         }
         return {key: value for key, value in chosen.items() if key in self.cfg.settings}
 
+    def _when_ready(self, server: Any) -> None:
+        """gunicorn's `when_ready(server)`: its listeners are in `bind`'s order."""
+        if self.bound is not None:
+            self.bound([listener.getsockname()[1] for listener in server.LISTENERS])
+
     def load_config(self) -> None:
         for key, value in self.gunicorn_settings().items():
             self.cfg.set(key, value)
@@ -144,15 +157,17 @@ class Supervisor(BaseApplication):  # type: ignore[misc]
         return self.app
 
 
-def supervise(settings: Settings, app: ASGIApp) -> None:
+def supervise(
+    settings: Settings, app: ASGIApp, bound: Callable[[list[int]], None] | None = None
+) -> None:
     """Serve `app`, built in this process, with `settings.workers` worker processes until
-    stopped (see the module's doc)."""
+    stopped (see the module's doc); `bound` gets the ports bound (API, IAM), before any fork."""
     # no SQLite connection may cross the fork: each worker opens its own
     service = getattr(app, "service", None)
     if service is not None:
         service.store.close()
     try:
-        Supervisor(settings, app).run()
+        Supervisor(settings, app, bound).run()
     except HaltServer as halt:
         # gunicorn's halt() stops the other workers (SIGTERM sent) and reaps them; when one of
         # them failed to boot as well, the reaping raises HaltServer again instead of exiting.

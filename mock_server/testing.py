@@ -26,6 +26,8 @@ class RunningMock:
     settings: Settings
     app: Frontdoor
 
+    iam_url: str = ""
+
     @property
     def ak(self) -> str:
         return self.settings.ak
@@ -46,36 +48,65 @@ class RunningMock:
     def data_dir(self) -> Path:
         return self.settings.data_dir
 
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    @property
+    def iam_user(self) -> str:
+        return self.settings.iam_user
+
+    @property
+    def iam_password(self) -> str:
+        return self.settings.iam_password
+
 
 @contextmanager
 def running_mock(data_dir: Path, **overrides: Any) -> Iterator[RunningMock]:
-    """Serve the mock on 127.0.0.1 in a background thread until the block ends.
+    """Serve the mock on 127.0.0.1 in a background thread until the block ends, with its IAM
+    endpoint on a second free port (`iam_url`).
 
     Responses are validated against the spec unless `validate_responses=False` is passed, so a
     test run also proves the server keeps the contract.
     """
     overrides.setdefault("validate_responses", True)
     settings = Settings(data_dir=data_dir, port=0).with_overrides(**overrides)
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((settings.host, 0))
-    listener.listen(128)
+    listener, iam_listener = _listen(settings.host), _listen(settings.host)
     port = listener.getsockname()[1]
+    iam_port = iam_listener.getsockname()[1]
+    settings = settings.with_overrides(iam_port=iam_port)
     app = create_app(settings)
     assert isinstance(app, Frontdoor)
     config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [listener]}, name="short-jobs-mock", daemon=True
+        target=server.run,
+        kwargs={"sockets": [listener, iam_listener]},
+        name="short-jobs-mock",
+        daemon=True,
     )
     thread.start()
     try:
         _wait_started(server, thread)
-        yield RunningMock(url=f"http://{settings.host}:{port}", settings=settings, app=app)
+        yield RunningMock(
+            url=f"http://{settings.host}:{port}",
+            settings=settings,
+            app=app,
+            iam_url=f"http://{settings.host}:{iam_port}",
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         listener.close()
+        iam_listener.close()
+
+
+def _listen(host: str) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, 0))
+    listener.listen(128)
+    return listener
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:

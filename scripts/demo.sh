@@ -20,7 +20,7 @@ export HUAWEICLOUD_SDK_PROJECT_ID=0a1b2c3d4e5f60718293a4b5c6d7e8f9
 port=$("$bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 endpoint="http://127.0.0.1:$port"
 echo "Starting the mock on $endpoint"
-"$bin/short-jobs-mock" --port "$port" --data-dir "$work/mock-data" --processing-seconds 1 \
+"$bin/short-jobs-mock" --port "$port" --iam-port 0 --data-dir "$work/mock-data" --processing-seconds 1 \
     --log-level warning &
 mock_pid=$!
 

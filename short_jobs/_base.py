@@ -50,6 +50,7 @@ AK_ENV = "HUAWEICLOUD_SDK_AK"
 SK_ENV = "HUAWEICLOUD_SDK_SK"
 PROJECT_ID_ENV = "HUAWEICLOUD_SDK_PROJECT_ID"
 TOKEN_ENV = "HUAWEICLOUD_SDK_TOKEN"
+SECURITY_TOKEN_ENV = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
 
 ZIP_CONTENT_TYPE = "application/zip"
 """Part of the pre-signed URL's signature: any other Content-Type is refused by OBS."""
@@ -92,7 +93,9 @@ class Settings(TypedDict, total=False):
     """The facades' keyword arguments besides ``endpoint`` and ``sleep`` (all optional).
 
     ``project_id``, ``ak``, ``sk``, ``token``: credentials, falling back to the environment (see
-    :mod:`short_jobs.client`); ``app_user_id``: sent as ``X-App-UserId`` (1-64 visible ASCII);
+    :mod:`short_jobs.client`); ``security_token``: the one temporary AK/SK from IAM come with
+    (sent, signed, as ``X-Security-Token``); ``app_user_id``: sent as ``X-App-UserId`` (1-64
+    visible ASCII);
     ``retry``: a :class:`RetryPolicy`; ``http_timeout``: seconds or an ``httpx.Timeout``;
     ``verify``: TLS verification as httpx takes it; ``poll_interval`` / ``poll_cap``: the first
     and largest seconds between polls; ``commit_grace``: seconds a job may stay CREATING in
@@ -104,6 +107,7 @@ class Settings(TypedDict, total=False):
     ak: str | None
     sk: str | None
     token: str | None
+    security_token: str | None
     app_user_id: str | None
     retry: RetryPolicy
     http_timeout: float | httpx.Timeout
@@ -165,13 +169,19 @@ def _visible(credential: _Credential | None) -> str | None:
 
 
 def credentials(
-    ak: str | None, sk: str | None, token: str | None, project_id: str | None
+    ak: str | None,
+    sk: str | None,
+    token: str | None,
+    project_id: str | None,
+    security_token: str | None = None,
 ) -> tuple[httpx.Auth, str]:
     """The auth to install and the project id, from the arguments or else the environment.
 
     Each of AK, SK and project id not passed is read from its variable (so ``--ak`` on a command
     line can pair with an SK from the environment); the token variable is read only when no AK or
-    SK is found at all, and a token passed explicitly leaves the AK/SK variables unread. Raises
+    SK is found at all, and a token passed explicitly leaves the AK/SK variables unread. The
+    security token of temporary AK/SK is read from its variable (the official SDK's) only when
+    the AK is too, so a permanent AK passed explicitly is never paired with a stale one. Raises
     :class:`UsageError` for missing, conflicting or malformed credentials, before any request.
     """
     project = _visible(_pick(project_id, "project_id", PROJECT_ID_ENV))
@@ -180,8 +190,12 @@ def credentials(
             f"a project id is required: pass {{project_id}} or set {PROJECT_ID_ENV}",
             names=("project_id",),
         )
-    found_ak = found_sk = found_token = None
+    found_ak = found_sk = found_token = found_security = None
+    if security_token:
+        found_security = _visible(_Credential(security_token, "security_token", False))
     if token is None:
+        if not ak and security_token is None:
+            found_security = _visible(_pick(None, "security_token", SECURITY_TOKEN_ENV))
         found_ak = _visible(_pick(ak, "ak", AK_ENV))
         found_sk = _visible(_pick(sk, "sk", SK_ENV))
         if found_ak is None and found_sk is None:
@@ -193,9 +207,14 @@ def credentials(
                 "pass either {ak} and {sk} or {token}, not both", names=("ak", "sk", "token")
             )
     if found_token:
+        if security_token:
+            raise UsageError(
+                "{security_token} goes with temporary {ak} and {sk}, not {token}",
+                names=("security_token", "ak", "sk", "token"),
+            )
         return TokenAuth(found_token), project
     if found_ak and found_sk:
-        return AkSkAuth(found_ak, found_sk, project), project
+        return AkSkAuth(found_ak, found_sk, project, security_token=found_security), project
     if found_ak or found_sk:
         raise UsageError(
             f"AK/SK auth needs both {{ak}} and {{sk}} (or {AK_ENV} and {SK_ENV})",
@@ -340,6 +359,7 @@ class FacadeBase:
             settings.get("sk"),
             settings.get("token"),
             settings.get("project_id"),
+            settings.get("security_token"),
         )
         self.app_user_id = app_user_id
         self.retry = settings.get("retry", DEFAULT_RETRY)

@@ -18,6 +18,7 @@ __all__ = ["UNSIGNED_HEADERS", "AkSkAuth", "TokenAuth"]
 
 PROJECT_ID_HEADER = "X-Project-Id"
 TOKEN_HEADER = "X-Auth-Token"
+SECURITY_TOKEN_HEADER = "X-Security-Token"
 
 UNSIGNED_HEADERS = frozenset(
     {
@@ -47,8 +48,9 @@ class AkSkAuth(httpx.Auth):
     """Sign every request with AK/SK (``SDK-HMAC-SHA256``), like the SDK's ``BasicCredentials``.
 
     Per request it sets ``X-Project-Id`` (when a project id is given, as BasicCredentials does),
-    a fresh ``X-Sdk-Date``, ``X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`` for non-JSON bodies, and
-    ``Authorization``.
+    ``X-Security-Token`` (with temporary AK/SK from IAM's securitytokens API, as
+    ``BasicCredentials.with_security_token`` does: signed like the rest), a fresh ``X-Sdk-Date``,
+    ``X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`` for non-JSON bodies, and ``Authorization``.
 
     Which headers are signed: all that are on the request when auth runs, except
     :data:`UNSIGNED_HEADERS` and names containing ``_``. The SDK signs every header it set itself
@@ -69,14 +71,17 @@ class AkSkAuth(httpx.Auth):
         sk: str,
         project_id: str,
         *,
+        security_token: str | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        """``clock`` returns the signing time (UTC); tests pass a fixed one."""
+        """``security_token``: the one temporary AK/SK come with; ``clock`` returns the signing
+        time (UTC), tests pass a fixed one."""
         if not ak or not sk:
             raise ValueError("both the access key (AK) and the secret key (SK) are required")
         self._ak = ak
         self._sk = sk
         self._project_id = project_id
+        self._security_token = security_token
         self._clock = clock or (lambda: datetime.now(UTC))
 
     def __repr__(self) -> str:
@@ -87,6 +92,8 @@ class AkSkAuth(httpx.Auth):
         """Add the signature headers, then send the request once."""
         if self._project_id:
             request.headers[PROJECT_ID_HEADER] = self._project_id
+        if self._security_token:
+            request.headers[SECURITY_TOKEN_HEADER] = self._security_token
         # A fresh date each time, so a Request object sent again is not signed with a stale one.
         request.headers.pop(DATE_HEADER, None)
         request.headers.pop("Authorization", None)

@@ -53,7 +53,14 @@ from typer._click.exceptions import NoSuchOption
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
-from short_jobs.client import AK_ENV, PROJECT_ID_ENV, SK_ENV, TOKEN_ENV, ShortJobs
+from short_jobs.client import (
+    AK_ENV,
+    PROJECT_ID_ENV,
+    SECURITY_TOKEN_ENV,
+    SK_ENV,
+    TOKEN_ENV,
+    ShortJobs,
+)
 from short_jobs.conformance.command import conformance
 from short_jobs.endpoints import ENDPOINT_ENV
 from short_jobs.errors import (
@@ -151,6 +158,7 @@ class Settings:
     sk: str | None
     token: str | None
     app_user_id: str | None
+    security_token: str | None = None
 
     def facade(self) -> ShortJobs:
         # Credentials left as None fall back to the environment inside ShortJobs, where the one
@@ -161,6 +169,7 @@ class Settings:
             ak=self.ak,
             sk=self.sk,
             token=self.token,
+            security_token=self.security_token,
             app_user_id=self.app_user_id,
         )
 
@@ -383,6 +392,12 @@ def _options(
         str | None,
         typer.Option(help=f"IAM token instead of AK/SK (env: {TOKEN_ENV})."),
     ] = None,
+    security_token: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Security token of temporary AK/SK from IAM (env: {SECURITY_TOKEN_ENV})."
+        ),
+    ] = None,
     app_user_id: Annotated[
         str | None,
         typer.Option(envvar=APP_USER_ID_ENV, help="Sent as X-App-UserId (visible ASCII)."),
@@ -395,9 +410,9 @@ def _options(
     ] = False,
 ) -> None:
     """Global options. Credentials not given here come from the official SDK's variables
-    (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID), or
-    HUAWEICLOUD_SDK_TOKEN."""
-    ctx.obj = Settings(endpoint, project_id, ak, sk, token, app_user_id)
+    (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID, and
+    HUAWEICLOUD_SDK_SECURITY_TOKEN with temporary AK/SK), or HUAWEICLOUD_SDK_TOKEN."""
+    ctx.obj = Settings(endpoint, project_id, ak, sk, token, app_user_id, security_token)
 
 
 LanguageOption = Annotated[

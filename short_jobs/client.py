@@ -27,7 +27,9 @@ is kept, not refused: ``detail.state`` is then a ``JobState`` whose ``.value`` i
 fields land in the model's ``additional_properties``.
 
 Credentials, when not passed: ``HUAWEICLOUD_SDK_AK``, ``HUAWEICLOUD_SDK_SK`` and
-``HUAWEICLOUD_SDK_PROJECT_ID`` (the official SDK's variables), else ``HUAWEICLOUD_SDK_TOKEN``
+``HUAWEICLOUD_SDK_PROJECT_ID`` (the official SDK's variables; with temporary AK/SK also
+``HUAWEICLOUD_SDK_SECURITY_TOKEN``, read only when the AK comes from the environment too), else
+``HUAWEICLOUD_SDK_TOKEN``
 (this toolkit's addition in the same style: the official SDK has no token auth). The endpoint
 falls back to ``SHORT_JOBS_ENDPOINT``. Explicit arguments win over the environment (a token
 passed leaves the AK/SK variables unread), and AK/SK wins over a token when both are only in
@@ -45,6 +47,7 @@ from short_jobs._base import (
     POLL_CAP,
     POLL_START,
     PROJECT_ID_ENV,
+    SECURITY_TOKEN_ENV,
     SK_ENV,
     TOKEN_ENV,
     OnCreated,
@@ -61,6 +64,7 @@ __all__ = [
     "POLL_CAP",
     "POLL_START",
     "PROJECT_ID_ENV",
+    "SECURITY_TOKEN_ENV",
     "SK_ENV",
     "TOKEN_ENV",
     "AsyncShortJobs",

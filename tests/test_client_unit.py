@@ -52,7 +52,7 @@ from short_jobs.errors import (
     parse_retry_after,
 )
 from short_jobs.retry import is_transient, never_reached_service, retry_call
-from short_jobs.signing import verify_request
+from short_jobs.signing import parse_authorization, verify_request
 from short_jobs.zipping import collect_wavs, file_chunks, zip_recordings
 from short_jobs_client import Client
 from short_jobs_client.api.short_jobs import show_short_job
@@ -74,6 +74,7 @@ ENV_VARS = (
     "HUAWEICLOUD_SDK_SK",
     "HUAWEICLOUD_SDK_PROJECT_ID",
     "HUAWEICLOUD_SDK_TOKEN",
+    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
     "SHORT_JOBS_ENDPOINT",
 )
 AUTH_HEADERS = ("authorization", "x-auth-token", "x-sdk-date", "x-project-id", "x-app-userid")
@@ -371,6 +372,67 @@ def test_an_explicit_ak_pairs_with_the_sk_variable(
     with make(BASE, project_id=PROJECT, ak=AK) as sj:
         sj.show(JOB)
     assert_signed(route.calls.last.request)
+
+
+SECURITY_TOKEN = "gQtemporary-security-token"
+INVISIBLE_CHARACTERS = st.sampled_from(
+    ["\n", "\r\n", " ", "\t", "\u00a0", "\u200b", "\x7f", "é", "密"]
+)
+
+
+def test_temporary_credentials_send_their_security_token_signed(
+    mock: respx.MockRouter, make: Make
+) -> None:
+    route = mock.get(ITEM).respond(200, json=job_body("WAITING"))
+    with make(BASE, project_id=PROJECT, ak=AK, sk=SK, security_token=SECURITY_TOKEN) as sj:
+        sj.show(JOB)
+    request = route.calls.last.request
+    assert_signed(request)
+    assert request.headers["X-Security-Token"] == SECURITY_TOKEN
+    signed = parse_authorization(request.headers["Authorization"]).signed_headers
+    assert "x-security-token" in signed
+
+
+def test_the_security_token_variable_is_read_only_with_the_ak_variable(
+    monkeypatch: pytest.MonkeyPatch, mock: respx.MockRouter, make: Make
+) -> None:
+    """As the official SDK's environment credentials: HUAWEICLOUD_SDK_SECURITY_TOKEN belongs to
+    the AK in HUAWEICLOUD_SDK_AK; a permanent AK passed explicitly never picks up a stale one."""
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", SECURITY_TOKEN)
+    route = mock.get(ITEM).respond(200, json=job_body("WAITING"))
+    with make(BASE, project_id=PROJECT, ak=AK, sk=SK) as sj:
+        sj.show(JOB)
+    assert "X-Security-Token" not in route.calls.last.request.headers
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", AK)
+    monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SK)
+    with make(BASE, project_id=PROJECT) as sj:
+        sj.show(JOB)
+    assert route.calls.last.request.headers["X-Security-Token"] == SECURITY_TOKEN
+
+
+def test_a_security_token_goes_with_ak_sk_not_a_token(make: Make) -> None:
+    with pytest.raises(UsageError, match="security_token"):
+        make(BASE, project_id=PROJECT, token=TOKEN, security_token=SECURITY_TOKEN)
+
+
+@settings(max_examples=10, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(bad=INVISIBLE_CHARACTERS)
+def test_a_security_token_with_invisible_characters_is_refused_naming_its_source(
+    surface: str, monkeypatch: pytest.MonkeyPatch, bad: str
+) -> None:
+    cls: Callable[..., object] = ShortJobs if surface == "sync" else AsyncShortJobs
+    value = SECURITY_TOKEN + bad
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route().respond(200)
+        with pytest.raises(UsageError, match="invisible or non-ASCII") as by_argument:
+            cls(BASE, project_id=PROJECT, ak=AK, sk=SK, security_token=value)
+        assert "security_token=" in str(by_argument.value)
+        monkeypatch.setenv("HUAWEICLOUD_SDK_AK", AK)
+        monkeypatch.setenv("HUAWEICLOUD_SDK_SK", SK)
+        monkeypatch.setenv("HUAWEICLOUD_SDK_SECURITY_TOKEN", value)
+        with pytest.raises(UsageError, match="HUAWEICLOUD_SDK_SECURITY_TOKEN"):
+            cls(BASE, project_id=PROJECT)
+        assert not route.called
 
 
 def test_explicit_arguments_win_over_the_environment(
@@ -874,7 +936,7 @@ def test_not_found_rests_on_the_operation_and_code_not_the_wording(
 
 # --- mistakes found before sending -----------------------------------------------------------
 
-INVISIBLE = st.sampled_from(["\n", "\r\n", " ", "\t", "\u00a0", "\u200b", "\x7f", "é", "密"])
+INVISIBLE = INVISIBLE_CHARACTERS
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,8 @@ def test_the_running_mock_prints_it_and_its_urls_answer(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "mock_server", "--port", str(port), "--control"]
+    command = [sys.executable, "-m", "mock_server", "--port", str(port), "--iam-port", "0"]
+    command.append("--control")
     command += ["--data-dir", str(tmp_path / "data")]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHORT_JOBS_MOCK_")}
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)
@@ -81,7 +82,8 @@ def test_with_workers_the_line_is_printed_once(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "mock_server", "--port", str(port), "--workers", "2"]
+    command = [sys.executable, "-m", "mock_server", "--port", str(port), "--iam-port", "0"]
+    command += ["--workers", "2"]
     command += ["--data-dir", str(tmp_path / "data"), "--no-log-requests"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHORT_JOBS_MOCK_")}
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env)

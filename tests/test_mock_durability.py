@@ -40,6 +40,8 @@ def mock_process(
             "mock_server",
             "--port",
             str(port),
+            "--iam-port",
+            "0",
             "--data-dir",
             str(data_dir),
             "--processing-seconds",

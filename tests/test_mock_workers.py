@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from mock_server.config import DEFAULT_PROJECT_ID, DEFAULT_TOKEN
@@ -186,6 +187,8 @@ def workers(tmp_path: Path) -> Iterator[Workers]:
             "2",
             "--port",
             str(port),
+            "--iam-port",
+            "0",
             "--data-dir",
             str(tmp_path / "data"),
             "--processing-seconds",
@@ -294,6 +297,8 @@ def _start(data_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen[by
                 str(workers),
                 "--port",
                 str(port),
+                "--iam-port",
+                "0",  # not --port + 1: another test's server may hold that one
                 "--data-dir",
                 str(data_dir),
                 "--log-level",
@@ -483,31 +488,108 @@ def test_run_picks_one_process_gunicorn_or_uvicorns_own_workers(
 ) -> None:
     """One worker: plain uvicorn with the app built here; more: gunicorn (supervise); more
     without fork() (Windows): uvicorn's spawned workers, rebuilding the app from the
-    environment."""
+    environment. uvicorn serves two sockets it bound (the API's, IAM's): the IAM port really
+    bound is what the workers read."""
     import uvicorn
 
     from mock_server import cli, supervisor
     from mock_server.config import Settings
 
     calls: list[tuple[str, Any, dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(("uvicorn", app, kw)))
+
+    def serve(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        ports = [sock.getsockname()[1] for sock in sockets]
+        for sock in sockets:
+            sock.close()
+        options = {"factory": config.factory, "workers": config.workers, "ports": ports}
+        calls.append(("uvicorn", config.app, options))
+
+    monkeypatch.setattr(cli, "_serve", serve)
     monkeypatch.setattr(
-        supervisor, "supervise", lambda settings, app: calls.append(("gunicorn", app, {}))
+        supervisor,
+        "supervise",
+        lambda settings, app, bound=None: calls.append(("gunicorn", app, {})),
     )
     # run() exports the settings and configures logging: not for the rest of the test session
     monkeypatch.setattr(os, "environ", dict(os.environ))
     monkeypatch.setattr(logging, "basicConfig", lambda **_: None)
 
-    cli.run(Settings(data_dir=tmp_path / "one", workers=1))
-    cli.run(Settings(data_dir=tmp_path / "two", workers=2))
+    cli.run(Settings(data_dir=tmp_path / "one", workers=1, port=0))
+    cli.run(Settings(data_dir=tmp_path / "two", workers=2, port=0))
     monkeypatch.delattr(os, "fork")
-    cli.run(Settings(data_dir=tmp_path / "spawned", workers=3))
+    cli.run(Settings(data_dir=tmp_path / "spawned", workers=3, port=0))
 
-    (one, app_one, _), (two, app_two, _), (spawned, target, options) = calls
-    assert one == "uvicorn" and callable(app_one)
+    (one, app_one, one_options), (two, app_two, _), (spawned, target, options) = calls
+    assert one == "uvicorn" and callable(app_one) and one_options["workers"] == 1
     assert two == "gunicorn" and callable(app_two)
     assert spawned == "uvicorn" and target == "mock_server.app:app_from_environ"
     assert options["factory"] is True and options["workers"] == 3
     assert Settings.from_environ().workers == 3  # what the spawned workers will read
+    assert Settings.from_environ().iam_port == options["ports"][1] != 0
+    assert app_one.iam_port == one_options["ports"][1] != 0  # the port bound, for port 0
     for app in (app_one, app_two):
         app.service.store.close()
+
+
+def test_under_gunicorn_iam_answers_on_its_port_and_its_tokens_work_on_every_worker(
+    tmp_path: Path,
+) -> None:
+    """One server, two addresses: IAM on --iam-port issues a token (into the shared store) that
+    the API port accepts, whichever worker serves it."""
+    port, iam_port = _free_port(), _free_port()
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "mock_server", "--workers", "2"),
+            *("--port", str(port), "--iam-port", str(iam_port)),
+            *("--data-dir", str(tmp_path / "data"), "--log-level", "warning"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        Workers(process, port).wait_started()
+        user = {"name": "mock-user", "password": "mock-password-0000", "domain": {"name": "d"}}
+        body = {
+            "auth": {
+                "identity": {"methods": ["password"], "password": {"user": user}},
+                "scope": {"project": {"name": "cn-north-4"}},
+            }
+        }
+        issued = httpx.post(f"http://127.0.0.1:{iam_port}/v3/auth/tokens", json=body, timeout=30)
+        assert issued.status_code == 201, issued.text
+        token = issued.headers["X-Subject-Token"]
+        for _ in range(6):  # fresh connections: both workers get their turn
+            created = httpx.post(
+                f"http://127.0.0.1:{port}{COLLECTION}",
+                json={"job_type": "VOICE_ASSESS"},
+                headers={"X-Auth-Token": token},
+                timeout=30,
+            )
+            assert created.status_code == 200, created.text
+        on_api_port = httpx.get(f"http://127.0.0.1:{port}/v3/projects", timeout=30)
+        assert on_api_port.status_code == 404 and str(iam_port) in on_api_port.text
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def test_the_iam_port_gunicorn_bound_reaches_the_app_before_any_fork() -> None:
+    """gunicorn's `when_ready` hook hands the ports bound, in `bind`'s order (API, IAM)."""
+    from mock_server.config import Settings
+    from mock_server.supervisor import Supervisor
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("never served")
+
+    seen: list[list[int]] = []
+    supervisor = Supervisor(Settings(port=0, workers=2), app, seen.append)
+    assert supervisor.gunicorn_settings()["bind"] == ["127.0.0.1:0", "127.0.0.1:0"]
+    with socket.socket() as api, socket.socket() as iam:
+        api.bind(("127.0.0.1", 0))
+        iam.bind(("127.0.0.1", 0))
+
+        class Arbiter:
+            LISTENERS = (api, iam)
+
+        supervisor.cfg.when_ready(Arbiter())
+        assert seen == [[api.getsockname()[1], iam.getsockname()[1]]]

@@ -3,9 +3,10 @@
 The examples are written for `make mock`: `http://127.0.0.1:8000` and the mock's default
 credentials. Each runs in a fresh interpreter, in a directory holding the `recordings/` folder of
 WAVs and the `recordings.zip` the README speaks of, with the address replaced by the test's mock
-(which has those same default credentials). The one that is a test file
-(`# test_my_uploader.py`) is run by pytest in a fresh project (pytester, a subprocess), where
-only the installed `pytest11` entry point can provide the `short_jobs_mock` fixture.
+(which has those same default credentials). Those that are test files (a first line
+`# test_NAME.py`: `test_my_uploader.py`, the IAM section's `test_sign_in.py`) are run by pytest
+in a fresh project (pytester, a subprocess), where only the installed `pytest11` entry point can
+provide the `short_jobs_mock` fixture; they take every address from it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from mock_server.testing import RunningMock
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 MAKE_MOCK_URL = "http://127.0.0.1:8000"
-TEST_FILE = "# test_my_uploader.py\n"
+TEST_FILE = re.compile(r"# (test_\w+)\.py\n")
 pytest_plugins = ["pytester"]
 
 
@@ -32,13 +33,22 @@ def python_blocks() -> list[str]:
 
 
 def scripts() -> list[str]:
-    return [block for block in python_blocks() if not block.startswith(TEST_FILE)]
+    return [block for block in python_blocks() if not TEST_FILE.match(block)]
 
 
-def readme_test_file() -> str:
-    blocks = [block for block in python_blocks() if block.startswith(TEST_FILE)]
-    assert len(blocks) == 1, "README.md has no (or several) test_my_uploader.py examples"
-    return blocks[0]
+def readme_test_files() -> dict[str, str]:
+    """Module name -> the test file's text."""
+    found: dict[str, str] = {}
+    for block in python_blocks():
+        named = TEST_FILE.match(block)
+        if named is not None:
+            assert named[1] not in found, f"README.md has two {named[1]}.py examples"
+            found[named[1]] = block
+    return found
+
+
+def test_the_test_files_are_there() -> None:
+    assert {"test_my_uploader", "test_sign_in"} <= set(readme_test_files())
 
 
 def _first_import(block: str) -> str:
@@ -80,7 +90,11 @@ def test_the_readme_example_runs(example: str, mock: RunningMock, user_dir: Path
 
 
 @pytest.mark.slow
-def test_the_readme_test_file_passes_in_a_fresh_project(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_my_uploader=readme_test_file())
+@pytest.mark.parametrize("name", sorted(readme_test_files()))
+def test_the_readme_test_file_passes_in_a_fresh_project(
+    name: str, pytester: pytest.Pytester
+) -> None:
+    text = readme_test_files()[name]
+    pytester.makepyfile(**{name: text})
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=len(re.findall(r"^def test_", text, re.M)))

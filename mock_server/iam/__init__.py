@@ -1,0 +1,18 @@
+"""The mock's IAM: project discovery, password tokens and temporary credentials (issue 15).
+
+    model.py        the account (from the settings), issued tokens and credentials, the clock
+    store.py        their tables in the mock's SQLite store (survive restarts; reset clears them)
+    credentials.py  `IamCredentials`: what the API gateway asks (is this token good? this AK's SK?)
+    handlers.py     the three IAM operations of `mock_server/iam.yaml`
+    app.py          the IAM endpoint: auth, connexion over iam.yaml, Keystone's error shape
+
+The gateway's `authenticate` (mock_server/gateway.py) asks `IamCredentials` (its `token_problem`
+and `secret_for`), so the fixed `--ak`/`--sk`/`--token` and everything IAM issued work alike, on
+the API and on IAM's own calls that need a caller.
+"""
+
+from mock_server.iam.credentials import ExpiredAccessKey, IamCredentials
+from mock_server.iam.model import Account, Clock
+from mock_server.iam.store import IamStore
+
+__all__ = ["Account", "Clock", "ExpiredAccessKey", "IamCredentials", "IamStore"]

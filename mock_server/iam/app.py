@@ -1,0 +1,269 @@
+"""The IAM endpoint: an ASGI app over `mock_server/iam.yaml`, served on the IAM port.
+
+    IamEndpoint (X-IAM-Trace-Id, the body read once by `body.read_body`, the callers of the
+      |          calls that need one checked by the gateway's `authenticate`, Keystone's errors)
+      `-- connexion over iam.yaml: routing -> request validation -> response validation
+          -> handlers (handlers.py)
+
+The body reader, the media-type parsing, authentication and the validators are the MetaStudio
+API's own (one place per rule); whatever they refuse is re-rendered in IAM's shape
+(`errors.render_iam`), by status: nothing here answers the MetaStudio or problem+json shape.
+IAM's router is its own (connexion's, over iam.yaml): a known path with another method is 405
+with `Allow`, as Keystone answers, not the API gateway's 404.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import logging
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from connexion import AsyncApp
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware.context import ContextMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.response_validation import ResponseValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.resolver import Resolver
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.body import forwarded_scope, read_body, replay
+from mock_server.config import Settings
+from mock_server.errors import IAM_TRACE_HEADER, ApiError, IamCodes, IamError, render_iam
+from mock_server.gateway import GatewayRequest, authenticate, sends_credentials
+from mock_server.iam.credentials import IamCredentials
+from mock_server.iam.handlers import CALLER_STATE, IamHandlers
+from mock_server.iam.model import Clock
+from mock_server.iam.store import IamStore
+from mock_server.store import Store
+from mock_server.validation import VALIDATOR_MAP_OVERRIDES, with_parsed_body
+
+log = logging.getLogger("mock_server.iam")
+
+# (method, path) of the calls that need an authenticated caller, and whether a token in the
+# body may stand in for the headers (CreateTemporaryAccessKeyByToken's auth.identity.token.id).
+AUTHENTICATED = {
+    ("GET", "/v3/projects"): False,
+    ("POST", "/v3.0/OS-CREDENTIAL/securitytokens"): True,
+}
+# IAM's paths, answered on the API port with a 404 that says where IAM is
+IAM_PATH_PREFIXES = ("/v3/", "/v3.0/")
+
+
+def iam_spec_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "iam.yaml"
+
+
+@functools.cache
+def iam_spec_document() -> dict[str, Any]:
+    """iam.yaml, parsed once per process (libyaml's C loader when present: 10x faster)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document: dict[str, Any] = yaml.load(iam_spec_path().read_text(encoding="utf-8"), loader)
+    return document
+
+
+class Iam:
+    """The mock's IAM in one process: its store, clock, credentials, handlers and endpoint.
+
+    The endpoint's connexion app is built on the first IAM request, not at start: validating
+    iam.yaml costs about as much as the whole API's start-up, and the gateway only needs the
+    credentials.
+    """
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.clock = Clock()
+        self.store = IamStore(store)
+        self.credentials = IamCredentials(settings, self.store, self.clock)
+        self.handlers = IamHandlers(settings, self.store, self.credentials, self.clock)
+
+    def elsewhere(self, scope: Scope, port: int) -> str:
+        """Where IAM is, for a caller that asked the API port (its Host's name, IAM's `port`)."""
+        host = next((v for k, v in scope["headers"] if k == b"host"), b"").decode("latin-1")
+        name = host.rsplit(":", 1)[0] if host and not host.endswith("]") else host
+        name = name or self.settings.host
+        url = f"http://{name}:{port}"
+        return f"IAM is served on its own port: set HUAWEICLOUD_SDK_IAM_ENDPOINT={url}"
+
+    @functools.cached_property
+    def endpoint(self) -> IamEndpoint:
+        api = _connexion_app(self.settings, self.handlers)
+        return IamEndpoint(api, self.credentials, self.settings.project_id)
+
+
+class IamEndpoint:
+    def __init__(self, api: ASGIApp, credentials: IamCredentials, project_id: str) -> None:
+        self.api = api
+        self.credentials = credentials
+        self.project_id = project_id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = scope.setdefault("state", {})
+        trace_id = state.setdefault("request_id", uuid.uuid4().hex)
+        header = (IAM_TRACE_HEADER.lower().encode(), str(trace_id).encode())
+        started = False
+
+        async def send_with_trace(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == header[0] for name, _ in headers):
+                    headers.append(header)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            try:
+                body = state["body"] = await read_body(scope, receive)
+                self._authenticate(scope, body)  # on the request as sent, as the gateway does
+                forwarded = forwarded_scope(scope, body)
+            except ApiError as error:  # the API's rules, answered in IAM's shape
+                raise IamError(
+                    IamCodes.by_status(error.code.status), f"({error.message})"
+                ) from None
+            await self.api(forwarded, replay(body, receive), send_with_trace)
+        except IamError as error:
+            if started:
+                raise
+            state["error_code"] = str(error.code.status)
+            await render_iam(error, str(trace_id))(scope, receive, send)
+
+    def _authenticate(self, scope: Scope, body: bytes) -> None:
+        """Check the caller of a call that needs one (others pass untouched) with the API
+        gateway's `authenticate`: 401 APIGW.0301's reasons, raised as `ApiError`."""
+        body_token_allowed = AUTHENTICATED.get((scope["method"], scope["path"]))
+        if body_token_allowed is None:
+            return
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        if body_token_allowed and not sends_credentials(headers):
+            return  # the body's auth.identity.token.id stands in: the handler checks it
+        request = GatewayRequest(
+            method=scope["method"],
+            raw_path=scope.get("raw_path") or scope["path"].encode(),
+            query_string=scope.get("query_string", b""),
+            headers=headers,
+            body=body,
+            path_project=None,
+        )
+        authenticate(request, self.credentials, self.project_id, datetime.now(UTC))
+        scope["state"][CALLER_STATE] = "authenticated"
+
+
+# -- connexion over iam.yaml, answering IAM's shape --------------------------------------------
+
+
+def _connexion_app(settings: Settings, handlers: IamHandlers) -> AsyncApp:
+    api = AsyncApp(
+        __name__,
+        middlewares=[
+            ServerErrorMiddleware,
+            ExceptionMiddleware,
+            RoutingMiddleware,
+            RequestValidationMiddleware,
+            ResponseValidationMiddleware,
+            TraceHeader,
+            ContextMiddleware,
+        ],
+    )
+    api.add_api(
+        copy.deepcopy(iam_spec_document()),  # a copy: connexion fills in the dict it is given
+        resolver=Resolver(lambda operation_id: with_parsed_body(getattr(handlers, operation_id))),
+        strict_validation=True,
+        validate_responses=settings.validate_responses,
+        validator_map=VALIDATOR_MAP_OVERRIDES,
+    )
+    api.add_error_handler(IamError, _on_iam_error)
+    api.add_error_handler(ApiError, _on_validation_error)
+    api.add_error_handler(ProblemException, _on_framework_error)
+    api.add_error_handler(HTTPException, _on_framework_error)
+    api.add_error_handler(Exception, _on_unexpected)
+    return api
+
+
+class TraceHeader:
+    """Puts X-IAM-Trace-Id on the handlers' answers inside connexion, so that response
+    validation sees the header the spec requires (IamEndpoint adds it to every other answer)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        trace_id = str(state.setdefault("request_id", uuid.uuid4().hex))
+        header = (IAM_TRACE_HEADER.lower().encode(), trace_id.encode())
+
+        async def send_with_trace(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_trace)
+
+
+def _answer(
+    request: ConnexionRequest, error: IamError, extra: dict[str, str] | None = None
+) -> ConnexionResponse:
+    state = request.scope.setdefault("state", {})
+    state["error_code"] = str(error.code.status)
+    trace_id = str(state.setdefault("request_id", uuid.uuid4().hex))
+    response = render_iam(error, trace_id)
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers.update(extra or {})
+    return ConnexionResponse(
+        status_code=response.status_code,
+        mimetype="application/json",
+        body=response.body,
+        headers=headers,
+    )
+
+
+def _on_iam_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    assert isinstance(exc, IamError)
+    return _answer(request, exc)
+
+
+def _on_validation_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    """The shared validators raise the MetaStudio table's errors: keep the status and the
+    explanation, answer IAM's shape."""
+    assert isinstance(exc, ApiError)
+    code = IamCodes.by_status(exc.code.status)
+    return _answer(request, IamError(code, f"({exc.message})"))
+
+
+def _on_framework_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    status = exc.status if isinstance(exc, ProblemException) else getattr(exc, "status_code", 500)
+    if status >= 500:
+        return _on_unexpected(request, exc)
+    code = IamCodes.by_status(status)
+    if status == 405:  # RFC 9110: a 405 lists the methods the resource has
+        allowed = ", ".join(_methods().get(request.url.path, []))
+        return _answer(request, IamError(code, f"({request.method})"), {"Allow": allowed})
+    detail = None if status == 404 else f"({getattr(exc, 'detail', None) or exc})"
+    return _answer(request, IamError(code, detail))
+
+
+@functools.cache
+def _methods() -> dict[str, list[str]]:
+    """Path -> its methods, from iam.yaml (the spec has no templated paths)."""
+    return {
+        path: sorted(method.upper() for method in item if method != "parameters")
+        for path, item in iam_spec_document()["paths"].items()
+    }
+
+
+def _on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _answer(request, IamError(IamCodes.INTERNAL))

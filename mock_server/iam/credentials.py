@@ -1,0 +1,67 @@
+"""What the API gateway asks IAM about a caller: `IamCredentials`.
+
+It answers the gateway's `Credentials` protocol (`mock_server.gateway`) for everything the mock
+accepts: the configured `--ak`/`--sk` and `--token` (`ConfiguredCredentials`, asked first, without
+touching the store), tokens issued by `POST /v3/auth/tokens` until they expire, and temporary
+AK/SKs issued by `POST /v3.0/OS-CREDENTIAL/securitytokens` until they expire (each bound to its
+security token). Checking a request against these answers is the gateway's `authenticate` alone,
+for the API and for IAM's own calls alike.
+"""
+
+from __future__ import annotations
+
+from mock_server.config import Settings
+from mock_server.gateway import ConfiguredCredentials
+from mock_server.iam.model import Clock, IssuedToken, digest, iam_time
+from mock_server.iam.store import IamStore
+from short_jobs.signing import SignatureError
+
+
+class ExpiredAccessKey(SignatureError):
+    """`secret_for` raises it for a temporary AK past its expiry: the gateway's SignatureError
+    handling turns it into 401 APIGW.0301 with this reason (instead of "not found")."""
+
+
+class IamCredentials:
+    def __init__(self, settings: Settings, store: IamStore, clock: Clock) -> None:
+        self.settings = settings
+        self.fixed = ConfiguredCredentials.from_settings(settings)
+        self.store = store
+        self.clock = clock
+
+    def token_problem(self, token: str) -> str | None:
+        """None if `token` may call MetaStudio now; else the reason for the 401."""
+        if self.fixed.token_problem(token) is None:
+            return None
+        issued = self.issued_token(token)
+        if issued is None:
+            return "the X-Auth-Token is invalid"
+        return self._issued_problem(issued)
+
+    def issued_token(self, token: str) -> IssuedToken | None:
+        return self.store.token(digest(token))
+
+    def _issued_problem(self, issued: IssuedToken) -> str | None:
+        if self.clock.now() >= issued.expires_at:
+            return f"the X-Auth-Token has expired (at {iam_time(issued.expires_at)})"
+        if issued.project_id != self.settings.project_id:
+            return f"the X-Auth-Token is scoped to another project ({issued.project_id})"
+        return None
+
+    def secret_for(self, ak: str) -> tuple[str, str | None] | None:
+        """(SK, the security token this AK must come with, or None), or None for an unknown AK.
+
+        Raises `ExpiredAccessKey` (a `SignatureError`) for a temporary AK that has expired.
+        """
+        fixed = self.fixed.secret_for(ak)
+        if fixed is not None:
+            return fixed
+        credential = self.store.credential(ak)
+        if credential is None:
+            return None
+        if self.clock.now() >= credential.expires_at:
+            raise ExpiredAccessKey(
+                f"the temporary access key {ak!r} has expired"
+                f" (at {iam_time(credential.expires_at)}); get a new one"
+            )
+        return credential.secret, credential.security_token

@@ -1,0 +1,155 @@
+"""The IAM operations of `mock_server/iam.yaml`, found by operationId like the service's.
+
+connexion has validated the request against the spec, and the IAM endpoint (`app.py`) has
+authenticated the callers of the calls that need it, before these run.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from connexion import request
+
+from mock_server.config import Settings
+from mock_server.errors import IamCodes, IamError
+from mock_server.iam.credentials import IamCredentials
+from mock_server.iam.model import (
+    DEFAULT_DOMAIN,
+    Account,
+    Clock,
+    IssuedToken,
+    digest,
+    iam_time,
+    new_credential,
+    new_token,
+)
+from mock_server.iam.store import IamStore
+
+# CreateTemporaryAccessKeyByToken's default duration_seconds (the IAM API reference).
+DEFAULT_CREDENTIAL_SECONDS = 900
+CALLER_STATE = "iam_caller"  # scope["state"] key: the user the IAM endpoint authenticated
+
+
+class IamHandlers:
+    def __init__(
+        self, settings: Settings, store: IamStore, credentials: IamCredentials, clock: Clock
+    ) -> None:
+        self.settings = settings
+        self.account = Account.from_settings(settings)
+        self.store = store
+        self.credentials = credentials
+        self.clock = clock
+
+    async def keystone_list_projects(
+        self,
+        name: str | None = None,
+        domain_id: str | None = None,
+        enabled: bool | None = None,
+        is_domain: bool | None = None,
+        parent_id: str | None = None,
+        page: int | None = None,
+        per_page: int | None = None,
+    ) -> dict[str, Any]:
+        """The account's one project when it matches every filter given; else none."""
+        account = self.account
+        url = str(request.url)
+        project = {
+            **account.project(),
+            "links": {"self": f"{url.split('?')[0]}/{account.project_id}"},
+        }
+        matches = (
+            name in (None, account.region)
+            and domain_id in (None, account.domain_id)
+            and enabled in (None, True)
+            and is_domain in (None, False)
+            and parent_id in (None, account.domain_id)
+            and (page or 1) == 1
+        )
+        del per_page  # one project always fits a page
+        return {
+            "projects": [project] if matches else [],
+            "links": {"self": url, "previous": None, "next": None},
+        }
+
+    async def keystone_create_user_token_by_password(
+        self, body: dict[str, Any], nocatalog: str | None = None
+    ) -> tuple[dict[str, Any], int, dict[str, str]]:
+        auth = body["auth"]
+        user = auth["identity"]["password"]["user"]
+        domain_name = self._check_user(user)
+        project = auth["scope"]["project"]
+        account = self.account
+        if (
+            project.get("id", account.project_id) != account.project_id
+            or project.get("name", account.region) != account.region
+        ):
+            raise IamError(
+                IamCodes.UNAUTHORIZED,
+                f"No project {project.get('id') or project.get('name')!r} in this account"
+                f" (its project is {account.project_id}, named {account.region}).",
+            )
+        now = self.clock.now()
+        token = new_token()
+        issued = IssuedToken(
+            digest=digest(token),
+            user_name=account.user_name,
+            domain_name=domain_name,
+            project_id=account.project_id,
+            issued_at=now,
+            expires_at=now + self.settings.token_ttl,
+        )
+        self.store.add_token(issued)
+        domain = {"id": account.domain_id, "name": domain_name}
+        document: dict[str, Any] = {
+            "expires_at": iam_time(issued.expires_at),
+            "issued_at": iam_time(issued.issued_at),
+            "methods": ["password"],
+            "project": {"id": account.project_id, "name": account.region, "domain": domain},
+            "user": {
+                "id": account.user_id,
+                "name": account.user_name,
+                "domain": domain,
+                "password_expires_at": "",
+            },
+            "roles": [{"id": "0", "name": "te_admin"}],
+        }
+        if nocatalog is None:
+            document["catalog"] = []
+        return {"token": document}, 201, {"X-Subject-Token": token}
+
+    def _check_user(self, user: dict[str, Any]) -> str:
+        """The domain name the token carries; 401 unless user, password and domain are right."""
+        account = self.account
+        right = hmac.compare_digest(
+            user["name"].encode("utf-8", "surrogatepass"), account.user_name.encode()
+        ) & hmac.compare_digest(
+            user["password"].encode("utf-8", "surrogatepass"), account.password.encode()
+        )
+        domain = user["domain"]
+        if account.domain_name is not None:
+            right &= domain.get("name", account.domain_name) == account.domain_name
+            right &= domain.get("id", account.domain_id) == account.domain_id
+        if not right:
+            raise IamError(IamCodes.WRONG_PASSWORD)
+        return str(domain.get("name") or account.domain_name or DEFAULT_DOMAIN)
+
+    async def create_temporary_access_key_by_token(
+        self, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], int]:
+        identity = body["auth"]["identity"]
+        token = identity.get("token") or {}
+        if request.scope["state"].get(CALLER_STATE) is None:
+            # no X-Auth-Token or Authorization header: the body's token.id, if any
+            if "id" not in token:
+                raise IamError(
+                    IamCodes.UNAUTHORIZED,
+                    "Send X-Auth-Token, an AK/SK Authorization, or auth.identity.token.id.",
+                )
+            problem = self.credentials.token_problem(token["id"])
+            if problem is not None:
+                raise IamError(IamCodes.UNAUTHORIZED, f"({problem})")
+        seconds = int(token.get("duration_seconds", DEFAULT_CREDENTIAL_SECONDS))
+        credential = new_credential(self.account.user_name, self.clock.now(), seconds)
+        self.store.add_credential(credential)
+        return {"credential": credential.to_api()}, 201

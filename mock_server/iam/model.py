@@ -1,0 +1,134 @@
+"""IAM's state as plain values: the one account, issued tokens and temporary credentials.
+
+No HTTP here. Times are Unix seconds (floats) from a `Clock`, which tests may shift to see tokens
+expire without waiting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import string
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from mock_server.config import Settings
+
+# IAM writes times as UTC with microseconds: 2020-01-08T03:50:07.574000Z (the API reference's
+# examples; the official SDK parses credentials' expires_at with this format).
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# The account's domain when --iam-domain is not set (any domain name is then accepted).
+DEFAULT_DOMAIN = "mock-domain"
+_NAMES = uuid.UUID("6f1c2d9e-58a4-4a5e-9d0b-5a1b2c3d4e5f")  # a namespace for the ids below
+_AK_ALPHABET = string.ascii_uppercase + string.digits
+_SK_ALPHABET = string.ascii_letters + string.digits
+
+
+def iam_time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime(TIME_FORMAT)
+
+
+def stable_id(kind: str, name: str) -> str:
+    """A 32-hex id that is the same for the same name on every run (IAM ids look like this)."""
+    return uuid.uuid5(_NAMES, f"{kind}:{name}").hex
+
+
+def digest(token: str) -> str:
+    """Tokens are stored by their SHA-256, never as issued."""
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+class Clock:
+    """Wall-clock time, plus an offset a test may set to move IAM's clock forward."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who IAM knows: one user in one domain, owning one project named after the region."""
+
+    user_name: str
+    password: str
+    domain_name: str | None  # None: any domain name is accepted
+    project_id: str
+    region: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Account:
+        return cls(
+            user_name=settings.iam_user,
+            password=settings.iam_password,
+            domain_name=settings.iam_domain,
+            project_id=settings.project_id,
+            region=settings.region,
+        )
+
+    @property
+    def domain_id(self) -> str:
+        return stable_id("domain", self.domain_name or DEFAULT_DOMAIN)
+
+    @property
+    def user_id(self) -> str:
+        return stable_id("user", self.user_name)
+
+    def project(self) -> dict[str, object]:
+        return {
+            "id": self.project_id,
+            "name": self.region,
+            "domain_id": self.domain_id,
+            "description": "",
+            "enabled": True,
+            "is_domain": False,
+            "parent_id": self.domain_id,
+        }
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    digest: str
+    user_name: str
+    domain_name: str
+    project_id: str
+    issued_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class TemporaryCredential:
+    access: str
+    secret: str
+    security_token: str
+    user_name: str
+    issued_at: float
+    expires_at: float
+
+    def to_api(self) -> dict[str, str]:
+        return {
+            "access": self.access,
+            "secret": self.secret,
+            "securitytoken": self.security_token,
+            "expires_at": iam_time(self.expires_at),
+        }
+
+
+def new_token() -> str:
+    """An opaque token; IAM's are long base64 strings that start `MII`."""
+    return "MII" + secrets.token_urlsafe(96)
+
+
+def new_credential(user_name: str, now: float, seconds: int) -> TemporaryCredential:
+    return TemporaryCredential(
+        access="".join(secrets.choice(_AK_ALPHABET) for _ in range(20)),
+        secret="".join(secrets.choice(_SK_ALPHABET) for _ in range(40)),
+        security_token="gQ" + secrets.token_urlsafe(144),
+        user_name=user_name,
+        issued_at=now,
+        expires_at=now + seconds,
+    )

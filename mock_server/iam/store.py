@@ -1,0 +1,109 @@
+"""Issued tokens and temporary credentials, in tables of their own in the mock's SQLite store.
+
+They use the store's connection of this process (same discipline: the event-loop thread; asked
+for at each use, since the store reopens it after a fork), are created here under the store's
+write lock, not in `mock_server/store.py`, and the store's `reset()` clears them (`on_reset`).
+Expired rows are kept a day (so a late caller hears "expired", not "unknown"), then pruned.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from mock_server.iam.model import IssuedToken, TemporaryCredential
+from mock_server.store import Store
+
+_TABLES = (
+    """CREATE TABLE IF NOT EXISTS iam_tokens (
+        digest TEXT PRIMARY KEY,
+        user_name TEXT NOT NULL,
+        domain_name TEXT NOT NULL,
+        project_id TEXT NOT NULL,
+        issued_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS iam_credentials (
+        access TEXT PRIMARY KEY,
+        secret TEXT NOT NULL,
+        security_token TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        issued_at REAL NOT NULL,
+        expires_at REAL NOT NULL
+    )""",
+)
+KEEP_EXPIRED_SECONDS = 24 * 60 * 60
+
+
+class IamStore:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        with store.transaction():
+            for statement in _TABLES:
+                self._db.execute(statement)
+        store.on_reset(_clear)
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        return self._store.connection
+
+    def add_token(self, token: IssuedToken) -> None:
+        with self._store.transaction():
+            self._prune("iam_tokens", token.issued_at)
+            self._db.execute(
+                "INSERT INTO iam_tokens (digest, user_name, domain_name, project_id, issued_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    token.digest,
+                    token.user_name,
+                    token.domain_name,
+                    token.project_id,
+                    token.issued_at,
+                    token.expires_at,
+                ),
+            )
+
+    def token(self, digest: str) -> IssuedToken | None:
+        row = self._db.execute("SELECT * FROM iam_tokens WHERE digest = ?", (digest,)).fetchone()
+        return None if row is None else IssuedToken(**dict(row))
+
+    def add_credential(self, credential: TemporaryCredential) -> None:
+        with self._store.transaction():
+            self._prune("iam_credentials", credential.issued_at)
+            self._db.execute(
+                "INSERT INTO iam_credentials (access, secret, security_token, user_name,"
+                " issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    credential.access,
+                    credential.secret,
+                    credential.security_token,
+                    credential.user_name,
+                    credential.issued_at,
+                    credential.expires_at,
+                ),
+            )
+
+    def credential(self, access: str) -> TemporaryCredential | None:
+        """The temporary credential of AK `access`, or None (also for any AK that is not text
+        SQLite can hold: a header's undecodable bytes arrive as lone surrogates)."""
+        if not _storable(access):
+            return None
+        row = self._db.execute(
+            "SELECT * FROM iam_credentials WHERE access = ?", (access,)
+        ).fetchone()
+        return None if row is None else TemporaryCredential(**dict(row))
+
+    def _prune(self, table: str, now: float) -> None:
+        self._db.execute(f"DELETE FROM {table} WHERE expires_at < ?", (now - KEEP_EXPIRED_SECONDS,))
+
+
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _clear(db: sqlite3.Connection) -> None:
+    db.execute("DELETE FROM iam_tokens")
+    db.execute("DELETE FROM iam_credentials")
