@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -61,3 +62,16 @@ def chromium() -> Chromium:
     if executable is None:
         pytest.skip(MISSING)
     return Chromium(executable)
+
+
+CLIENT_ENV_PREFIXES = ("HUAWEICLOUD_SDK_", "SHORT_JOBS_")
+
+
+@pytest.fixture
+def clean_client_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own credentials and endpoint must not leak into client tests: every
+    variable the client reads (the official SDK's `HUAWEICLOUD_SDK_*`, our `SHORT_JOBS_*`; the
+    mock's own `SHORT_JOBS_MOCK_*` stay) is removed for the test."""
+    for name in list(os.environ):
+        if name.startswith(CLIENT_ENV_PREFIXES) and not name.startswith("SHORT_JOBS_MOCK_"):
+            monkeypatch.delenv(name)

@@ -36,23 +36,9 @@ from short_jobs import ShortJobs
 from short_jobs.cli import GLOBAL_OPTIONS, app
 from short_jobs.retry import DEFAULT_RETRY
 
+pytestmark = pytest.mark.usefixtures("clean_client_env")
+
 METRICS = ("speed", "sound", "snr", "reverb", "dnsmos_ovrl", "dnsmos_bak")
-CLEARED = (
-    "HUAWEICLOUD_SDK_AK",
-    "HUAWEICLOUD_SDK_SK",
-    "HUAWEICLOUD_SDK_PROJECT_ID",
-    "HUAWEICLOUD_SDK_TOKEN",
-    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-    "SHORT_JOBS_ENDPOINT",
-    "SHORT_JOBS_APP_USER_ID",
-    "SHORT_JOBS_DEBUG",
-)
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in CLEARED:
-        monkeypatch.delenv(name, raising=False)
 
 
 def env_for(server: RunningMock, **extra: str) -> dict[str, str]:

@@ -58,6 +58,8 @@ from short_jobs_client import Client
 from short_jobs_client.api.short_jobs import show_short_job
 from short_jobs_client.models import CreateShortJobResponse, JobState, ShowShortJobResponse
 
+pytestmark = pytest.mark.usefixtures("clean_client_env")
+
 BASE = "https://metastudio.example.test"
 PROJECT = "proj-1"
 AK, SK = "AKTEST", "sk-test"
@@ -68,15 +70,8 @@ ITEM = f"{COLLECTION}/{JOB}"
 UPLOAD_URL = (
     "https://bucket.obs.example.test/voice/job-1.zip?AccessKeyId=X&Expires=9&Signature=a%3D"
 )
+
 CREATED = {"job_id": JOB, "data_uploading_url": UPLOAD_URL}
-ENV_VARS = (
-    "HUAWEICLOUD_SDK_AK",
-    "HUAWEICLOUD_SDK_SK",
-    "HUAWEICLOUD_SDK_PROJECT_ID",
-    "HUAWEICLOUD_SDK_TOKEN",
-    "HUAWEICLOUD_SDK_SECURITY_TOKEN",
-    "SHORT_JOBS_ENDPOINT",
-)
 AUTH_HEADERS = ("authorization", "x-auth-token", "x-sdk-date", "x-project-id", "x-app-userid")
 
 
@@ -107,13 +102,6 @@ class FakeTime:
 
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The developer's own credentials must not leak into these tests."""
-    for name in ENV_VARS:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -34,23 +34,10 @@ from short_jobs.conformance.runner import Options, Target, run
 from short_jobs.conformance.spec import Contract
 from short_jobs.conformance.statements import CODE_FAMILIES, STATEMENTS, UPLOAD
 
+pytestmark = pytest.mark.usefixtures("clean_client_env")
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "openapi.yaml"
-CLEARED = (
-    "HUAWEICLOUD_SDK_AK",
-    "HUAWEICLOUD_SDK_SK",
-    "HUAWEICLOUD_SDK_PROJECT_ID",
-    "HUAWEICLOUD_SDK_TOKEN",
-    "SHORT_JOBS_ENDPOINT",
-    "SHORT_JOBS_APP_USER_ID",
-    "SHORT_JOBS_DEBUG",
-)
-
-
-@pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in CLEARED:
-        monkeypatch.delenv(name, raising=False)
 
 
 def target_for(server: RunningMock, url: str | None = None) -> Target:
