@@ -18,8 +18,11 @@ from mock_server.text import escape, header_text
 access_log = logging.getLogger("mock_server.access")
 
 
-def log_request(scope: Scope, status: int, seconds: float, *, hide_query: bool = False) -> None:
-    """Write the request's line. `hide_query` leaves the query out (an upload URL's signature)."""
+def log_request(
+    scope: Scope, status: int | None, seconds: float, *, hide_query: bool = False
+) -> None:
+    """Write the request's line; `status` None (shown `-`) when the client got no complete
+    answer. `hide_query` leaves the query out (an upload URL's signature)."""
     if not access_log.isEnabledFor(logging.INFO):
         return
     state = scope.get("state", {})
@@ -27,11 +30,11 @@ def log_request(scope: Scope, status: int, seconds: float, *, hide_query: bool =
     query = header_text(scope.get("query_string", b""))
     target = scope["path"] + ("?" + query if query and not hide_query else "")
     access_log.info(
-        '%s "%s %s" %d %s %.1fms rid=%s',
+        '%s "%s %s" %s %s %.1fms rid=%s',
         escape(str(client[0])),
         escape(scope["method"]),
         escape(target),
-        status,
+        "-" if status is None else status,
         escape(str(state.get("error_code", "-"))),
         seconds * 1000,
         state.get("request_id", "-"),

@@ -335,10 +335,12 @@ class Frontdoor:
             await render(ApiError(Codes.INTERNAL), request_id(scope))(scope, receive, answer)
         finally:
             seconds = time.perf_counter() - started
+            # An answer cut off on purpose (a fault) reached the client as no answer at all.
+            answered = None if scope["state"].get("answer_cut") else status
             if self.settings.log_requests:
-                log_request(scope, status, seconds, hide_query=operation == "upload")
+                log_request(scope, answered, seconds, hide_query=operation == "upload")
             if self.settings.control and operation is not None:
-                self._store().journal_append(journal_entry(scope, operation, status, seconds))
+                self._store().journal_append(journal_entry(scope, operation, answered, seconds))
 
     def _place(self, scope: Scope) -> str | None:
         """The emulated operation a request is for (`upload` for uploads), or None; puts its

@@ -302,8 +302,6 @@ def journal_entry(
     got no complete answer)."""
     state = scope.get("state", {})
     headers = _journal_headers(scope["headers"])
-    if state.get("answer_cut"):
-        status = None  # the client got no answer: the connection closed mid-way
     query = "" if operation == "upload" else scope.get("query_string", b"").decode("latin-1")
     return {
         "time": time.time(),

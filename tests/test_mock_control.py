@@ -284,6 +284,9 @@ def test_a_cut_is_journaled_as_no_answer_and_logs_no_error(
     short_jobs_mock.cut_next_upload()
     records = _Records()
     loggers = [logging.getLogger(name) for name in ("mock_server", "uvicorn.error", "")]
+    access = logging.getLogger("mock_server.access")
+    access_level = access.level
+    access.setLevel(logging.INFO)
     for logger in loggers:
         logger.addHandler(records)
     try:
@@ -296,10 +299,18 @@ def test_a_cut_is_journaled_as_no_answer_and_logs_no_error(
         # the server logs from its own thread: wait for the journal, which is written last
         entries = wait_for(lambda: short_jobs_mock.requests("upload"))
     finally:
+        access.setLevel(access_level)
         for logger in loggers:
             logger.removeHandler(records)
     [entry] = entries
     assert entry["status"] is None and entry["error_code"] == "cut", entry
+    # the access log agrees with the journal: no status, not the 200 the cut began with
+    lines = [
+        r.getMessage()
+        for r in dict.fromkeys(records.records)  # one record reaches the handler per logger
+        if r.name == access.name and '"PUT ' in r.getMessage()
+    ]
+    assert len(lines) == 1 and '" - cut ' in lines[0], lines
     errors = [r for r in records.records if r.levelno >= logging.ERROR or r.exc_info]
     assert errors == [], [r.getMessage() for r in errors]
     assert not (short_jobs_mock.data_dir / "uploads" / f"{job.job_id}.zip").exists()
