@@ -19,17 +19,19 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from mock_server.assessment import (
-    Assessment,
     AssessmentFailed,
     FileStats,
     check_language,
     measure_zip,
     score,
 )
+from short_jobs.report import render_job, stdout_console, verdict
+from short_jobs_client.models import AssessProperty, Language, ShowShortJobResponse
 
 __all__ = ["EXIT_FAILED", "EXIT_OUT_OF_RANGE", "app", "assess", "evaluate", "main"]
 
@@ -85,7 +87,9 @@ def _out_of_range(answer: dict[str, Any]) -> bool:
     )
 
 
-def _print(answer: dict[str, Any], console: Console) -> None:
+def _print(answer: dict[str, Any], console: Console, language: str) -> None:
+    """The job's answer as `short-jobs show` prints a job (`short_jobs.report`: the same
+    verdicts, advice in `language`, the same widths), then a row per file."""
     if answer["state"] == "FAILED":
         console.print(
             f"FAILED: {answer['job_failed_code']}: {answer['job_failed_reason']}",
@@ -93,28 +97,33 @@ def _print(answer: dict[str, Any], console: Console) -> None:
             highlight=False,
         )
         return
-    result = answer["assess_result"]
-    table = Table(title="The mock would answer: SUCCEED", title_justify="left")
-    for column in ("metric", "expected", "actual", "status", "suggestion"):
-        table.add_column(column, overflow="fold")
-    for name in Assessment.__dataclass_fields__:
-        prop = result.get(name)
-        if isinstance(prop, dict):
-            status = "[green]ok[/green]" if prop["status"] == 0 else "[red]out of range[/red]"
-            table.add_row(name, prop["expected"], prop["actual"], status, prop["suggestion_en"])
-    console.print(table)
-    console.print(f"suggestion: {result['suggestion']}", markup=False, highlight=False)
-    files = Table(title="Each file on its own", title_justify="left")
-    for column in ("file", "s", "out of range", *_METRICS.values()):
-        files.add_column(column, overflow="fold")
+    console.print("What the mock would answer for this job:", highlight=False)
+    detail = ShowShortJobResponse.from_dict(
+        {
+            "job_id": "(local check)",
+            "job_type": "VOICE_ASSESS",
+            "state": "SUCCEED",
+            "assess_result": answer["assess_result"],
+        }
+    )
+    render_job(detail, console, Language(language))
+    files = Table(
+        title="Each file on its own",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+    )
+    for column in ("file", "s", "out of range", "not measured", *_METRICS.values()):
+        files.add_column(column)
     for entry in answer["files"]:
-        own = entry["assess_result"]
-        bad = [n for n in _METRICS if own[n]["status"] == 1]
+        own = {n: AssessProperty.from_dict(entry["assess_result"][n]) for n in _METRICS}
         files.add_row(
             entry["name"],
             f"{entry['seconds']:.1f}",
-            ", ".join(bad) or "-",
-            *(own[n]["actual"].split(" ")[0] for n in _METRICS),
+            ", ".join(n for n, p in own.items() if verdict(p) == "out of range") or "-",
+            ", ".join(n for n, p in own.items() if verdict(p) == "not measured") or "-",
+            *(str(p.actual).split(" ")[0] for p in own.values()),
         )
     console.print(files)
 
@@ -156,7 +165,7 @@ def assess(
     if as_json:
         typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
     else:
-        _print(answer, Console(soft_wrap=False))
+        _print(answer, stdout_console(), language)
     if answer["state"] == "FAILED":
         raise typer.Exit(EXIT_FAILED)
     if strict and _out_of_range(answer):

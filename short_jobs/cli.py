@@ -70,7 +70,7 @@ from short_jobs.errors import (
     UsageError,
     WaitTimeoutError,
 )
-from short_jobs.report import render_job
+from short_jobs.report import render_job, stdout_console
 from short_jobs.version import version_callback
 from short_jobs.zipping import Source
 from short_jobs_client.models import CreateShortJobResponse, Language, ShowShortJobResponse
@@ -175,14 +175,6 @@ class Settings:
 
 
 # --- output --------------------------------------------------------------------------------
-
-
-def _stdout() -> Console:
-    # In a pipe there is no width to respect: nothing is wrapped (sentences stay whole lines,
-    # the table keeps its natural width); at a terminal, rich wraps at words to its width.
-    if sys.stdout.isatty():
-        return Console()
-    return Console(width=10_000, soft_wrap=True, color_system=None)
 
 
 def _stderr() -> Console:
@@ -308,7 +300,7 @@ def _show_result(detail: ShowShortJobResponse, as_json: bool, language: Language
     if as_json:
         _print_json(detail.to_dict())
     else:
-        render_job(detail, _stdout(), language)
+        render_job(detail, stdout_console(), language)
 
 
 class _Bars:

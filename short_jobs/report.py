@@ -17,6 +17,8 @@ Rules, and why:
 
 from __future__ import annotations
 
+import sys
+
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -25,7 +27,7 @@ from rich.text import Text
 from short_jobs_client.models import AssessProperty, AssessResult, Language, ShowShortJobResponse
 from short_jobs_client.types import Unset
 
-__all__ = ["METRICS", "render_job", "verdict"]
+__all__ = ["METRICS", "render_job", "stdout_console", "verdict"]
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("speed", "speaking rate"),
@@ -39,6 +41,15 @@ METRICS: tuple[tuple[str, str], ...] = (
 
 _NOT_MEASURED = {"", "n/a", "na", "none", "null", "-"}
 _OK, _OUT, _UNMEASURED = "ok", "out of range", "not measured"
+
+
+def stdout_console() -> Console:
+    """The console for a command's report: at a terminal rich wraps at words to its width; in a
+    pipe nothing is wrapped (sentences stay whole lines, a table keeps its natural width) and
+    nothing is coloured."""
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=10_000, soft_wrap=True, color_system=None)
 
 
 def _text(value: object) -> str:

@@ -138,3 +138,26 @@ def test_the_readme_example(tmp_path: Path) -> None:
             assert json.loads(done.stdout)["state"] == "SUCCEED"
     # the generated recordings are not speech: DNSMOS OVRL is out of range, so --strict says so
     assert codes == [0, 0, EXIT_OUT_OF_RANGE]
+
+
+def test_the_local_report_reads_like_short_jobs_show(folder: Path) -> None:
+    """Same verdicts and widths as the client's report: an unmeasured metric is `not measured`
+    (never `ok`), advice in the language asked for, and in a pipe no line is wrapped."""
+    from rich.console import Console
+
+    from mock_server.assess_cli import _print, evaluate
+
+    answer = evaluate([folder], "EN")
+    answer["assess_result"]["reverb"].update(actual="n/a", status=0)
+    answer["files"][0]["assess_result"]["reverb"].update(actual="n/a", status=0)
+    console = Console(width=10_000, soft_wrap=True, color_system=None)
+    with console.capture() as captured:
+        _print(answer, console, "EN")
+    text = captured.get()
+    [reverb] = [line for line in text.splitlines() if line.startswith("reverberation")]
+    assert reverb.split()[-2:] == ["not", "measured"], reverb
+    assert re.search(r"^a\.wav .* reverb ", text, re.M), text
+    assert not re.search(r"[\u4e00-\u9fff]", text.split("overall:")[0]), text  # EN advice
+    piped = runner.invoke(app, [str(folder), "--language", "EN"])
+    assert piped.exit_code == 0, piped.output
+    assert any(len(line) > 80 for line in piped.stdout.splitlines()), "wrapped in a pipe"
