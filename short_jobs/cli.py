@@ -19,7 +19,7 @@ Design rules, and why:
   ``short-jobs wait JOB_ID`` picks it up.
 
 Exit codes: 0 success; 1 an error; 2 a usage error (a mistake found before anything was sent);
-3 the job FAILED; 4 ``wait`` timed out; 130 interrupted.
+3 the job FAILED; 4 ``wait`` timed out; 5 ``conformance`` found a drift; 130 interrupted.
 
 Adding a command: decorate a function with ``@app.command()`` taking ``ctx: typer.Context``;
 ``_settings(ctx).facade()`` gives the configured client and ``_reported()`` the failure
@@ -140,7 +140,8 @@ class _Group(TyperGroup):
 app = typer.Typer(
     name=PROG,
     help="Assess voice recordings with Huawei Cloud MetaStudio's short jobs (or its mock).",
-    epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 job FAILED, 4 wait timed out.",
+    epilog="Exit codes: 0 ok, 1 error, 2 usage, 3 job FAILED, 4 wait timed out, "
+    "5 conformance drift, 130 interrupted.",
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
