@@ -26,7 +26,6 @@ import copy
 import functools
 import logging
 import os
-import random
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -56,11 +55,12 @@ from mock_server.accesslog import log_request
 from mock_server.body import ClientGone
 from mock_server.config import Settings
 from mock_server.control import Control, apply_fault, journal_entry
-from mock_server.errors import REQUEST_ID_HEADER, ApiError, Code, Codes, render
+from mock_server.errors import ApiError, Code, Codes, render
 from mock_server.fastlane import FastLane
 from mock_server.gateway import GatewayMiddleware
 from mock_server.iam.app import IAM_PATH_PREFIXES, Iam
 from mock_server.pages import Pages
+from mock_server.requestid import request_id, with_request_id
 from mock_server.routing import CONTROL_PREFIX, Route, RouteTable
 from mock_server.service import Service
 from mock_server.spec import control_document, control_spec_path, spec_document, spec_path
@@ -71,33 +71,6 @@ from mock_server.validation import VALIDATOR_MAP_OVERRIDES, with_parsed_body
 __all__ = ["Frontdoor", "app_from_environ", "create_app", "spec_document", "spec_path"]
 
 log = logging.getLogger("mock_server")
-
-# -- the request id: made here, and only here -----------------------------------------------------
-
-
-def request_id(scope: Scope) -> str:
-    """The request's id (32 hex digits), made on first ask and kept in `state`. Unique, not
-    secret: the process's PRNG (no system call per request, unlike uuid4)."""
-    state: dict[str, Any] = scope.setdefault("state", {})
-    made = state.get("request_id")
-    if made is None:
-        made = state["request_id"] = f"{random.getrandbits(128):032x}"
-    return str(made)
-
-
-def with_request_id(scope: Scope, send: Send) -> Send:
-    """`send`, adding X-Request-Id to the answer unless it is there already."""
-    header = (REQUEST_ID_HEADER.lower().encode(), request_id(scope).encode())
-
-    async def send_with_id(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            headers = list(message.get("headers", []))
-            if not any(name.lower() == header[0] for name, _ in headers):
-                headers.append(header)
-            message = {**message, "headers": headers}
-        await send(message)
-
-    return send_with_id
 
 
 class RequestIdHeader:

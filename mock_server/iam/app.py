@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import functools
 import logging
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.handlers import CALLER_STATE, IamHandlers
 from mock_server.iam.model import Clock
 from mock_server.iam.store import IamStore
+from mock_server.requestid import request_id
 from mock_server.store import Store
 from mock_server.validation import VALIDATOR_MAP_OVERRIDES, with_parsed_body
 
@@ -108,7 +108,7 @@ class IamEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
-        trace_id = state.setdefault("request_id", uuid.uuid4().hex)
+        trace_id = request_id(scope)
         header = (IAM_TRACE_HEADER.lower().encode(), str(trace_id).encode())
         started = False
 
@@ -201,8 +201,7 @@ class TraceHeader:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = scope.setdefault("state", {})
-        trace_id = str(state.setdefault("request_id", uuid.uuid4().hex))
+        trace_id = request_id(scope)
         header = (IAM_TRACE_HEADER.lower().encode(), trace_id.encode())
 
         async def send_with_trace(message: Message) -> None:
@@ -218,7 +217,7 @@ def _answer(
 ) -> ConnexionResponse:
     state = request.scope.setdefault("state", {})
     state["error_code"] = str(error.code.status)
-    trace_id = str(state.setdefault("request_id", uuid.uuid4().hex))
+    trace_id = request_id(request.scope)
     response = render_iam(error, trace_id)
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     headers.update(extra or {})
