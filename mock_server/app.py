@@ -55,7 +55,7 @@ from mock_server.accesslog import log_request
 from mock_server.body import ClientGone
 from mock_server.config import Settings
 from mock_server.control import Control, apply_fault, journal_entry
-from mock_server.errors import ApiError, Code, Codes, render
+from mock_server.errors import ApiError, Code, Codes, connexion_response, render
 from mock_server.fastlane import FastLane
 from mock_server.gateway import GatewayMiddleware
 from mock_server.iam.app import IAM_PATH_PREFIXES, Iam
@@ -103,14 +103,7 @@ def _answer(request: ConnexionRequest, error: ApiError) -> ConnexionResponse:
     """connexion's error handlers answer its own response type; the body is still `render`'s."""
     scope = request.scope
     scope.setdefault("state", {})["error_code"] = error.code.code
-    response = render(error, request_id(scope))
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    return ConnexionResponse(
-        status_code=response.status_code,
-        mimetype="application/json",
-        body=response.body,
-        headers=headers,
-    )
+    return connexion_response(render(error, request_id(scope)))
 
 
 def _on_api_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:

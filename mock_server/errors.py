@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 
+from connexion.lifecycle import ConnexionResponse
 from starlette.responses import JSONResponse, Response
 
 from mock_server.text import printable
@@ -208,3 +209,18 @@ def render_iam(error: IamError, request_id: str) -> Response:
     }
     headers = {IAM_TRACE_HEADER: request_id, REQUEST_ID_HEADER: request_id}
     return JSONResponse(body, status_code=error.code.status, headers=headers)
+
+
+def connexion_response(
+    response: Response, extra: dict[str, str] | None = None
+) -> ConnexionResponse:
+    """`response` (rendered here) as connexion's error handlers must answer: its own type, the
+    body and headers unchanged (connexion sets Content-Length itself), plus `extra` headers."""
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    headers.update(extra or {})
+    return ConnexionResponse(
+        status_code=response.status_code,
+        mimetype="application/json",
+        body=response.body,
+        headers=headers,
+    )

@@ -37,7 +37,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.body import forwarded_scope, read_body, replay
 from mock_server.config import Settings
-from mock_server.errors import IAM_TRACE_HEADER, ApiError, IamCodes, IamError, render_iam
+from mock_server.errors import (
+    IAM_TRACE_HEADER,
+    ApiError,
+    IamCodes,
+    IamError,
+    connexion_response,
+    render_iam,
+)
 from mock_server.gateway import GatewayRequest, authenticate, sends_credentials
 from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.handlers import CALLER_STATE, IamHandlers
@@ -218,15 +225,7 @@ def _answer(
     state = request.scope.setdefault("state", {})
     state["error_code"] = str(error.code.status)
     trace_id = request_id(request.scope)
-    response = render_iam(error, trace_id)
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    headers.update(extra or {})
-    return ConnexionResponse(
-        status_code=response.status_code,
-        mimetype="application/json",
-        body=response.body,
-        headers=headers,
-    )
+    return connexion_response(render_iam(error, trace_id), extra)
 
 
 def _on_iam_error(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
