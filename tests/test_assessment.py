@@ -394,7 +394,7 @@ def test_a_zero_length_wav(tmp_path: Path) -> None:
 def test_a_too_short_wav(tmp_path: Path) -> None:
     failure = fails(make_zip(tmp_path / "upload.zip", {"a.wav": encode_wav(np.zeros(800), 16000)}))
     assert failure.code == CODE_EMPTY_AUDIO
-    assert failure.reason.startswith("a.wav: only 50 ms of audio")
+    assert failure.reason.startswith("a.wav: only 50.0 ms of audio")
 
 
 def test_non_finite_float_samples(tmp_path: Path) -> None:

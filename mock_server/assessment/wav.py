@@ -247,7 +247,7 @@ class WavReader:
         if self.frames < MIN_SECONDS * fmt.sample_rate:
             raise AssessmentFailed(
                 CODE_EMPTY_AUDIO,
-                f"{name}: only {self.seconds * 1000:.0f} ms of audio (at least 100 ms needed)",
+                f"{name}: only {self.seconds * 1000:.1f} ms of audio (at least 100 ms needed)",
             )
 
     def _mono(self, raw: bytes) -> FloatArray:
