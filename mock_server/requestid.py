@@ -13,7 +13,7 @@ from starlette.types import Message, Scope, Send
 
 from mock_server.errors import REQUEST_ID_HEADER
 
-__all__ = ["request_id", "with_request_id"]
+__all__ = ["request_id", "with_header", "with_request_id"]
 
 
 def request_id(scope: Scope) -> str:
@@ -28,14 +28,20 @@ def request_id(scope: Scope) -> str:
 
 def with_request_id(scope: Scope, send: Send) -> Send:
     """`send`, adding X-Request-Id to the answer unless it is there already."""
-    header = (REQUEST_ID_HEADER.lower().encode(), request_id(scope).encode())
+    return with_header(send, REQUEST_ID_HEADER, request_id(scope))
 
-    async def send_with_id(message: Message) -> None:
+
+def with_header(send: Send, name: str, value: str) -> Send:
+    """`send`, adding the header `name: value` to the answer unless it is there already (the
+    request id, and IAM's trace id, which is the same value)."""
+    header = (name.lower().encode(), value.encode())
+
+    async def send_with_header(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = list(message.get("headers", []))
-            if not any(name.lower() == header[0] for name, _ in headers):
+            if not any(key.lower() == header[0] for key, _ in headers):
                 headers.append(header)
             message = {**message, "headers": headers}
         await send(message)
 
-    return send_with_id
+    return send_with_header

@@ -50,7 +50,7 @@ from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.handlers import CALLER_STATE, IamHandlers
 from mock_server.iam.model import Clock
 from mock_server.iam.store import IamStore
-from mock_server.requestid import request_id
+from mock_server.requestid import request_id, with_header
 from mock_server.store import Store
 from mock_server.validation import VALIDATOR_MAP_OVERRIDES, with_parsed_body
 
@@ -116,18 +116,13 @@ class IamEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = scope.setdefault("state", {})
         trace_id = request_id(scope)
-        header = (IAM_TRACE_HEADER.lower().encode(), str(trace_id).encode())
+        traced = with_header(send, IAM_TRACE_HEADER, trace_id)
         started = False
 
         async def send_with_trace(message: Message) -> None:
             nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = list(message.get("headers", []))
-                if not any(name.lower() == header[0] for name, _ in headers):
-                    headers.append(header)
-                message = {**message, "headers": headers}
-            await send(message)
+            started = started or message["type"] == "http.response.start"
+            await traced(message)
 
         try:
             try:
@@ -143,7 +138,7 @@ class IamEndpoint:
             if started:
                 raise
             state["error_code"] = str(error.code.status)
-            await render_iam(error, str(trace_id))(scope, receive, send)
+            await render_iam(error, trace_id)(scope, receive, send)
 
     def _authenticate(self, scope: Scope, body: bytes) -> None:
         """Check the caller of a call that needs one (others pass untouched) with the API
@@ -208,15 +203,7 @@ class TraceHeader:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        trace_id = request_id(scope)
-        header = (IAM_TRACE_HEADER.lower().encode(), trace_id.encode())
-
-        async def send_with_trace(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), header]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_trace)
+        await self.app(scope, receive, with_header(send, IAM_TRACE_HEADER, request_id(scope)))
 
 
 def _answer(
