@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +55,52 @@ def wait_final(
         if job["state"] in FINAL or time.monotonic() > deadline:
             return job
         time.sleep(0.05)
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 now (the OS's pick)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def wait_ready(process: subprocess.Popen[Any], port: int, seconds: float = 30) -> None:
+    """Until the mock on `port` answers `GET /` with 200; fails if it exits or takes longer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, "the mock exited"
+        assert time.monotonic() < deadline, "the mock did not become ready"
+        time.sleep(0.05)
+
+
+@contextmanager
+def mock_process(
+    port: int, *options: str, cwd: Path | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m mock_server --port PORT OPTIONS...` in its own process, as a user runs it
+    (none of the developer's SHORT_JOBS_MOCK_* variables), ready when the block starts and
+    stopped (SIGTERM, then SIGKILL) when it ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "--port", str(port), *options],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={k: v for k, v in os.environ.items() if not k.startswith("SHORT_JOBS_MOCK_")},
+    )
+    try:
+        wait_ready(process, port)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)

@@ -11,12 +11,12 @@ import functools
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import free_port
 from stub_service import (
     JOB_ID,
     PROJECT,
@@ -81,13 +81,6 @@ def assert_assessed_json(text: str) -> dict[str, object]:
     assert job["state"] == "SUCCEED"
     assert set(METRICS) <= job["assess_result"].keys()
     return dict(job)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # --- every command ---------------------------------------------------------------------------

@@ -7,12 +7,12 @@ its Python allocations to a few MiB). The mock runs in-process on a free loopbac
 
 from __future__ import annotations
 
-import socket
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import free_port
 
 from mock_server.pytest_plugin import MockHandle
 from mock_server.samples import speech_like_wav
@@ -55,13 +55,6 @@ def assert_assessed(detail: ShowShortJobResponse, job_id: str | None = None) -> 
     result = detail.to_dict()["assess_result"]
     for metric in METRICS:
         assert {"expected", "actual", "status"} <= result[metric].keys()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # --- every method, sync ----------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers import free_port, wait_ready
 
 from mock_server.banner import startup_line
 from mock_server.config import Settings
@@ -46,9 +46,7 @@ def test_the_url_is_where_users_reach_it(overrides: dict[str, object], url: str)
 
 
 def test_the_running_mock_prints_it_and_its_urls_answer(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-m", "mock_server", "--port", str(port), "--iam-port", "0"]
     command.append("--control")
     command += ["--data-dir", str(tmp_path / "data")]
@@ -60,14 +58,7 @@ def test_the_running_mock_prints_it_and_its_urls_answer(tmp_path: Path) -> None:
         assert "short-jobs mock: " in line, line
         urls = re.findall(r"(?:docs|dashboard|contract) (http://\S+?)(?=[,| \n]|$)", line)
         assert len(urls) == 3, line
-        deadline = time.monotonic() + 30
-        while True:  # until it answers (bounded)
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None and time.monotonic() < deadline, "no start"
-                time.sleep(0.05)
+        wait_ready(process, port)
         assert [httpx.get(url, timeout=30).status_code for url in urls] == [200, 200, 200]
     finally:
         process.terminate()
@@ -79,9 +70,7 @@ def test_the_running_mock_prints_it_and_its_urls_answer(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_with_workers_the_line_is_printed_once(tmp_path: Path) -> None:
     """The supervisor prints it, then forks the workers: they do not print their own."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [sys.executable, "-m", "mock_server", "--port", str(port), "--iam-port", "0"]
     command += ["--workers", "2"]
     command += ["--data-dir", str(tmp_path / "data"), "--no-log-requests"]

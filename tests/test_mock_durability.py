@@ -5,67 +5,27 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 import pytest
-from helpers import collection, create, item, upload, wait_final
+from helpers import collection, create, free_port, item, mock_process, upload, wait_final
 
 from mock_server.config import Settings
 from mock_server.testing import RunningMock
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def mock_process(
+def _mock(
     data_dir: Path, port: int, processing_seconds: float
-) -> Iterator[subprocess.Popen[bytes]]:
-    """The console entry point in its own process, as a user runs it."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mock_server",
-            "--port",
-            str(port),
-            "--iam-port",
-            "0",
-            "--data-dir",
-            str(data_dir),
-            "--processing-seconds",
-            str(processing_seconds),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+) -> AbstractContextManager[subprocess.Popen[bytes]]:
+    """The console entry point in its own process, as a user runs it, on this data dir."""
+    return mock_process(
+        port,
+        *("--iam-port", "0", "--data-dir", str(data_dir)),
+        *("--processing-seconds", str(processing_seconds)),
     )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the mock exited"
-            assert time.monotonic() < deadline, "the mock did not become ready"
-            time.sleep(0.05)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(10)
 
 
 def _as_running(port: int, data_dir: Path) -> RunningMock:
@@ -78,10 +38,10 @@ def test_kill_9_and_restart_keeps_jobs_uploads_and_commits(
     tmp_path: Path, recordings: Path
 ) -> None:
     data_dir = tmp_path / "data"
-    port = _free_port()
+    port = free_port()
     server = _as_running(port, data_dir)
     client = httpx.Client(base_url=server.url, headers={"X-Auth-Token": server.token})
-    with mock_process(data_dir, port, processing_seconds=1.5) as process:
+    with _mock(data_dir, port, processing_seconds=1.5) as process:
         committed = create(client, server)
         uploaded = create(client, server)
         bare = create(client, server)
@@ -93,7 +53,7 @@ def test_kill_9_and_restart_keeps_jobs_uploads_and_commits(
         os.kill(process.pid, signal.SIGKILL)
         process.wait(10)
 
-    with mock_process(data_dir, port, processing_seconds=1.5):
+    with _mock(data_dir, port, processing_seconds=1.5):
         # the processing job carries on to its end
         done = wait_final(client, server, committed["job_id"])
         assert done["state"] == "SUCCEED"

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from helpers import free_port
 
 from mock_server.config import DEFAULT_PROJECT_ID, DEFAULT_TOKEN
 
@@ -116,13 +117,6 @@ class Workers:
         return None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _listdir(path: Path) -> list[str]:
     try:
         return os.listdir(path)
@@ -177,7 +171,7 @@ def _call(
 
 @pytest.fixture
 def workers(tmp_path: Path) -> Iterator[Workers]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -286,7 +280,7 @@ GONE_SECONDS = 30.0
 
 
 def _start(data_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
+    port = free_port()
     with log.open("wb") as err:
         process = subprocess.Popen(
             [
@@ -536,7 +530,7 @@ def test_under_gunicorn_iam_answers_on_its_port_and_its_tokens_work_on_every_wor
 ) -> None:
     """One server, two addresses: IAM on --iam-port issues a token (into the shared store) that
     the API port accepts, whichever worker serves it."""
-    port, iam_port = _free_port(), _free_port()
+    port, iam_port = free_port(), free_port()
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "mock_server", "--workers", "2"),

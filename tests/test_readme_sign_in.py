@@ -10,16 +10,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from helpers import mock_process
 
 from mock_server.samples import speech_like_wav
 
@@ -55,27 +53,8 @@ def _free_port_pair() -> int:
 def readme_mock(tmp_path: Path) -> Iterator[int]:
     """`short-jobs-mock` with its defaults but a free port (IAM on the next), as in the README."""
     port = _free_port_pair()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "--port", str(port), "--processing-seconds", "0"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={k: v for k, v in os.environ.items() if not k.startswith("SHORT_JOBS_MOCK_")},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "the mock did not start"
-            time.sleep(0.1)
+    with mock_process(port, "--processing-seconds", "0", cwd=tmp_path):
         yield port
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the example uses curl")
