@@ -171,25 +171,7 @@ class EntryStream:
                 CODE_BAD_ZIP,
                 f"{info.filename}: expands beyond its declared size of {info.file_size} bytes",
             )
-        if self.count > limits.max_entry_uncompressed:
-            raise AssessmentFailed(
-                CODE_BAD_ZIP,
-                f"{info.filename}: uncompressed size exceeds the limit of "
-                f"{limits.max_entry_uncompressed} bytes (zip bomb?)",
-            )
-        if self._budget.total > limits.max_total_uncompressed:
-            raise AssessmentFailed(
-                CODE_BAD_ZIP,
-                f"{info.filename}: the zip's total uncompressed size exceeds the limit of "
-                f"{limits.max_total_uncompressed} bytes (zip bomb?)",
-            )
-        if self.count > limits.ratio_min_size and self.count > limits.max_ratio * max(
-            info.compress_size, 1
-        ):
-            raise AssessmentFailed(
-                CODE_BAD_ZIP,
-                f"{info.filename}: compression ratio over {limits.max_ratio:g}:1 (zip bomb?)",
-            )
+        check_sizes(info.filename, self.count, info.compress_size, self._budget.total, limits)
         return data
 
     @property
@@ -198,7 +180,34 @@ class EntryStream:
         return max(self._info.file_size - self.count, 0)
 
 
-def check_declared(infos: list[zipfile.ZipInfo], limits: ZipLimits, upload: str) -> None:
+def check_sizes(
+    name: str, size: int, compressed: int, total: int, limits: ZipLimits, declared: bool = False
+) -> None:
+    """The zip-bomb limits, on an entry's uncompressed `size` (as declared, or as read so far),
+    its `compressed` size and the zip's running `total`; raise AssessmentFailed(CODE_BAD_ZIP)
+    naming the entry. One rule for the declared sizes and for the bytes that come out."""
+    said = "declared " if declared else ""
+    if size > limits.max_entry_uncompressed:
+        raise AssessmentFailed(
+            CODE_BAD_ZIP,
+            f"{name}: {said}uncompressed size {size} bytes exceeds the limit "
+            f"of {limits.max_entry_uncompressed} bytes (zip bomb?)",
+        )
+    if size > limits.ratio_min_size and size > limits.max_ratio * max(compressed, 1):
+        raise AssessmentFailed(
+            CODE_BAD_ZIP,
+            f"{name}: compression ratio {size / max(compressed, 1):.0f}:1 "
+            f"exceeds the limit of {limits.max_ratio:g}:1 (zip bomb?)",
+        )
+    if total > limits.max_total_uncompressed:
+        raise AssessmentFailed(
+            CODE_BAD_ZIP,
+            f"{name}: the zip's {said}total uncompressed size exceeds the limit of "
+            f"{limits.max_total_uncompressed} bytes (zip bomb?)",
+        )
+
+
+def check_declared(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
     """Refuse unsafe names, links, encryption and declared sizes over the limits."""
     total = 0
     for info in infos:
@@ -210,27 +219,8 @@ def check_declared(infos: list[zipfile.ZipInfo], limits: ZipLimits, upload: str)
             raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: symbolic link in the zip (not allowed)")
         if info.flag_bits & 0x1:
             raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: encrypted entry (not supported)")
-        if info.file_size > limits.max_entry_uncompressed:
-            raise AssessmentFailed(
-                CODE_BAD_ZIP,
-                f"{name}: declared uncompressed size {info.file_size} bytes exceeds the limit "
-                f"of {limits.max_entry_uncompressed} bytes (zip bomb?)",
-            )
-        if info.file_size > limits.ratio_min_size and info.file_size > limits.max_ratio * max(
-            info.compress_size, 1
-        ):
-            raise AssessmentFailed(
-                CODE_BAD_ZIP,
-                f"{name}: compression ratio {info.file_size / max(info.compress_size, 1):.0f}:1 "
-                f"exceeds the limit of {limits.max_ratio:g}:1 (zip bomb?)",
-            )
         total += info.file_size
-        if total > limits.max_total_uncompressed:
-            raise AssessmentFailed(
-                CODE_BAD_ZIP,
-                f"{upload}: declared total uncompressed size exceeds the limit of "
-                f"{limits.max_total_uncompressed} bytes (at {name}; zip bomb?)",
-            )
+        check_sizes(name, info.file_size, info.compress_size, total, limits, declared=True)
 
 
 def wav_entries(path: Path, limits: ZipLimits) -> Iterator[tuple[str, EntryStream]]:
@@ -263,7 +253,7 @@ def wav_entries(path: Path, limits: ZipLimits) -> Iterator[tuple[str, EntryStrea
                         f"{upload}: {len(infos)} entries, more than the limit of "
                         f"{limits.max_entries}",
                     )
-                check_declared(infos, limits, upload)
+                check_declared(infos, limits)
                 wavs = [i for i in infos if is_wav_name(i.filename)]
                 if not wavs:
                     others = [i.filename for i in infos if not i.is_dir()]
