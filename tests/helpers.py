@@ -57,6 +57,19 @@ def wait_final(
         time.sleep(0.05)
 
 
+def sdk_wait_final(client: Any, job_id: str, timeout: float = 20) -> Any:
+    """Show the job with the official SDK's `client` until SUCCEED or FAILED (or `timeout`
+    seconds): its last ShowShortJobResponse."""
+    from huaweicloudsdkmetastudio.v1 import ShowShortJobRequest
+
+    deadline = time.monotonic() + timeout
+    shown = client.show_short_job(ShowShortJobRequest(job_id=job_id))
+    while shown.state not in FINAL and time.monotonic() < deadline:
+        time.sleep(0.05)
+        shown = client.show_short_job(ShowShortJobRequest(job_id=job_id))
+    return shown
+
+
 def free_port() -> int:
     """A port free on 127.0.0.1 now (the OS's pick)."""
     with socket.socket() as probe:

@@ -7,7 +7,6 @@ refused once expired (IAM's clock moved on, no waiting) or tampered with.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from helpers import sdk_wait_final
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, Credentials
 from huaweicloudsdkcore.exceptions import exceptions
 from huaweicloudsdkcore.region.region import Region
@@ -94,11 +94,7 @@ def run_whole_job(client: Any, recordings: Path) -> None:
     )
     assert put.status_code == 200, put.text
     client.commit_short_job(CommitShortJobRequest(job_id=created.job_id))
-    deadline = time.monotonic() + 20
-    shown = client.show_short_job(ShowShortJobRequest(job_id=created.job_id))
-    while shown.state not in ("SUCCEED", "FAILED") and time.monotonic() < deadline:
-        time.sleep(0.05)
-        shown = client.show_short_job(ShowShortJobRequest(job_id=created.job_id))
+    shown = sdk_wait_final(client, created.job_id)
     assert shown.state == "SUCCEED", shown
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from helpers import sdk_wait_final
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions import exceptions
 from huaweicloudsdkmetastudio.v1 import (
@@ -46,11 +46,7 @@ def test_the_sdk_runs_a_whole_job(mock: RunningMock, recordings: Path) -> None:
 
     client.commit_short_job(CommitShortJobRequest(job_id=created.job_id, x_app_user_id="user-1"))
 
-    deadline = time.monotonic() + 20
-    shown = client.show_short_job(ShowShortJobRequest(job_id=created.job_id))
-    while shown.state not in ("SUCCEED", "FAILED") and time.monotonic() < deadline:
-        time.sleep(0.05)
-        shown = client.show_short_job(ShowShortJobRequest(job_id=created.job_id))
+    shown = sdk_wait_final(client, created.job_id)
     assert shown.state == "SUCCEED", shown
     assert shown.job_type == "VOICE_ASSESS"
     assert shown.job_id == created.job_id
