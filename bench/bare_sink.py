@@ -1,7 +1,7 @@
 """The upload ceiling: a bare ASGI app that streams a PUT body to a file, as the mock does.
 
 Every PUT streams its body to a temporary file in `--dir` (unbuffered writes of the chunks the
-server hands over, like `mock_server.uploads`), renames it to a new name and answers 200. No
+server hands over, like `mock_server.obs.endpoint`), renames it to a new name and answers 200. No
 signature check, no store. `GET /` answers 200 once ready.
 
     python bench/bare_sink.py --port 9002 --dir /some/dir

@@ -1,3 +1,3 @@
-from mock_server.launcher import main
+from mock_server.faces.launcher import main
 
 main()

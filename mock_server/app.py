@@ -51,22 +51,22 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.accesslog import log_request
-from mock_server.body import ClientGone
-from mock_server.config import Settings
-from mock_server.control import Control, apply_fault, journal_entry
-from mock_server.errors import ApiError, Code, Codes, connexion_response, render
-from mock_server.fastlane import FastLane
-from mock_server.gateway import GatewayMiddleware
-from mock_server.iam.app import IAM_PATH_PREFIXES, Iam
-from mock_server.pages import Pages
-from mock_server.requestid import request_id, with_request_id
-from mock_server.routing import CONTROL_PREFIX, Route, RouteTable
-from mock_server.service import Service
-from mock_server.spec import control_document, control_spec_path, spec_document, spec_path
-from mock_server.store import Store
-from mock_server.uploads import BUCKET, UploadEndpoint, job_id_from_key
-from mock_server.validation import VALIDATOR_MAP_OVERRIDES, with_parsed_body
+from mock_server.control.handlers import Control, apply_fault, journal_entry
+from mock_server.core.body import ClientGone
+from mock_server.core.config import Settings
+from mock_server.core.errors import ApiError, Code, Codes, connexion_response, render
+from mock_server.core.requestid import request_id, with_request_id
+from mock_server.core.spec import control_document, control_spec_path, spec_document, spec_path
+from mock_server.http.accesslog import log_request
+from mock_server.http.fastlane import FastLane
+from mock_server.http.gateway import GatewayMiddleware
+from mock_server.http.iam import IAM_PATH_PREFIXES, Iam
+from mock_server.http.pages import Pages
+from mock_server.http.routing import CONTROL_PREFIX, Route, RouteTable
+from mock_server.http.validation import VALIDATOR_MAP_OVERRIDES, with_parsed_body
+from mock_server.obs.endpoint import BUCKET, UploadEndpoint, job_id_from_key
+from mock_server.service.handlers import Service
+from mock_server.service.store import Store
 
 __all__ = ["Frontdoor", "app_from_environ", "create_app", "spec_document", "spec_path"]
 

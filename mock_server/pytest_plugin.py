@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mock_server.server_stack import MockExtraMissing, import_server_module
+from mock_server.faces.extra import MockExtraMissing, import_server_module
 
 if TYPE_CHECKING:
-    from mock_server.handle import ControlPlaneError, MockHandle
-    from mock_server.testing import RunningMock
+    from mock_server.faces.fixture import ControlPlaneError, MockHandle
+    from mock_server.faces.inprocess import RunningMock
 
 __all__ = ["ControlPlaneError", "MockHandle"]
 
@@ -42,7 +42,7 @@ def __getattr__(name: str) -> Any:
     # `MockHandle` and `ControlPlaneError` need httpx and the client: loaded on first use, so that
     # loading this plugin (every pytest run in an environment with the toolkit) stays cheap.
     if name in __all__:
-        from mock_server import handle
+        from mock_server.faces import fixture as handle
 
         return getattr(handle, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -68,7 +68,9 @@ def short_jobs_mock_server(
 
 def _import_testing() -> ModuleType:
     try:
-        return import_server_module("mock_server.testing", needed_by=f"the {FIXTURE} fixture")
+        return import_server_module(
+            "mock_server.faces.inprocess", needed_by=f"the {FIXTURE} fixture"
+        )
     except MockExtraMissing as missing:
         problem = str(missing)
     # Outside the `except`: the test's report is this one line, not the chain of import errors.
@@ -78,7 +80,7 @@ def _import_testing() -> ModuleType:
 @pytest.fixture
 def short_jobs_mock(short_jobs_mock_server: RunningMock) -> Iterator[MockHandle]:
     """A reset mock for this test: `.url`, credentials, `.client`, and the control plane."""
-    from mock_server.handle import MockHandle
+    from mock_server.faces.fixture import MockHandle
 
     handle = MockHandle(short_jobs_mock_server)
     handle.reset()

@@ -12,9 +12,9 @@ import pytest
 from browser import MISSING, Chromium, find_chromium
 from hypothesis import settings
 
-from mock_server.handle import MockHandle
+from mock_server.faces.fixture import MockHandle
+from mock_server.faces.inprocess import RunningMock, running_mock
 from mock_server.samples import make_zip, sample_zip
-from mock_server.testing import RunningMock, running_mock
 
 # CI (CI=true): the property tests draw the same examples on every run, so a submission is judged
 # on its code, not on the draw. Developers' runs keep drawing new inputs (and replay the failures

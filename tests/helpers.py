@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from mock_server.testing import RunningMock
+from mock_server.faces.inprocess import RunningMock
 
 COLLECTION = "/v1/{project}/voice-training-manage/user/short-jobs"
 FINAL = ("SUCCEED", "FAILED")

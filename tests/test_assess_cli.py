@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from mock_server.assess_cli import EXIT_FAILED, EXIT_OUT_OF_RANGE, app
+from mock_server.faces.assess_cli import EXIT_FAILED, EXIT_OUT_OF_RANGE, app
 from mock_server.pytest_plugin import MockHandle
 from mock_server.samples import make_zip, speech_like_wav, speech_like_wav_bytes
 from short_jobs_client.models import AssessResult
@@ -145,7 +145,7 @@ def test_the_local_report_reads_like_short_jobs_show(folder: Path) -> None:
     (never `ok`), advice in the language asked for, and in a pipe no line is wrapped."""
     from rich.console import Console
 
-    from mock_server.assess_cli import _print, evaluate
+    from mock_server.faces.assess_cli import _print, evaluate
 
     answer = evaluate([folder], "EN")
     answer["assess_result"]["reverb"].update(actual="n/a", status=0)

@@ -13,8 +13,8 @@ import httpx
 from browser import Chromium, Node, parse
 from helpers import item
 
+from mock_server.core.spec import spec_document
 from mock_server.pytest_plugin import MockHandle
-from mock_server.spec import spec_document
 
 
 def rows(page: Node, table_id: str, row_class: str) -> list[dict[str, str]]:

@@ -29,9 +29,9 @@ from stub_service import (
 )
 from typer.testing import CliRunner, Result
 
+from mock_server.faces.inprocess import RunningMock
 from mock_server.pytest_plugin import MockHandle
 from mock_server.samples import speech_like_wav
-from mock_server.testing import RunningMock
 from short_jobs import ShortJobs
 from short_jobs.cli import GLOBAL_OPTIONS, app
 from short_jobs.retry import DEFAULT_RETRY

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from mock_server.testing import RunningMock
+from mock_server.faces.inprocess import RunningMock
 from short_jobs.cli import app
 from short_jobs.report import METRICS, render_job, verdict
 from short_jobs_client.models import AssessProperty, Language, ShowShortJobResponse

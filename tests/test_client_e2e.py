@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from helpers import free_port
 
+from mock_server.faces.inprocess import RunningMock
 from mock_server.pytest_plugin import MockHandle
 from mock_server.samples import speech_like_wav
-from mock_server.testing import RunningMock
 from short_jobs import (
     AsyncShortJobs,
     AuthError,

@@ -23,9 +23,9 @@ import yaml
 from drift_proxy import Answer, drifting_proxy
 from typer.testing import CliRunner, Result
 
-from mock_server.errors import Codes
+from mock_server.core.errors import Codes
+from mock_server.faces.inprocess import RunningMock, running_mock
 from mock_server.pytest_plugin import MockHandle
-from mock_server.testing import RunningMock, running_mock
 from short_jobs import AkSkAuth
 from short_jobs.cli import app
 from short_jobs.conformance.har import Recorder

@@ -22,7 +22,7 @@ from front_door_strategies import PROJECT, requests
 from hypothesis import HealthCheck, given, settings
 
 from mock_server.app import Frontdoor, create_app
-from mock_server.config import Settings
+from mock_server.core.config import Settings
 from short_jobs.signing import format_sdk_date, sign_request
 
 BASE = f"/v1/{PROJECT}/voice-training-manage/user/short-jobs"
@@ -49,9 +49,9 @@ class _Twins:
         fake_uuid = SimpleNamespace(
             uuid4=lambda: uuid.UUID(int=next(self._counters[self._current]))
         )
-        monkeypatch.setattr("mock_server.service.uuid", fake_uuid)
+        monkeypatch.setattr("mock_server.service.handlers.uuid", fake_uuid)
         monkeypatch.setattr(
-            "mock_server.service.time", SimpleNamespace(time=lambda: 1_764_000_000.0)
+            "mock_server.service.handlers.time", SimpleNamespace(time=lambda: 1_764_000_000.0)
         )
 
     def answers(self, request: Request) -> tuple[Answer, Answer]:

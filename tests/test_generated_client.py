@@ -17,7 +17,7 @@ import httpx
 import pytest
 import respx
 
-from mock_server.testing import RunningMock
+from mock_server.faces.inprocess import RunningMock
 from short_jobs_client import Client
 from short_jobs_client.api.short_jobs import commit_short_job, create_short_job, show_short_job
 from short_jobs_client.models import (

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mock_server.config import Settings
-from mock_server.errors import ApiError
-from mock_server.gateway import GatewayRequest, authenticate
+from mock_server.core.config import Settings
+from mock_server.core.errors import ApiError
+from mock_server.http.gateway import GatewayRequest, authenticate
 from mock_server.iam.credentials import ExpiredAccessKey, IamCredentials
 from mock_server.iam.model import (
     Clock,
@@ -28,7 +28,7 @@ from mock_server.iam.model import (
     new_token,
 )
 from mock_server.iam.store import IamStore
-from mock_server.store import Store
+from mock_server.service.store import Store
 from short_jobs.signing import sign_request
 
 SETTINGS = Settings(token_ttl=3600)

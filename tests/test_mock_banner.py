@@ -14,8 +14,8 @@ import httpx
 import pytest
 from helpers import free_port, wait_ready
 
-from mock_server.banner import startup_line
-from mock_server.config import Settings
+from mock_server.core.config import Settings
+from mock_server.faces.banner import startup_line
 
 
 def test_the_line_says_where_what_and_whether(tmp_path: Path) -> None:

@@ -13,8 +13,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mock_server import cli
-from mock_server.config import (
+from mock_server.core.config import (
     Settings,
     env_name,
     env_names,
@@ -23,6 +22,7 @@ from mock_server.config import (
     setting_docs,
     value_type,
 )
+from mock_server.faces import cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -208,7 +208,7 @@ def test_the_readme_table_is_the_declaration() -> None:
     text = README.read_text(encoding="utf-8")
     table = options_table()
     assert table in text, (
-        "README's options table differs from mock_server.config.options_table():\n" + table
+        "README's options table differs from mock_server.core.config.options_table():\n" + table
     )
 
 

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from helpers import upload
 
+from mock_server.faces.inprocess import RunningMock
 from mock_server.pytest_plugin import ControlPlaneError, MockHandle
-from mock_server.testing import RunningMock
 from short_jobs import RetryPolicy, ShortJobs
 from short_jobs.errors import (
     InvalidRequestError,

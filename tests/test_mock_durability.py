@@ -13,8 +13,8 @@ import httpx
 import pytest
 from helpers import collection, create, free_port, item, mock_process, upload, wait_final
 
-from mock_server.config import Settings
-from mock_server.testing import RunningMock
+from mock_server.core.config import Settings
+from mock_server.faces.inprocess import RunningMock
 
 
 def _mock(

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from helpers import collection, create, item, token_client
 
-from mock_server.testing import RunningMock
+from mock_server.faces.inprocess import RunningMock
 from short_jobs.signing import format_sdk_date, sign_request
 
 GATEWAY_CODES = ("APIGW.0101", "APIGW.0201", "APIGW.0301")

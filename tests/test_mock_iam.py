@@ -27,9 +27,9 @@ from huaweicloudsdkmetastudio.v1 import (
 )
 from typer.testing import CliRunner
 
-from mock_server.config import Settings
+from mock_server.core.config import Settings
+from mock_server.faces.inprocess import RunningMock
 from mock_server.pytest_plugin import MockHandle
-from mock_server.testing import RunningMock
 from short_jobs import AuthError, ShortJobs
 from short_jobs.cli import app as cli_app
 

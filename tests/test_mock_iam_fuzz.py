@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mock_server.iam.app import iam_spec_path
-from mock_server.testing import RunningMock, running_mock
+from mock_server.core.spec import iam_spec_path
+from mock_server.faces.inprocess import RunningMock, running_mock
 
 TOKENS = ("POST", "/v3/auth/tokens")
 SECURITY_TOKENS = ("POST", "/v3.0/OS-CREDENTIAL/securitytokens")

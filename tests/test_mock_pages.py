@@ -14,11 +14,11 @@ from browser import parse
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from mock_server.config import Settings
+from mock_server.core.config import Settings
+from mock_server.core.spec import control_document, spec_document
+from mock_server.faces.inprocess import RunningMock
+from mock_server.http.routing import Route, RouteTable
 from mock_server.pytest_plugin import MockHandle
-from mock_server.routing import Route, RouteTable
-from mock_server.spec import control_document, spec_document
-from mock_server.testing import RunningMock
 
 MakeMock = Callable[..., AbstractContextManager[RunningMock]]
 
@@ -199,7 +199,8 @@ def test_a_job_id_filter_is_echoed_escaped(short_jobs_mock: MockHandle) -> None:
 def test_without_swagger_ui_bundle_the_contract_is_still_served(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from mock_server import banner, docs
+    from mock_server.faces import banner
+    from mock_server.http import docs
 
     monkeypatch.setattr(docs, "swagger_ui_dir", lambda: None)
     monkeypatch.setattr(banner, "swagger_ui_dir", lambda: None)

@@ -17,7 +17,7 @@ from huaweicloudsdkmetastudio.v1 import (
     ShowShortJobRequest,
 )
 
-from mock_server.testing import RunningMock
+from mock_server.faces.inprocess import RunningMock
 
 METRICS = ("speed", "sound", "snr", "reverb", "dnsmos_ovrl", "dnsmos_bak")
 

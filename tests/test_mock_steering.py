@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_server import lifecycle, steering
+from mock_server.core.spec import spec_document
 from mock_server.pytest_plugin import ControlPlaneError, MockHandle
-from mock_server.spec import spec_document
-from mock_server.store import Job, Outcome, Store
+from mock_server.service import lifecycle, steering
+from mock_server.service.store import Job, Outcome, Store
 from short_jobs import JobFailedError
 
 JOB_STATES: list[str] = spec_document()["components"]["schemas"]["JobState"]["enum"]

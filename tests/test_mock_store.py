@@ -19,11 +19,11 @@ import pytest
 import yaml
 from helpers import create, item, token_client, upload, wait_final
 
-from mock_server import store as store_module
 from mock_server.app import spec_path
-from mock_server.service import new_job_id
-from mock_server.store import Job, Store
-from mock_server.testing import RunningMock
+from mock_server.faces.inprocess import RunningMock
+from mock_server.service import store as store_module
+from mock_server.service.handlers import new_job_id
+from mock_server.service.store import Job, Store
 
 DASHED_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

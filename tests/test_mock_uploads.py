@@ -11,10 +11,10 @@ import httpx
 import pytest
 from helpers import create, item, token_client, upload, wait_final
 
-from mock_server.presign import presign_put
+from mock_server.faces.inprocess import RunningMock
+from mock_server.obs.endpoint import BUCKET
+from mock_server.obs.presign import presign_put
 from mock_server.samples import sample_zip
-from mock_server.testing import RunningMock
-from mock_server.uploads import BUCKET
 
 
 def assert_obs_error(response: httpx.Response, status: int, code: str) -> None:

@@ -27,7 +27,7 @@ import httpx
 import pytest
 from helpers import free_port
 
-from mock_server.config import DEFAULT_PROJECT_ID, DEFAULT_TOKEN
+from mock_server.core.config import DEFAULT_PROJECT_ID, DEFAULT_TOKEN
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/net/tcp").is_file(), reason="finds the serving worker through Linux /proc"
@@ -390,8 +390,8 @@ def test_a_data_dir_that_cannot_be_used_stops_the_command_at_once(tmp_path: Path
 _FAILS_TO_BOOT = """
 import sys
 from pathlib import Path
-from mock_server.config import Settings
-from mock_server.supervisor import supervise
+from mock_server.core.config import Settings
+from mock_server.faces.supervisor import supervise
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
@@ -422,8 +422,8 @@ def test_a_worker_that_cannot_boot_stops_the_supervisor_instead_of_restarting(
 _CRASHES_AFTER_BOOT = """
 import asyncio, os, sys
 from pathlib import Path
-from mock_server.config import Settings
-from mock_server.supervisor import supervise
+from mock_server.core.config import Settings
+from mock_server.faces.supervisor import supervise
 
 async def app(scope, receive, send):
     if scope["type"] == "lifespan":
@@ -463,7 +463,7 @@ class _FakeWorker:
 def test_the_crash_loop_guard_counts_exits_but_not_while_stopping() -> None:
     from gunicorn.errors import HaltServer
 
-    from mock_server.supervisor import crash_loop_guard
+    from mock_server.faces.supervisor import crash_loop_guard
 
     stopping = crash_loop_guard(limit=2, window=60)
     for _ in range(10):  # a graceful stop of many workers is no crash loop
@@ -486,8 +486,8 @@ def test_run_picks_one_process_gunicorn_or_uvicorns_own_workers(
     bound is what the workers read."""
     import uvicorn
 
-    from mock_server import cli, supervisor
-    from mock_server.config import Settings
+    from mock_server.core.config import Settings
+    from mock_server.faces import cli, supervisor
 
     calls: list[tuple[str, Any, dict[str, Any]]] = []
 
@@ -569,8 +569,8 @@ def test_under_gunicorn_iam_answers_on_its_port_and_its_tokens_work_on_every_wor
 
 def test_the_iam_port_gunicorn_bound_reaches_the_app_before_any_fork() -> None:
     """gunicorn's `when_ready` hook hands the ports bound, in `bind`'s order (API, IAM)."""
-    from mock_server.config import Settings
-    from mock_server.supervisor import Supervisor
+    from mock_server.core.config import Settings
+    from mock_server.faces.supervisor import Supervisor
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         raise AssertionError("never served")

@@ -20,15 +20,20 @@ from hypothesis import strategies as st
 
 from mock_server import app as app_module
 from mock_server.app import Frontdoor, create_app
-from mock_server.body import MAX_DEPTH, parse_json
-from mock_server.config import Settings
-from mock_server.errors import ApiError, Codes
-from mock_server.gateway import ConfiguredCredentials, Credentials, GatewayRequest, authenticate
-from mock_server.media import MediaTypeError, is_json, parse_media_type
-from mock_server.routing import RouteTable
-from mock_server.spec import control_document, spec_document
-from mock_server.text import escape
-from mock_server.validation import check_json_body, check_parameter
+from mock_server.core.body import MAX_DEPTH, parse_json
+from mock_server.core.config import Settings
+from mock_server.core.errors import ApiError, Codes
+from mock_server.core.media import MediaTypeError, is_json, parse_media_type
+from mock_server.core.spec import control_document, spec_document
+from mock_server.core.text import escape
+from mock_server.http.gateway import (
+    ConfiguredCredentials,
+    Credentials,
+    GatewayRequest,
+    authenticate,
+)
+from mock_server.http.routing import RouteTable
+from mock_server.http.validation import check_json_body, check_parameter
 from short_jobs.signing import sign_request
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -24,7 +24,13 @@ from user_project import (
 
 pytest_plugins = ["pytester"]
 
-NOT_AT_LOAD = (*SERVER_STACK, "httpx", "short_jobs", "mock_server.testing", "mock_server.handle")
+NOT_AT_LOAD = (
+    *SERVER_STACK,
+    "httpx",
+    "short_jobs",
+    "mock_server.faces.inprocess",
+    "mock_server.faces.fixture",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +97,7 @@ def test_without_the_mock_extra_short_jobs_mock_says_what_to_install() -> None:
         for name in {SERVER_STACK!r}:
             sys.modules[name] = None
         sys.argv = ["short-jobs-mock", "--help"]
-        from mock_server.launcher import main
+        from mock_server.faces.launcher import main
 
         main()
         """
@@ -105,7 +111,8 @@ def test_without_the_mock_extra_short_jobs_mock_says_what_to_install() -> None:
 
 
 def test_the_handle_classes_are_still_importable_from_the_plugin() -> None:
-    from mock_server import handle, pytest_plugin
+    from mock_server import pytest_plugin
+    from mock_server.faces import fixture as handle
 
     assert pytest_plugin.MockHandle is handle.MockHandle
     assert pytest_plugin.ControlPlaneError is handle.ControlPlaneError

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.config import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK
+from mock_server.core.config import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK
+from mock_server.faces.inprocess import RunningMock
 from mock_server.samples import sample_zip, speech_like_wav
-from mock_server.testing import RunningMock
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 MAKE_MOCK_URL = "http://127.0.0.1:8000"

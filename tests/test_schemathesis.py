@@ -39,10 +39,10 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from mock_server.errors import Codes
+from mock_server.core.errors import Codes
+from mock_server.core.text import printable
+from mock_server.faces.inprocess import running_mock
 from mock_server.samples import speech_like_wav_bytes
-from mock_server.testing import running_mock
-from mock_server.text import printable
 
 if TYPE_CHECKING:
     from typing import Any, TypeAlias

@@ -6,9 +6,9 @@
     handlers.py     the three IAM operations of `mock_server/iam.yaml`
     app.py          the IAM endpoint: auth, connexion over iam.yaml, Keystone's error shape
 
-The gateway's `authenticate` (mock_server/gateway.py) asks `IamCredentials` (its `token_problem`
-and `secret_for`), so the fixed `--ak`/`--sk`/`--token` and everything IAM issued work alike, on
-the API and on IAM's own calls that need a caller.
+The gateway's `authenticate` (mock_server/http/gateway.py) asks `IamCredentials` (its
+`token_problem` and `secret_for`), so the fixed `--ak`/`--sk`/`--token` and everything IAM
+issued work alike, on the API and on IAM's own calls that need a caller.
 """
 
 from mock_server.iam.credentials import ExpiredAccessKey, IamCredentials

@@ -1,6 +1,6 @@
 """What the API gateway asks IAM about a caller: `IamCredentials`.
 
-It answers the gateway's `Credentials` protocol (`mock_server.gateway`) for everything the mock
+It answers the gateway's `Credentials` protocol (`mock_server.http.gateway`) for everything the mock
 accepts: the configured `--ak`/`--sk` and `--token` (`ConfiguredCredentials`, asked first, without
 touching the store), tokens issued by `POST /v3/auth/tokens` until they expire, and temporary
 AK/SKs issued by `POST /v3.0/OS-CREDENTIAL/securitytokens` until they expire (each bound to its
@@ -10,8 +10,8 @@ for the API and for IAM's own calls alike.
 
 from __future__ import annotations
 
-from mock_server.config import Settings
-from mock_server.gateway import ConfiguredCredentials
+from mock_server.core.config import Settings
+from mock_server.http.gateway import ConfiguredCredentials
 from mock_server.iam.model import Clock, IssuedToken, digest, iam_time
 from mock_server.iam.store import IamStore
 from short_jobs.signing import SignatureError

@@ -11,8 +11,8 @@ from typing import Any
 
 from connexion import request
 
-from mock_server.config import Settings
-from mock_server.errors import IamCodes, IamError
+from mock_server.core.config import Settings
+from mock_server.core.errors import IamCodes, IamError
 from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.model import (
     DEFAULT_DOMAIN,

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from mock_server.config import Settings
+from mock_server.core.config import Settings
 
 # IAM writes times as UTC with microseconds: 2020-01-08T03:50:07.574000Z (the API reference's
 # examples; the official SDK parses credentials' expires_at with this format).

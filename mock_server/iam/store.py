@@ -2,7 +2,8 @@
 
 They use the store's connection of this process (same discipline: the event-loop thread; asked
 for at each use, since the store reopens it after a fork), are created here under the store's
-write lock, not in `mock_server/store.py`, and the store's `reset()` clears them (`on_reset`).
+write lock, not in `mock_server/service/store.py`, and the store's `reset()` clears them
+(`on_reset`).
 Expired rows are kept a day (so a late caller hears "expired", not "unknown"), then pruned.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from mock_server.iam.model import IssuedToken, TemporaryCredential
-from mock_server.store import Store
+from mock_server.service.store import Store
 
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS iam_tokens (

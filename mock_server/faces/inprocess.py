@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mock_server.config import Settings
-from mock_server.server_stack import quiet_imports
+from mock_server.core.config import Settings
+from mock_server.faces.extra import quiet_imports
 
 with quiet_imports():  # whoever imports this module first also imports connexion
     import uvicorn

@@ -25,16 +25,16 @@ from connexion.spec import Specification
 from jsonschema import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server.errors import ApiError, Codes
-from mock_server.media import JSON
-from mock_server.routing import Route
-from mock_server.service import Service
-from mock_server.validation import (
+from mock_server.core.errors import ApiError, Codes
+from mock_server.core.media import JSON
+from mock_server.http.routing import Route
+from mock_server.http.validation import (
     check_json_body,
     check_parameter,
     header_value,
     response_validator,
 )
+from mock_server.service.handlers import Service
 
 log = logging.getLogger("mock_server")
 

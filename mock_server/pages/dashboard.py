@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.types import Receive, Scope, Send
 
-from mock_server.service import Service
-from mock_server.store import Job
+from mock_server.service.handlers import Service
+from mock_server.service.store import Job
 
 DASHBOARD_PATH = "/_mock/ui/"
 # How much one page shows; the JSON routes under /_mock/ have everything.

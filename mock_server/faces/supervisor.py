@@ -40,7 +40,7 @@ from gunicorn.errors import HaltServer
 from starlette.types import ASGIApp
 from uvicorn_worker import UvicornWorker
 
-from mock_server.config import Settings
+from mock_server.core.config import Settings
 
 log = logging.getLogger("mock_server.supervisor")
 

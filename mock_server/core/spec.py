@@ -9,18 +9,24 @@ from typing import Any
 
 import yaml
 
+# mock_server/: where the mock's own specs (control.yaml, iam.yaml) live, and a wheel's openapi.yaml
+PACKAGE = Path(__file__).resolve().parent.parent
+
 
 def spec_path() -> Path:
-    """The contract: packaged beside this module in a wheel, at the repository root otherwise."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "openapi.yaml", here.parent / "openapi.yaml"):
+    """The contract: packaged in `mock_server/` in a wheel, at the repository root otherwise."""
+    for candidate in (PACKAGE / "openapi.yaml", PACKAGE.parent / "openapi.yaml"):
         if candidate.is_file():
             return candidate
     raise FileNotFoundError("openapi.yaml is neither in the package nor beside it")
 
 
 def control_spec_path() -> Path:
-    return Path(__file__).resolve().parent / "control.yaml"
+    return PACKAGE / "control.yaml"
+
+
+def iam_spec_path() -> Path:
+    return PACKAGE / "iam.yaml"
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -39,3 +45,9 @@ def spec_document() -> dict[str, Any]:
 def control_document() -> dict[str, Any]:
     """control.yaml, parsed once per process."""
     return _load(control_spec_path())
+
+
+@functools.cache
+def iam_spec_document() -> dict[str, Any]:
+    """iam.yaml, parsed once per process."""
+    return _load(iam_spec_path())

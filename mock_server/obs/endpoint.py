@@ -17,10 +17,10 @@ from urllib.parse import parse_qsl
 
 from starlette.types import Receive, Scope, Send
 
-from mock_server import presign
-from mock_server.config import Settings
-from mock_server.errors import ObsCodes, ObsError, render_obs
-from mock_server.store import Job, Store
+from mock_server.core.config import Settings
+from mock_server.core.errors import ObsCodes, ObsError, render_obs
+from mock_server.obs import presign
+from mock_server.service.store import Job, Store
 
 BUCKET = "metastudio-short-jobs"
 CONTENT_TYPE = "application/zip"

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape as xml_escape
 from connexion.lifecycle import ConnexionResponse
 from starlette.responses import JSONResponse, Response
 
-from mock_server.text import printable
+from mock_server.core.text import printable
 
 REQUEST_ID_HEADER = "X-Request-Id"
 

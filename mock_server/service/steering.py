@@ -26,10 +26,10 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from mock_server import lifecycle
-from mock_server.errors import ApiError, Codes
-from mock_server.spec import spec_document
-from mock_server.store import Job, Outcome, Store
+from mock_server.core.errors import ApiError, Codes
+from mock_server.core.spec import spec_document
+from mock_server.service import lifecycle
+from mock_server.service.store import Job, Outcome, Store
 
 # What a forced failure shows when the test does not say (a code no real failure uses).
 DEFAULT_FAILED_CODE = "MSS.29999999"

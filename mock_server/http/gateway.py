@@ -24,11 +24,11 @@ from typing import Protocol
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mock_server.body import forwarded_scope, read_body, replay
-from mock_server.config import Settings
-from mock_server.errors import ApiError, Codes
-from mock_server.routing import Route
-from mock_server.text import header_bytes, header_text
+from mock_server.core.body import forwarded_scope, read_body, replay
+from mock_server.core.config import Settings
+from mock_server.core.errors import ApiError, Codes
+from mock_server.core.text import header_bytes, header_text
+from mock_server.http.routing import Route
 from short_jobs.signing import SignatureError, parse_authorization, verify_request
 
 SECURITY_TOKEN_HEADER = "X-Security-Token"

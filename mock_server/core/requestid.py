@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.types import Message, Scope, Send
 
-from mock_server.errors import REQUEST_ID_HEADER
+from mock_server.core.errors import REQUEST_ID_HEADER
 
 __all__ = ["request_id", "with_header", "with_request_id"]
 

@@ -18,11 +18,11 @@ from connexion import request
 from starlette.responses import Response
 from starlette.types import Scope
 
-from mock_server import lifecycle, steering
-from mock_server.config import Settings
-from mock_server.errors import ApiError, Codes
-from mock_server.store import Job, Outcome, Store
-from mock_server.uploads import UploadArea
+from mock_server.core.config import Settings
+from mock_server.core.errors import ApiError, Codes
+from mock_server.obs.endpoint import UploadArea
+from mock_server.service import lifecycle, steering
+from mock_server.service.store import Job, Outcome, Store
 
 log = logging.getLogger("mock_server.service")
 

@@ -24,7 +24,7 @@ import click
 import uvicorn
 from starlette.types import ASGIApp
 
-from mock_server.config import (
+from mock_server.core.config import (
     Settings,
     click_type,
     default,
@@ -89,7 +89,7 @@ def run(settings: Settings) -> None:
     )
     generation = uuid.uuid4().hex
     if settings.workers > 1 and hasattr(os, "fork"):
-        from mock_server.supervisor import supervise
+        from mock_server.faces.supervisor import supervise
 
         os.environ.update(settings.to_environ())
         os.environ[GENERATION_ENV] = generation
@@ -152,7 +152,7 @@ def _log_iam(settings: Settings, port: int) -> None:
 
 def _announce(settings: Settings) -> None:
     """The startup line (banner.py), logged once by the process that serves or supervises."""
-    from mock_server.banner import startup_line
+    from mock_server.faces.banner import startup_line
 
     logging.getLogger("mock_server").info(startup_line(settings))
 
@@ -177,7 +177,7 @@ def main(args: Sequence[str] | None = None) -> None:
     """`short-jobs-mock [OPTIONS]` serves; `short-jobs-mock assess PATH...` checks recordings."""
     argv = list(sys.argv[1:] if args is None else args)
     if argv[:1] == ["assess"]:
-        from mock_server.assess_cli import main as assess_main
+        from mock_server.faces.assess_cli import main as assess_main
 
         assess_main(argv[1:])
         return

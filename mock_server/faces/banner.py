@@ -10,10 +10,10 @@
 
 from __future__ import annotations
 
-from mock_server.config import Settings
-from mock_server.dashboard import DASHBOARD_PATH
-from mock_server.docs import SPEC_JSON, UI_PATH, swagger_ui_dir
-from mock_server.routing import CONTROL_PREFIX
+from mock_server.core.config import Settings
+from mock_server.http.docs import SPEC_JSON, UI_PATH, swagger_ui_dir
+from mock_server.http.routing import CONTROL_PREFIX
+from mock_server.pages.dashboard import DASHBOARD_PATH
 
 
 def base_url(settings: Settings) -> str:

@@ -33,9 +33,9 @@ from connexion.validators.json import DefaultsJSONRequestBodyValidator, JSONResp
 from jsonschema import Draft4Validator, ValidationError
 from starlette.types import Receive, Scope
 
-from mock_server.body import parse_json
-from mock_server.errors import ApiError, Codes
-from mock_server.text import header_text
+from mock_server.core.body import parse_json
+from mock_server.core.errors import ApiError, Codes
+from mock_server.core.text import header_text
 
 JSON_STATE = "json"
 

@@ -23,9 +23,9 @@ from typing import Any
 
 from starlette.types import Message, Receive, Scope
 
-from mock_server.errors import ApiError, Codes
-from mock_server.media import MediaTypeError, parse_media_type
-from mock_server.text import header_text
+from mock_server.core.errors import ApiError, Codes
+from mock_server.core.media import MediaTypeError, parse_media_type
+from mock_server.core.text import header_text
 
 # The gateway's cap on a request body (the reference: 413 APIGW.0201 over 12 MB).
 MAX_BODY_BYTES = 12 * 1024 * 1024

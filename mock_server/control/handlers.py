@@ -19,12 +19,12 @@ import jsonschema
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from mock_server import lifecycle, steering
-from mock_server.errors import ApiError, Codes, ObsCodes, ObsError, custom, render, render_obs
-from mock_server.service import Service
-from mock_server.spec import spec_document
-from mock_server.store import Job, Outcome
-from mock_server.text import header_text, printable
+from mock_server.core.errors import ApiError, Codes, ObsCodes, ObsError, custom, render, render_obs
+from mock_server.core.spec import spec_document
+from mock_server.core.text import header_text, printable
+from mock_server.service import lifecycle, steering
+from mock_server.service.handlers import Service
+from mock_server.service.store import Job, Outcome
 
 # Request headers a journal entry keeps; credentials are reduced (see `_journal_headers`).
 JOURNALED_HEADERS = ("x-app-userid", "content-type", "user-agent", "x-project-id", "x-sdk-date")

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from starlette.types import Receive, Scope, Send
 
-from mock_server.config import Settings
-from mock_server.dashboard import DASHBOARD_PATH, Dashboard
-from mock_server.docs import Docs
-from mock_server.service import Service
-from mock_server.spec import spec_document
+from mock_server.core.config import Settings
+from mock_server.core.spec import spec_document
+from mock_server.http.docs import Docs
+from mock_server.pages.dashboard import DASHBOARD_PATH, Dashboard
+from mock_server.service.handlers import Service
 
 
 class Pages:

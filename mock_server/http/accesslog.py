@@ -13,7 +13,7 @@ import logging
 
 from starlette.types import Scope
 
-from mock_server.text import escape, header_text
+from mock_server.core.text import escape, header_text
 
 access_log = logging.getLogger("mock_server.access")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mock_server.store import Job
+from mock_server.service.store import Job
 
 CREATING = "CREATING"
 WAITING = "WAITING"

@@ -18,10 +18,7 @@ import copy
 import functools
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-import yaml
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -35,9 +32,9 @@ from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.body import forwarded_scope, read_body, replay
-from mock_server.config import Settings
-from mock_server.errors import (
+from mock_server.core.body import forwarded_scope, read_body, replay
+from mock_server.core.config import Settings
+from mock_server.core.errors import (
     IAM_TRACE_HEADER,
     ApiError,
     IamCodes,
@@ -45,14 +42,15 @@ from mock_server.errors import (
     connexion_response,
     render_iam,
 )
-from mock_server.gateway import GatewayRequest, authenticate, sends_credentials
+from mock_server.core.requestid import request_id, with_header
+from mock_server.core.spec import iam_spec_document
+from mock_server.http.gateway import GatewayRequest, authenticate, sends_credentials
+from mock_server.http.validation import VALIDATOR_MAP_OVERRIDES, with_parsed_body
 from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.handlers import CALLER_STATE, IamHandlers
 from mock_server.iam.model import Clock
 from mock_server.iam.store import IamStore
-from mock_server.requestid import request_id, with_header
-from mock_server.store import Store
-from mock_server.validation import VALIDATOR_MAP_OVERRIDES, with_parsed_body
+from mock_server.service.store import Store
 
 log = logging.getLogger("mock_server.iam")
 
@@ -64,18 +62,6 @@ AUTHENTICATED = {
 }
 # IAM's paths, answered on the API port with a 404 that says where IAM is
 IAM_PATH_PREFIXES = ("/v3/", "/v3.0/")
-
-
-def iam_spec_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "iam.yaml"
-
-
-@functools.cache
-def iam_spec_document() -> dict[str, Any]:
-    """iam.yaml, parsed once per process (libyaml's C loader when present: 10x faster)."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    document: dict[str, Any] = yaml.load(iam_spec_path().read_text(encoding="utf-8"), loader)
-    return document
 
 
 class Iam:

@@ -1,7 +1,7 @@
 """The `short_jobs_mock` fixture's value: a running mock, its credentials, a client, its switches.
 
 Client-side code only (httpx and the `short_jobs` facade); the server it drives is started by
-`mock_server.testing`. Import it from `mock_server.pytest_plugin` (`MockHandle`,
+`mock_server.faces.inprocess`. Import it from `mock_server.pytest_plugin` (`MockHandle`,
 `ControlPlaneError`).
 """
 
@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from mock_server.expectations import check_called, matching
+from mock_server.faces.expectations import check_called, matching
 from short_jobs import AsyncShortJobs, ShortJobs
 
 if TYPE_CHECKING:
-    from mock_server.config import Settings
+    from mock_server.core.config import Settings
+    from mock_server.faces.inprocess import RunningMock
     from mock_server.iam.model import Clock
-    from mock_server.testing import RunningMock
 
 
 class ControlPlaneError(Exception):
