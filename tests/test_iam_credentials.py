@@ -50,7 +50,7 @@ class FrozenClock(Clock):
 def iam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IamCredentials]:
     store = Store(tmp_path_factory.mktemp("iam") / "jobs.sqlite3")
     try:
-        yield IamCredentials(SETTINGS, IamStore(store), FrozenClock())
+        yield IamCredentials(SETTINGS, IamStore(store.database), FrozenClock())
     finally:
         store.close()
 

@@ -20,8 +20,8 @@ import yaml
 from helpers import create, item, token_client, upload, wait_final
 
 from mock_server.app import spec_path
+from mock_server.core import database as store_module
 from mock_server.faces.inprocess import RunningMock
-from mock_server.service import store as store_module
 from mock_server.service.handlers import new_job_id
 from mock_server.service.store import Job, Store
 

@@ -18,7 +18,6 @@ from front_door_strategies import BASE, PROJECT
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from mock_server import app as app_module
 from mock_server.app import Frontdoor, create_app
 from mock_server.core.body import MAX_DEPTH, parse_json
 from mock_server.core.config import Settings
@@ -26,6 +25,7 @@ from mock_server.core.errors import ApiError, Codes
 from mock_server.core.media import MediaTypeError, is_json, parse_media_type
 from mock_server.core.spec import control_document, spec_document
 from mock_server.core.text import escape
+from mock_server.http import factory as app_module
 from mock_server.http.gateway import (
     ConfiguredCredentials,
     Credentials,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mock_server.core.errors import ObsCodes
+from mock_server.obs.errors import ObsCodes
 from mock_server.obs.presign import PresignError, check_presigned, presign_put
 
 AK = "OBSMOCKAK00000000001"

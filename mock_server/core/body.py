@@ -21,8 +21,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from starlette.types import Message, Receive, Scope
-
+from mock_server.core.asgi import Message, Receive, Scope
 from mock_server.core.errors import ApiError, Codes
 from mock_server.core.media import MediaTypeError, parse_media_type
 from mock_server.core.text import header_text

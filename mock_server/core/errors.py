@@ -5,17 +5,17 @@ turns it into the service's own shape, `{"error_code", "error_msg"}`, plus `requ
 errors the API gateway raises (the real gateway adds it; the MetaStudio service does not).
 Nothing else in the server builds an error body, so the shape cannot drift.
 
-The upload endpoint imitates OBS instead, whose errors are XML: see `ObsCodes` and `render_obs`.
+The machinery (`Code`, `ApiError`, `render`) and the MetaStudio API's table (`Codes`: the API
+gateway's APIGW.* and the service's MSS.* codes, one table as the reference lists them) are ground
+that every layer answers with: the body reader and the validators raise them too. OBS' table is
+`mock_server.obs.errors`, IAM's `mock_server.iam.errors`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from xml.sax.saxutils import escape as xml_escape
 
-from connexion.lifecycle import ConnexionResponse
-from starlette.responses import JSONResponse, Response
-
+from mock_server.core.asgi import Answer
 from mock_server.core.text import printable
 
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -82,145 +82,11 @@ class ApiError(Exception):
         super().__init__(f"{code.code} {self.message}")
 
 
-def render(error: ApiError, request_id: str) -> Response:
+def render(error: ApiError, request_id: str) -> Answer:
     """The error as the service answers it. Non-printable characters in the message (which may
     echo client input) are escaped, so it is always valid UTF-8 JSON on one line."""
     body: dict[str, str] = {"error_code": error.code.code, "error_msg": printable(error.message)}
     if error.code.gateway:
         body["request_id"] = request_id
     headers = {**error.headers, REQUEST_ID_HEADER: request_id}
-    return JSONResponse(body, status_code=error.code.status, headers=headers)
-
-
-@dataclass(frozen=True)
-class ObsCode:
-    """One row of the OBS table: the HTTP status and OBS's error code."""
-
-    status: int
-    code: str
-
-
-class ObsCodes:
-    """The OBS error codes the pre-signed upload endpoint answers with (OBS API reference,
-    "Error Codes"): the one table of them; `presign.py` and `uploads.py` name these rows."""
-
-    SIGNATURE_DOES_NOT_MATCH = ObsCode(403, "SignatureDoesNotMatch")
-    ACCESS_DENIED = ObsCode(403, "AccessDenied")
-    ENTITY_TOO_LARGE = ObsCode(400, "EntityTooLarge")
-    INCOMPLETE_BODY = ObsCode(400, "IncompleteBody")
-    NO_SUCH_KEY = ObsCode(404, "NoSuchKey")
-    INTERNAL = ObsCode(500, "InternalError")
-
-    @classmethod
-    def all(cls) -> list[ObsCode]:
-        return [value for value in vars(cls).values() if isinstance(value, ObsCode)]
-
-    @classmethod
-    def by_code(cls, status: int, code: str) -> ObsCode:
-        """The row for (status, code); a row outside the table for a code a test injects."""
-        for row in cls.all():
-            if (row.status, row.code) == (status, code):
-                return row
-        return ObsCode(status, code)
-
-
-class ObsError(Exception):
-    """An error answer of the upload endpoint: `code` (a row of `ObsCodes`), a `message`, and
-    the `resource` (the request's path) OBS names in its XML."""
-
-    def __init__(self, code: ObsCode, message: str, resource: str = "") -> None:
-        self.code = code
-        self.message = message
-        self.resource = resource
-        super().__init__(f"{code.status} {code.code}: {message}")
-
-
-def render_obs(error: ObsError, request_id: str, host_id: str = "short-jobs-mock") -> Response:
-    resource = (
-        f"<Resource>{xml_escape(printable(error.resource))}</Resource>" if error.resource else ""
-    )
-    xml = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        f"<Error><Code>{error.code.code}</Code><Message>{xml_escape(printable(error.message))}</Message>"
-        f"{resource}<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
-    )
-    headers = {REQUEST_ID_HEADER: request_id, "x-obs-request-id": request_id}
-    return Response(
-        xml, status_code=error.code.status, media_type="application/xml", headers=headers
-    )
-
-
-# -- IAM (mock_server/iam): Keystone's error shape ------------------------------------------------
-
-IAM_TRACE_HEADER = "X-IAM-Trace-Id"
-
-
-@dataclass(frozen=True)
-class IamCode:
-    """One IAM answer: the HTTP status, Keystone's title, a default message."""
-
-    status: int
-    title: str
-    message: str
-
-
-class IamCodes:
-    """What the IAM endpoints answer on failure. IAM's Keystone APIs (tokens, projects) and its
-    temporary-credential API answer `{"error": {"code": <status>, "message", "title"}}` (the IAM
-    API reference's examples); the official SDK reads `code`/`message` from the nested object."""
-
-    BAD_REQUEST = IamCode(400, "Bad Request", "The request body or a parameter is invalid.")
-    UNAUTHORIZED = IamCode(
-        401, "Unauthorized", "The request you have made requires authentication."
-    )
-    WRONG_PASSWORD = IamCode(401, "Unauthorized", "The username or password is wrong.")
-    NOT_FOUND = IamCode(404, "Not Found", "Could not find the requested resource.")
-    METHOD_NOT_ALLOWED = IamCode(405, "Method Not Allowed", "The method is not allowed.")
-    TOO_LARGE = IamCode(413, "Request Entity Too Large", "The request body is too large.")
-    INTERNAL = IamCode(500, "Internal Server Error", "An unexpected error occurred.")
-
-    @classmethod
-    def by_status(cls, status: int) -> IamCode:
-        """The row for a framework answer's status (validation, routing), else INTERNAL."""
-        for row in (
-            cls.BAD_REQUEST,
-            cls.UNAUTHORIZED,
-            cls.NOT_FOUND,
-            cls.METHOD_NOT_ALLOWED,
-            cls.TOO_LARGE,
-        ):
-            if row.status == status:
-                return row
-        return cls.BAD_REQUEST if 400 <= status < 500 else cls.INTERNAL
-
-
-class IamError(Exception):
-    """An error answer of the IAM endpoints; `detail` is appended to the row's message."""
-
-    def __init__(self, code: IamCode, detail: str | None = None) -> None:
-        self.code = code
-        self.message = f"{code.message} {detail}" if detail else code.message
-        super().__init__(f"{code.status} {self.message}")
-
-
-def render_iam(error: IamError, request_id: str) -> Response:
-    body = {
-        "error": {"code": error.code.status, "message": error.message, "title": error.code.title}
-    }
-    headers = {IAM_TRACE_HEADER: request_id, REQUEST_ID_HEADER: request_id}
-    return JSONResponse(body, status_code=error.code.status, headers=headers)
-
-
-def connexion_response(
-    response: Response, extra: dict[str, str] | None = None
-) -> ConnexionResponse:
-    """`response` (rendered here) as connexion's error handlers must answer: its own type, the
-    body and headers unchanged (connexion sets Content-Length itself), plus `extra` headers."""
-    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-    headers.update(extra or {})
-    return ConnexionResponse(
-        status_code=response.status_code,
-        mimetype="application/json",
-        body=response.body,
-        headers=headers,
-    )
+    return Answer.json(body, error.code.status, headers)

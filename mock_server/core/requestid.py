@@ -9,8 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from starlette.types import Message, Scope, Send
-
+from mock_server.core.asgi import Message, Scope, Send
 from mock_server.core.errors import REQUEST_ID_HEADER
 
 __all__ = ["request_id", "with_header", "with_request_id"]

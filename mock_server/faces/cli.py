@@ -22,8 +22,8 @@ from typing import Any
 
 import click
 import uvicorn
-from starlette.types import ASGIApp
 
+from mock_server.core.asgi import ASGIApp
 from mock_server.core.config import (
     Settings,
     click_type,

@@ -62,10 +62,12 @@ def import_server_module(name: str, *, needed_by: str) -> ModuleType:
         with quiet_imports():
             return importlib.import_module(name)
     except ModuleNotFoundError as missing:
-        if missing.name is None or missing.name.partition(".")[0] == "mock_server":
+        # the distribution's import name, not the submodule that happened to be imported first
+        package = None if missing.name is None else missing.name.partition(".")[0]
+        if package is None or package == "mock_server":
             raise
         raise MockExtraMissing(
-            f"{needed_by} needs the toolkit's `{MOCK_EXTRA}` extra ({missing.name} is not "
+            f"{needed_by} needs the toolkit's `{MOCK_EXTRA}` extra ({package} is not "
             f"installed): {INSTALL_MOCK_EXTRA}",
-            name=missing.name,
+            name=package,
         ) from missing

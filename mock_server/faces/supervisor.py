@@ -37,9 +37,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.errors import HaltServer
-from starlette.types import ASGIApp
 from uvicorn_worker import UvicornWorker
 
+from mock_server.core.asgi import ASGIApp
 from mock_server.core.config import Settings
 
 log = logging.getLogger("mock_server.supervisor")

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from starlette.types import Scope
-
+from mock_server.core.asgi import Scope
 from mock_server.core.text import escape, header_text
 
 access_log = logging.getLogger("mock_server.access")

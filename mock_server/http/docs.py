@@ -30,7 +30,8 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+
+from mock_server.core.asgi import Receive, Scope, Send
 
 SPEC_JSON = "/openapi.json"
 SPEC_YAML = "/openapi.yaml"

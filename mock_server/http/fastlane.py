@@ -23,8 +23,8 @@ from typing import Any
 from connexion.jsonifier import Jsonifier
 from connexion.spec import Specification
 from jsonschema import ValidationError
-from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server.core.asgi import ASGIApp, Receive, Scope, Send
 from mock_server.core.errors import ApiError, Codes
 from mock_server.core.media import JSON
 from mock_server.http.routing import Route

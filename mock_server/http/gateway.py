@@ -22,8 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
+from mock_server.core.asgi import ASGIApp, Receive, Scope, Send
 from mock_server.core.body import forwarded_scope, read_body, replay
 from mock_server.core.config import Settings
 from mock_server.core.errors import ApiError, Codes

@@ -14,7 +14,6 @@ with `Allow`, as Keystone answers, not the API gateway's 404.
 
 from __future__ import annotations
 
-import copy
 import functools
 import logging
 from datetime import UTC, datetime
@@ -22,35 +21,23 @@ from datetime import UTC, datetime
 from connexion import AsyncApp
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from connexion.middleware.context import ContextMiddleware
-from connexion.middleware.exceptions import ExceptionMiddleware
-from connexion.middleware.request_validation import RequestValidationMiddleware
-from connexion.middleware.response_validation import ResponseValidationMiddleware
-from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.server_error import ServerErrorMiddleware
-from connexion.resolver import Resolver
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.core.asgi import ASGIApp, Message, Receive, Scope, Send
 from mock_server.core.body import forwarded_scope, read_body, replay
 from mock_server.core.config import Settings
-from mock_server.core.errors import (
-    IAM_TRACE_HEADER,
-    ApiError,
-    IamCodes,
-    IamError,
-    connexion_response,
-    render_iam,
-)
+from mock_server.core.database import Database
+from mock_server.core.errors import ApiError
 from mock_server.core.requestid import request_id, with_header
 from mock_server.core.spec import iam_spec_document
+from mock_server.http.factory import SpecApi, connexion_app
 from mock_server.http.gateway import GatewayRequest, authenticate, sends_credentials
-from mock_server.http.validation import VALIDATOR_MAP_OVERRIDES, with_parsed_body
+from mock_server.http.responses import connexion_response
 from mock_server.iam.credentials import IamCredentials
+from mock_server.iam.errors import IAM_TRACE_HEADER, IamCodes, IamError, render_iam
 from mock_server.iam.handlers import CALLER_STATE, IamHandlers
 from mock_server.iam.model import Clock
 from mock_server.iam.store import IamStore
-from mock_server.service.store import Store
 
 log = logging.getLogger("mock_server.iam")
 
@@ -72,10 +59,10 @@ class Iam:
     credentials.
     """
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.clock = Clock()
-        self.store = IamStore(store)
+        self.store = IamStore(database)
         self.credentials = IamCredentials(settings, self.store, self.clock)
         self.handlers = IamHandlers(settings, self.store, self.credentials, self.clock)
 
@@ -151,31 +138,18 @@ class IamEndpoint:
 
 
 def _connexion_app(settings: Settings, handlers: IamHandlers) -> AsyncApp:
-    api = AsyncApp(
-        __name__,
-        middlewares=[
-            ServerErrorMiddleware,
-            ExceptionMiddleware,
-            RoutingMiddleware,
-            RequestValidationMiddleware,
-            ResponseValidationMiddleware,
-            TraceHeader,
-            ContextMiddleware,
-        ],
-    )
-    api.add_api(
-        copy.deepcopy(iam_spec_document()),  # a copy: connexion fills in the dict it is given
-        resolver=Resolver(lambda operation_id: with_parsed_body(getattr(handlers, operation_id))),
-        strict_validation=True,
+    return connexion_app(
+        [SpecApi(iam_spec_document(), handlers)],
+        answer_headers=TraceHeader,
+        error_handlers={
+            IamError: _on_iam_error,
+            ApiError: _on_validation_error,
+            ProblemException: _on_framework_error,
+            HTTPException: _on_framework_error,
+            Exception: _on_unexpected,
+        },
         validate_responses=settings.validate_responses,
-        validator_map=VALIDATOR_MAP_OVERRIDES,
     )
-    api.add_error_handler(IamError, _on_iam_error)
-    api.add_error_handler(ApiError, _on_validation_error)
-    api.add_error_handler(ProblemException, _on_framework_error)
-    api.add_error_handler(HTTPException, _on_framework_error)
-    api.add_error_handler(Exception, _on_unexpected)
-    return api
 
 
 class TraceHeader:

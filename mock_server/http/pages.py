@@ -4,9 +4,8 @@ credentials, and neither is journaled."""
 
 from __future__ import annotations
 
-from starlette.types import Receive, Scope, Send
-
-from mock_server.core.config import Settings
+from mock_server.control.store import ControlStore
+from mock_server.core.asgi import Receive, Scope, Send
 from mock_server.core.spec import spec_document
 from mock_server.http.docs import Docs
 from mock_server.pages.dashboard import DASHBOARD_PATH, Dashboard
@@ -14,9 +13,9 @@ from mock_server.service.handlers import Service
 
 
 class Pages:
-    def __init__(self, settings: Settings, service: Service) -> None:
+    def __init__(self, service: Service, control: ControlStore | None) -> None:
         self.docs = Docs(spec_document())
-        self.dashboard = Dashboard(service) if settings.control else None
+        self.dashboard = Dashboard(service, control) if control is not None else None
 
     def paths(self) -> frozenset[str]:
         """The exact paths served (GET and HEAD), for the route table."""

@@ -10,7 +10,7 @@ lane calls the very same functions, so a request is judged by one set of rules e
   in, as connexion's `DefaultsJSONRequestBodyValidator` does) -> 400 MSS.10000002 / MSS.00000002.
 
 The parsed body is kept in the request's `state["json"]`; handlers get it from there
-(`with_parsed_body`), so a body is parsed once and never by a laxer parser.
+(`handler_from`), so a body is parsed once and never by a laxer parser.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP, AbstractRequestBodyValidator, ParameterValidator
 from connexion.validators.json import DefaultsJSONRequestBodyValidator, JSONResponseBodyValidator
 from jsonschema import Draft4Validator, ValidationError
-from starlette.types import Receive, Scope
+from starlette.responses import Response
 
+from mock_server.core.asgi import Answer, Receive, Scope
 from mock_server.core.body import parse_json
 from mock_server.core.errors import ApiError, Codes
 from mock_server.core.text import header_text
@@ -218,21 +219,45 @@ VALIDATOR_MAP_OVERRIDES: dict[str, Any] = {
 }
 
 
-def with_parsed_body(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """A handler that takes `body` as the validated document in `state["json"]` instead of
-    connexion parsing the body again (its parser is not RFC 8259's: it chokes on big numbers)."""
+# What a handler may ask for besides its spec's parameters: the request, framework-free.
+_CONTEXT: dict[str, Callable[[], Any]] = {
+    "scope": lambda: current_request.scope,  # the ASGI scope (core.asgi.Scope)
+    "url": lambda: str(current_request.url),  # the URL the request was sent to
+}
+
+
+def handler_from(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A domain handler as connexion calls it. The handler knows no framework:
+
+    - `body` is the validated document in `state["json"]` instead of connexion parsing the body
+      again (its parser is not RFC 8259's: it chokes on big numbers);
+    - a parameter named `scope` or `url` gets the request's ASGI scope or URL (`_CONTEXT`);
+    - an `Answer` it returns (core.asgi) is answered as it is, byte for byte.
+    """
     signature = inspect.signature(function)
-    if "body" not in signature.parameters:
-        return function
+    injected = [name for name in _CONTEXT if name in signature.parameters]
+    takes_body = "body" in signature.parameters
 
     async def handler(**kwargs: Any) -> Any:
-        state = current_request.scope["state"]
-        if state.get(JSON_STATE) is not None:
-            kwargs["body"] = state[JSON_STATE]
-        return await function(**kwargs)
+        if takes_body:
+            state = current_request.scope["state"]
+            if state.get(JSON_STATE) is not None:
+                kwargs["body"] = state[JSON_STATE]
+        for name in injected:
+            kwargs[name] = _CONTEXT[name]()
+        result = await function(**kwargs)
+        if isinstance(result, Answer):
+            return Response(
+                result.body,
+                status_code=result.status,
+                headers=dict(result.headers),
+                media_type=result.media_type,
+            )
+        return result
 
+    hidden = {"body", *injected}
     handler.__signature__ = signature.replace(  # type: ignore[attr-defined]
-        parameters=[p for name, p in signature.parameters.items() if name != "body"]
+        parameters=[p for name, p in signature.parameters.items() if name not in hidden]
     )
     handler.__name__ = getattr(function, "__name__", "handler")
     return handler

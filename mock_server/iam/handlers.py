@@ -1,7 +1,8 @@
 """The IAM operations of `mock_server/iam.yaml`, found by operationId like the service's.
 
-connexion has validated the request against the spec, and the IAM endpoint (`app.py`) has
-authenticated the callers of the calls that need it, before these run.
+connexion has validated the request against the spec, and the IAM endpoint
+(`mock_server/http/iam.py`) has authenticated the callers of the calls that need it, before
+these run. The HTTP layer hands over the request's URL or scope where a handler asks for it.
 """
 
 from __future__ import annotations
@@ -9,11 +10,10 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from connexion import request
-
+from mock_server.core.asgi import Scope
 from mock_server.core.config import Settings
-from mock_server.core.errors import IamCodes, IamError
 from mock_server.iam.credentials import IamCredentials
+from mock_server.iam.errors import IamCodes, IamError
 from mock_server.iam.model import (
     DEFAULT_DOMAIN,
     Account,
@@ -50,10 +50,12 @@ class IamHandlers:
         parent_id: str | None = None,
         page: int | None = None,
         per_page: int | None = None,
+        *,
+        url: str,
     ) -> dict[str, Any]:
-        """The account's one project when it matches every filter given; else none."""
+        """The account's one project when it matches every filter given; else none. `url`: the
+        URL the request was sent to (its `links.self` is built on it)."""
         account = self.account
-        url = str(request.url)
         project = {
             **account.project(),
             "links": {"self": f"{url.split('?')[0]}/{account.project_id}"},
@@ -135,11 +137,11 @@ class IamHandlers:
         return str(domain.get("name") or account.domain_name or DEFAULT_DOMAIN)
 
     async def create_temporary_access_key_by_token(
-        self, body: dict[str, Any]
+        self, body: dict[str, Any], scope: Scope
     ) -> tuple[dict[str, Any], int]:
         identity = body["auth"]["identity"]
         token = identity.get("token") or {}
-        if request.scope["state"].get(CALLER_STATE) is None:
+        if scope["state"].get(CALLER_STATE) is None:
             # no X-Auth-Token or Authorization header: the body's token.id, if any
             if "id" not in token:
                 raise IamError(

@@ -1,9 +1,8 @@
 """Issued tokens and temporary credentials, in tables of their own in the mock's SQLite store.
 
-They use the store's connection of this process (same discipline: the event-loop thread; asked
-for at each use, since the store reopens it after a fork), are created here under the store's
-write lock, not in `mock_server/service/store.py`, and the store's `reset()` clears them
-(`on_reset`).
+They use the database's connection of this process (same discipline: the event-loop thread;
+asked for at each use, since the database reopens it after a fork), are created here under its
+write lock (`Database.add_tables`), and the one reset (`Database.reset`) clears them.
 Expired rows are kept a day (so a late caller hears "expired", not "unknown"), then pruned.
 """
 
@@ -11,8 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from mock_server.core.database import Database
 from mock_server.iam.model import IssuedToken, TemporaryCredential
-from mock_server.service.store import Store
 
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS iam_tokens (
@@ -36,19 +35,16 @@ KEEP_EXPIRED_SECONDS = 24 * 60 * 60
 
 
 class IamStore:
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        with store.transaction():
-            for statement in _TABLES:
-                self._db.execute(statement)
-        store.on_reset(_clear)
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        database.add_tables("iam", _TABLES, _clear)
 
     @property
     def _db(self) -> sqlite3.Connection:
-        return self._store.connection
+        return self._database.connection
 
     def add_token(self, token: IssuedToken) -> None:
-        with self._store.transaction():
+        with self._database.transaction():
             self._prune("iam_tokens", token.issued_at)
             self._db.execute(
                 "INSERT INTO iam_tokens (digest, user_name, domain_name, project_id, issued_at,"
@@ -68,7 +64,7 @@ class IamStore:
         return None if row is None else IssuedToken(**dict(row))
 
     def add_credential(self, credential: TemporaryCredential) -> None:
-        with self._store.transaction():
+        with self._database.transaction():
             self._prune("iam_credentials", credential.issued_at)
             self._db.execute(
                 "INSERT INTO iam_credentials (access, secret, security_token, user_name,"
@@ -105,6 +101,8 @@ def _storable(text: str) -> bool:
     return True
 
 
-def _clear(db: sqlite3.Connection) -> None:
-    db.execute("DELETE FROM iam_tokens")
-    db.execute("DELETE FROM iam_credentials")
+def _clear(db: sqlite3.Connection) -> int:
+    return int(
+        db.execute("DELETE FROM iam_tokens").rowcount
+        + db.execute("DELETE FROM iam_credentials").rowcount
+    )

@@ -15,11 +15,10 @@ import uuid
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from starlette.types import Receive, Scope, Send
-
+from mock_server.core.asgi import Receive, Scope, Send
 from mock_server.core.config import Settings
-from mock_server.core.errors import ObsCodes, ObsError, render_obs
 from mock_server.obs import presign
+from mock_server.obs.errors import ObsCodes, ObsError, render_obs
 from mock_server.service.store import Job, Store
 
 BUCKET = "metastudio-short-jobs"

@@ -27,7 +27,7 @@ import hmac
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, urlencode
 
-from mock_server.core.errors import ObsCodes, ObsError
+from mock_server.obs.errors import ObsCodes, ObsError
 
 __all__ = ["PresignError", "check_presigned", "presign_put", "string_to_sign"]
 

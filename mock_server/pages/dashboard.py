@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.types import Receive, Scope, Send
 
+from mock_server.control.store import ControlStore
+from mock_server.core.asgi import Answer, Receive, Scope, Send, query_params
 from mock_server.service.handlers import Service
 from mock_server.service.store import Job
 
@@ -46,17 +45,18 @@ def _templates() -> Environment:
 
 
 class Dashboard:
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, control: ControlStore) -> None:
         self.service = service
+        self.control = control
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        query = Request(scope).query_params
+        query = query_params(scope)
         job_id = query.get("job_id") or None
         operation = query.get("operation") or None
         html = self.render(
             job_id=job_id, operation=operation, refresh=_refresh(query.get("refresh"))
         )
-        await HTMLResponse(html, headers={"Cache-Control": "no-store"})(scope, receive, send)
+        await Answer.html(html, headers={"Cache-Control": "no-store"})(scope, receive, send)
 
     def render(
         self,
@@ -75,7 +75,7 @@ class Dashboard:
         ]
         journal = [
             entry
-            for entry in store.journal(0)
+            for entry in self.control.journal(0)
             if (job_id is None or entry.get("job_id") == job_id)
             and (operation is None or entry.get("operation") == operation)
         ]
@@ -87,7 +87,7 @@ class Dashboard:
                 jobs=jobs,
                 requests=[request_view(entry) for entry in journal[:MAX_REQUESTS]],
                 requests_total=len(journal),
-                faults=store.faults(),
+                faults=self.control.faults(),
                 progress=self.service.default_progress(),
                 job_id=job_id or "",
                 operation=operation or "",

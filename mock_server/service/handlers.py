@@ -12,13 +12,12 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from connexion import request
-from starlette.responses import Response
-from starlette.types import Scope
-
+from mock_server.core.asgi import Answer, Scope
 from mock_server.core.config import Settings
+from mock_server.core.database import Database
 from mock_server.core.errors import ApiError, Codes
 from mock_server.obs.endpoint import UploadArea
 from mock_server.service import lifecycle, steering
@@ -40,11 +39,21 @@ def new_job_id() -> str:
 
 
 class Service:
-    def __init__(self, settings: Settings, generation: str) -> None:
+    """The three operations, the worker, and what they share. `progress` answers the default
+    progress mode of new jobs (the control plane's setting); without it, jobs are `timed`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        generation: str,
+        database: Database,
+        progress: Callable[[], str | None] | None = None,
+    ) -> None:
         self.settings = settings
         self.generation = generation
-        self.store = Store(settings.data_dir / "jobs.sqlite3")
+        self.store = Store(database)
         self.uploads = UploadArea(settings.data_dir / "uploads")
+        self._progress = progress
         self._wake: asyncio.Event | None = None
 
     @property
@@ -54,8 +63,10 @@ class Service:
 
     # -- the three operations ------------------------------------------------------------------
 
-    async def create_short_job(self, project_id: str, body: dict[str, Any]) -> dict[str, str]:
-        return self.create(project_id, body, request.scope)
+    async def create_short_job(
+        self, project_id: str, body: dict[str, Any], scope: Scope
+    ) -> dict[str, str]:
+        return self.create(project_id, body, scope)
 
     def create(self, project_id: str, body: dict[str, Any], scope: Scope) -> dict[str, str]:
         """create_short_job once connexion (or the fast lane) has checked the request."""
@@ -83,7 +94,7 @@ class Service:
         )
         return {"job_id": job.job_id, "data_uploading_url": url}
 
-    async def commit_short_job(self, project_id: str, job_id: str) -> Response:
+    async def commit_short_job(self, project_id: str, job_id: str) -> Answer:
         job = self.find(project_id, job_id)
         if job.state != lifecycle.CREATING:
             raise ApiError(
@@ -98,7 +109,7 @@ class Service:
         if not self.store.transition(job, committed):
             raise ApiError(Codes.INVALID_PARAMETER, f"job {job_id} is already committed")
         self.wake()
-        return Response(status_code=200)
+        return Answer(200)
 
     async def show_short_job(self, project_id: str, job_id: str) -> dict[str, Any]:
         return self.show(project_id, job_id)
@@ -129,9 +140,8 @@ class Service:
 
     def default_progress(self) -> str:
         """How new jobs progress: `timed`, unless the control plane chose otherwise."""
-        if not self.settings.control:
-            return lifecycle.TIMED
-        return self.store.get_setting(lifecycle.PROGRESS_SETTING) or lifecycle.TIMED
+        chosen = self._progress() if self._progress is not None else None
+        return chosen or lifecycle.TIMED
 
     def wake(self) -> None:
         if self._wake is not None:

@@ -1,34 +1,22 @@
-"""Durable job state in an embedded SQLite database (WAL), shared by every worker process.
+"""The jobs: their rows in the mock's SQLite database (`mock_server.core.database`).
 
-Connection discipline: each process opens one connection and uses it only from its event-loop
-thread (the server's handlers are async and never hand the connection to a thread), so no lock is
-needed inside a process. Between processes, SQLite's WAL gives readers a consistent snapshot and
-`BEGIN IMMEDIATE` serialises read-modify-write transitions; every transition is also a
-compare-and-set on the current state, so two processes can never both apply it.
-
-Jobs never leave the database except through an explicit reset, so a restart (also after
-`kill -9`: WAL with synchronous=NORMAL survives a process crash) finds every job and commit.
+Every transition is a compare-and-set on the current state (`transition`), so two processes can
+never both apply it; read-modify-writes run inside the database's `BEGIN IMMEDIATE`. Jobs never
+leave the database except through the one reset (`Database.reset`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
-import random
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-T = TypeVar("T")
-SCHEMA_VERSION = 1
-# How long a process waits for another's write lock before SQLite gives up (busy timeout).
-BUSY_SECONDS = 10.0
-_SCHEMA = """
+from mock_server.core.database import Database
+
+_TABLES = """
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
     project_id TEXT NOT NULL,
@@ -50,25 +38,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     lease_until REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (outcome_state, committed_at);
-CREATE TABLE IF NOT EXISTS journal (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    entry TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS faults (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    operation TEXT,
-    for_upload INTEGER NOT NULL,
-    remaining INTEGER NOT NULL,
-    spec TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS shows (
     job_id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
     count INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS settings (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
 );
 """
 
@@ -119,77 +92,24 @@ class Job:
 
 
 class Store:
-    """The jobs and the control plane's state in `path` (SQLite, WAL).
+    """The jobs (tables `jobs` and `shows`) in `database`, or in a database of their own at a
+    path (as tests open one)."""
 
-    The connection is per process: opened on first use in each process, so a store built before
-    a fork (gunicorn's preload) serves every worker after `close()`, and no connection crosses a
-    fork (SQLite forbids using one in a child). Creating the schema is safe when several
-    processes open a fresh file at once: see `_create_schema`.
-    """
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._connection: sqlite3.Connection | None = None
-        self._pid = 0
-        self._reset_hooks: list[Callable[[sqlite3.Connection], None]] = []
-        self._create_schema()
+    def __init__(self, database: Database | Path) -> None:
+        self.database = database if isinstance(database, Database) else Database(database)
+        self.path = self.database.path
+        self.database.add_tables("jobs", _TABLES.split(";"), _clear)
 
     @property
     def _db(self) -> sqlite3.Connection:
-        if self._connection is None or self._pid != os.getpid():
-            # After a fork the parent's connection is left alone (never used nor closed here).
-            self._connection = self._open()
-            self._pid = os.getpid()
-        return self._connection
+        return self.database.connection
 
-    def _open(self) -> sqlite3.Connection:
-        # Used by the event-loop thread alone (the handlers never hand it to a thread).
-        db = sqlite3.connect(
-            self.path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False
-        )
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA synchronous=NORMAL")
-        return db
-
-    def _create_schema(self) -> None:
-        """Switch the file to WAL and create the tables, once, whoever comes first.
-
-        Several processes may do this at once on a fresh file (`--workers` without a preload,
-        two mocks on one data dir). SQLite answers SQLITE_BUSY without waiting where waiting
-        could deadlock: a connection holding a read lock that wants to write while another
-        does the same (both `PRAGMA journal_mode=WAL` on a file still in rollback mode, or a
-        read that upgrades). So the tables are made inside `BEGIN IMMEDIATE` (the write lock
-        first, waited for with the busy timeout), and the journal-mode switch, which cannot run
-        inside a transaction, is retried on SQLITE_BUSY until `BUSY_SECONDS` have passed.
-        """
-        _retry_busy(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
-        with self._write():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self.path} was written by a newer mock (schema {version} > {SCHEMA_VERSION})"
-                )
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
-            self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    def _write(self) -> contextlib.AbstractContextManager[None]:
+        return self.database.transaction()
 
     def close(self) -> None:
-        """Close this process's connection; the next use opens a new one."""
-        if self._connection is not None and self._pid == os.getpid():
-            self._connection.close()
-        self._connection = None
-
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        """Close this process's connection to the database; the next use opens a new one."""
+        self.database.close()
 
     def insert(self, job: Job) -> None:
         self._db.execute(
@@ -297,45 +217,6 @@ class Store:
                 (outcome.state, int(now), job.job_id),
             )
 
-    def reset(self) -> int:
-        """Forget every job, journal entry, fault and setting; answer how many jobs there were."""
-        with self._write():
-            removed = self._db.execute("DELETE FROM jobs").rowcount
-            for table in ("journal", "faults", "settings", "shows"):
-                self._db.execute(f"DELETE FROM {table}")
-            for clear in self._reset_hooks:
-                clear(self._db)
-        return int(removed)
-
-    # -- for modules that keep tables of their own in this database (IAM: mock_server/iam) ------
-
-    @property
-    def connection(self) -> sqlite3.Connection:
-        """This process's connection (opened on first use, as `_db`; same discipline: the
-        event-loop thread only). Ask for it at each use: it changes after a fork or `close()`."""
-        return self._db
-
-    def transaction(self) -> contextlib.AbstractContextManager[None]:
-        """`BEGIN IMMEDIATE` ... `COMMIT` (rolled back on an exception)."""
-        return self._write()
-
-    def on_reset(self, clear: Callable[[sqlite3.Connection], None]) -> None:
-        """Have `reset()` call `clear` too, inside its transaction."""
-        self._reset_hooks.append(clear)
-
-    # -- the control plane's state, shared by every worker process ------------------------------
-
-    def get_setting(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
-
-    def put_setting(self, key: str, value: str) -> None:
-        self._db.execute(
-            "INSERT INTO settings (key, value) VALUES (?, ?)"
-            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-
     def count_show(self, job_id: str, state: str) -> int:
         """Count one show of a job in `state`; answer its shows in that state (1 after a change)."""
         row = self._db.execute(
@@ -346,70 +227,12 @@ class Store:
         ).fetchone()
         return int(row[0])
 
-    def journal_append(self, entry: dict[str, Any]) -> None:
-        self._db.execute("INSERT INTO journal (entry) VALUES (?)", (json.dumps(entry),))
 
-    def journal(self, since_id: int) -> list[dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT id, entry FROM journal WHERE id > ? ORDER BY id", (since_id,)
-        ).fetchall()
-        return [{"id": row[0], **json.loads(row[1])} for row in rows]
-
-    def journal_clear(self) -> None:
-        self._db.execute("DELETE FROM journal")
-
-    def add_fault(self, spec: dict[str, Any]) -> dict[str, Any]:
-        cursor = self._db.execute(
-            "INSERT INTO faults (operation, for_upload, remaining, spec) VALUES (?, ?, ?, ?)",
-            (
-                spec.get("operation"),
-                int(spec.get("operation") == "upload" or "upload" in spec),
-                spec["times"],
-                json.dumps(spec),
-            ),
-        )
-        return {"fault_id": cursor.lastrowid, **spec}
-
-    def faults(self) -> list[dict[str, Any]]:
-        rows = self._db.execute("SELECT id, remaining, spec FROM faults ORDER BY id").fetchall()
-        return [{**json.loads(row[2]), "fault_id": row[0], "times": row[1]} for row in rows]
-
-    def clear_faults(self) -> None:
-        self._db.execute("DELETE FROM faults")
-
-    def take_fault(self, operation: str) -> dict[str, Any] | None:
-        """The first armed fault matching `operation`, counted down once (gone at zero)."""
-        upload = int(operation == "upload")
-        with self._write():
-            row = self._db.execute(
-                "SELECT id, remaining, spec FROM faults WHERE for_upload = ?"
-                " AND (operation IS NULL OR operation = ?) ORDER BY id LIMIT 1",
-                (upload, operation),
-            ).fetchone()
-            if row is None:
-                return None
-            if row[1] <= 1:
-                self._db.execute("DELETE FROM faults WHERE id = ?", (row[0],))
-            else:
-                self._db.execute(
-                    "UPDATE faults SET remaining = remaining - 1 WHERE id = ?", (row[0],)
-                )
-        spec: dict[str, Any] = json.loads(row[2])
-        return spec
-
-
-def _retry_busy(attempt: Callable[[], T]) -> T:
-    """`attempt()`, again after a short random pause while SQLite answers SQLITE_BUSY ("database
-    is locked") without having waited, for at most `BUSY_SECONDS`."""
-    deadline = time.monotonic() + BUSY_SECONDS
-    while True:
-        try:
-            return attempt()
-        except sqlite3.OperationalError as error:
-            busy = getattr(error, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF
-            if busy != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
-                raise
-        time.sleep(random.uniform(0.005, 0.05))  # apart, so the contenders do not meet again
+def _clear(db: sqlite3.Connection) -> int:
+    """Reset's part: forget every job (answered: how many) and its show counts."""
+    removed = db.execute("DELETE FROM jobs").rowcount
+    db.execute("DELETE FROM shows")
+    return int(removed)
 
 
 def _job(row: sqlite3.Row) -> Job:

@@ -1,0 +1,138 @@
+"""The mock's one SQLite file (WAL), shared by every worker process and every store in it.
+
+Connection discipline: each process opens one connection and uses it only from its event-loop
+thread (the server's handlers are async and never hand the connection to a thread), so no lock is
+needed inside a process. Between processes, SQLite's WAL gives readers a consistent snapshot and
+`BEGIN IMMEDIATE` serialises read-modify-write transactions.
+
+Each store keeps tables of its own here (the jobs: `mock_server.service.store`; the control
+plane's journal, faults and settings: `mock_server.control.store`; IAM's tokens and credentials:
+`mock_server.iam.store`) and says how to clear them: `reset()` clears every store's tables in one
+transaction, the one reset of the mock's state. Nothing leaves the file except through it, so a
+restart (also after `kill -9`: WAL with synchronous=NORMAL survives a process crash) finds all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+SCHEMA_VERSION = 1
+# How long a process waits for another's write lock before SQLite gives up (busy timeout).
+BUSY_SECONDS = 10.0
+
+# Clears a store's tables inside reset's transaction; answers how many rows it removed.
+Clear = Callable[[sqlite3.Connection], int]
+
+
+class Database:
+    """The SQLite file at `path`, its connection of this process, and the stores' tables.
+
+    The connection is per process: opened on first use in each process, so a database built
+    before a fork (gunicorn's preload) serves every worker after `close()`, and no connection
+    crosses a fork (SQLite forbids using one in a child). Creating tables is safe when several
+    processes open a fresh file at once: see `_switch_to_wal` and `add_tables`.
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._clears: dict[str, Clear] = {}
+        self._switch_to_wal()
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """This process's connection (opened on first use; the event-loop thread only). Ask for
+        it at each use: it changes after a fork or `close()`."""
+        if self._connection is None or self._pid != os.getpid():
+            # After a fork the parent's connection is left alone (never used nor closed here).
+            self._connection = self._open()
+            self._pid = os.getpid()
+        return self._connection
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, isolation_level=None, timeout=BUSY_SECONDS, check_same_thread=False
+        )
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA synchronous=NORMAL")
+        return db
+
+    def _switch_to_wal(self) -> None:
+        """Switch the file to WAL, whoever comes first, and refuse a newer mock's file.
+
+        Several processes may do this at once on a fresh file (`--workers` without a preload,
+        two mocks on one data dir). SQLite answers SQLITE_BUSY without waiting where waiting
+        could deadlock: a connection holding a read lock that wants to write while another
+        does the same (both `PRAGMA journal_mode=WAL` on a file still in rollback mode, or a
+        read that upgrades). So the switch, which cannot run inside a transaction, is retried on
+        SQLITE_BUSY until `BUSY_SECONDS` have passed, and tables are made inside `BEGIN
+        IMMEDIATE` (the write lock first, waited for with the busy timeout).
+        """
+        _retry_busy(lambda: self.connection.execute("PRAGMA journal_mode=WAL"))
+        with self.transaction():
+            version = self.connection.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} was written by a newer mock (schema {version} > {SCHEMA_VERSION})"
+                )
+            self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def add_tables(self, name: str, statements: Iterable[str], clear: Clear) -> None:
+        """Create a store's tables (`CREATE ... IF NOT EXISTS`) under the write lock, and have
+        `reset()` call `clear` for them, under `name`."""
+        with self.transaction():
+            for statement in statements:
+                if statement.strip():
+                    self.connection.execute(statement)
+        self._clears[name] = clear
+
+    def reset(self) -> dict[str, int]:
+        """Clear every store's tables in one transaction; answer the rows removed, by store."""
+        with self.transaction():
+            return {name: clear(self.connection) for name, clear in self._clears.items()}
+
+    def close(self) -> None:
+        """Close this process's connection; the next use opens a new one."""
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        db = self.connection
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        """`BEGIN IMMEDIATE` ... `COMMIT` (rolled back on an exception)."""
+        return self._write()
+
+
+def _retry_busy(attempt: Callable[[], T]) -> T:
+    """`attempt()`, again after a short random pause while SQLite answers SQLITE_BUSY ("database
+    is locked") without having waited, for at most `BUSY_SECONDS`."""
+    deadline = time.monotonic() + BUSY_SECONDS
+    while True:
+        try:
+            return attempt()
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF
+            if busy != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.005, 0.05))  # apart, so the contenders do not meet again
