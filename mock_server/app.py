@@ -87,7 +87,7 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     routes = RouteTable.from_specs(
         spec_document(), control_document() if settings.control else None, pages.paths()
     )
-    uploads = UploadEndpoint(settings, service.store, service.uploads)
+    uploads = UploadEndpoint(settings, service, service.uploads)
     frontdoor = Frontdoor(api, gateway, uploads, routes, settings, service, iam, control, fast)
     frontdoor.pages = pages
     return frontdoor

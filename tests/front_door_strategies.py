@@ -14,7 +14,7 @@ from urllib.parse import quote
 from hypothesis import strategies as st
 
 from mock_server.core.config import Settings
-from mock_server.obs.endpoint import BUCKET
+from mock_server.obs.area import BUCKET
 from short_jobs.signing import sign_request
 
 PROJECT = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, example, given, settings
 from mock_server.app import Frontdoor, create_app
 from mock_server.core.config import Settings
 from mock_server.faces.inprocess import RunningMock, running_mock
-from mock_server.obs.endpoint import BUCKET
+from mock_server.obs.area import BUCKET
 from short_jobs.signing import format_sdk_date, sign_request
 
 TOKEN = (b"x-auth-token", Settings().token.encode())

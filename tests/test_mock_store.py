@@ -237,7 +237,9 @@ def test_a_job_stored_with_an_old_hex_id_still_works(mock: RunningMock, recordin
     with token_client(mock) as client:
         shown = client.get(item(mock, old_id))
         assert shown.status_code == 200 and shown.json()["job_id"] == old_id
-        url = service.uploads.presigned_url(mock.url, old_job, mock.settings, int(time.time()) + 60)
+        url = service.uploads.presigned_url(
+            mock.url, old_job.project_id, old_id, mock.settings, int(time.time()) + 60
+        )
         assert upload(url, recordings).status_code == 200
         assert client.post(item(mock, old_id)).status_code == 200
         assert wait_final(client, mock, old_id)["state"] == "SUCCEED"

@@ -12,7 +12,7 @@ import pytest
 from helpers import create, item, token_client, upload, wait_final
 
 from mock_server.faces.inprocess import RunningMock
-from mock_server.obs.endpoint import BUCKET
+from mock_server.obs.area import BUCKET
 from mock_server.obs.presign import presign_put
 from mock_server.samples import sample_zip
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from mock_server.core.asgi import Receive, Scope, Send
 from mock_server.core.errors import ApiError, Codes, custom, render
+from mock_server.core.state import state_of
 from mock_server.obs.errors import ObsCodes, ObsError, render_obs
 
 
@@ -20,7 +21,7 @@ async def apply_fault(
     """Carry out an armed fault; True if it answered the request (the real handler must not)."""
     if fault.get("latency_ms"):
         await asyncio.sleep(fault["latency_ms"] / 1000)
-    request_id = scope["state"]["request_id"]
+    request_id = state_of(scope).request_id or ""
     if operation == "upload":
         if fault.get("upload") == "cut":
             await _cut_off(scope, receive, send)
@@ -30,7 +31,7 @@ async def apply_fault(
                 fault.get("status", ObsCodes.INTERNAL.status),
                 fault.get("error_code", ObsCodes.INTERNAL.code),
             )
-            scope["state"]["error_code"] = code.code
+            state_of(scope).error_code = code.code
             message = fault.get("error_msg", "Injected fault")
             await render_obs(ObsError(code, message), request_id)(scope, receive, send)
             return True
@@ -38,7 +39,7 @@ async def apply_fault(
     if "status" not in fault:
         return False
     error = _injected_error(fault)
-    scope["state"]["error_code"] = error.code.code
+    state_of(scope).error_code = error.code.code
     await render(error, request_id)(scope, receive, send)
     return True
 
@@ -66,8 +67,9 @@ async def _cut_off(scope: Scope, receive: Receive, send: Send) -> None:
     """
     message = await receive()
     del message
-    scope["state"]["error_code"] = CUT
-    scope["state"]["answer_cut"] = True
+    state = state_of(scope)
+    state.error_code = CUT
+    state.answer_cut = True
     _cutting.set(True)
     _install_cut_filter()
     await send(

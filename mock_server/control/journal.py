@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from mock_server.core.asgi import Scope
+from mock_server.core.state import state_of
 from mock_server.core.text import header_text, printable
 
 # Request headers a journal entry keeps; credentials are reduced (see `_journal_headers`).
@@ -20,7 +21,7 @@ def journal_entry(
 ) -> dict[str, Any]:
     """One entry of the journal: what the client sent and what it got (`status` None when it
     got no complete answer)."""
-    state = scope.get("state", {})
+    state = state_of(scope)
     headers = _journal_headers(scope["headers"])
     query = "" if operation == "upload" else scope.get("query_string", b"").decode("latin-1")
     return {
@@ -29,10 +30,10 @@ def journal_entry(
         "path": scope["path"],
         "query": query,
         "operation": operation,
-        "job_id": state.get("job_id"),
+        "job_id": state.job_id,
         "status": status,
-        "error_code": state.get("error_code"),
-        "request_id": state.get("request_id", ""),
+        "error_code": state.error_code,
+        "request_id": state.request_id or "",
         "headers": headers,
         "duration_ms": round(seconds * 1000, 3),
     }

@@ -7,22 +7,22 @@ gateway repeat it as `request_id`; the journal and the access log record it.
 from __future__ import annotations
 
 import random
-from typing import Any
 
 from mock_server.core.asgi import Message, Scope, Send
 from mock_server.core.errors import REQUEST_ID_HEADER
+from mock_server.core.state import state_of
 
 __all__ = ["request_id", "with_header", "with_request_id"]
 
 
 def request_id(scope: Scope) -> str:
-    """The request's id (32 hex digits), made on first ask and kept in `state`. Unique, not
-    secret: the process's PRNG (no system call per request, unlike uuid4)."""
-    state: dict[str, Any] = scope.setdefault("state", {})
-    made = state.get("request_id")
+    """The request's id (32 hex digits), made on first ask and kept in its `RequestState`.
+    Unique, not secret: the process's PRNG (no system call per request, unlike uuid4)."""
+    state = state_of(scope)
+    made = state.request_id
     if made is None:
-        made = state["request_id"] = f"{random.getrandbits(128):032x}"
-    return str(made)
+        made = state.request_id = f"{random.getrandbits(128):032x}"
+    return made
 
 
 def with_request_id(scope: Scope, send: Send) -> Send:

@@ -10,6 +10,7 @@ message or a log line shows what was sent and cannot be split or coloured by it.
 
 from __future__ import annotations
 
+import hmac
 import re
 
 _SAFE = re.compile(r'[^"\\]*')
@@ -23,6 +24,15 @@ def header_text(value: bytes) -> str:
 def header_bytes(text: str) -> bytes:
     """The inverse of `header_text`."""
     return text.encode("utf-8", "surrogateescape")
+
+
+def same_secret(sent: str, expected: str) -> bool:
+    """Whether client text (any code points, lone surrogates included) equals a secret, in time
+    that does not depend on where they differ (`hmac.compare_digest`): the one comparison of
+    every secret the mock checks (keys, tokens, passwords, signatures)."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
 
 
 def escape(text: str) -> str:

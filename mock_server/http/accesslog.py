@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from mock_server.core.asgi import Scope
+from mock_server.core.state import state_of
 from mock_server.core.text import escape, header_text
 
 access_log = logging.getLogger("mock_server.access")
@@ -24,7 +25,7 @@ def log_request(
     answer. `hide_query` leaves the query out (an upload URL's signature)."""
     if not access_log.isEnabledFor(logging.INFO):
         return
-    state = scope.get("state", {})
+    state = state_of(scope)
     client = scope.get("client") or ("-", 0)
     query = header_text(scope.get("query_string", b""))
     target = scope["path"] + ("?" + query if query and not hide_query else "")
@@ -34,7 +35,7 @@ def log_request(
         escape(scope["method"]),
         escape(target),
         "-" if status is None else status,
-        escape(str(state.get("error_code", "-"))),
+        escape(state.error_code or "-"),
         seconds * 1000,
-        state.get("request_id", "-"),
+        state.request_id or "-",
     )

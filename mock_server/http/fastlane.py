@@ -27,6 +27,7 @@ from jsonschema import ValidationError
 from mock_server.core.asgi import ASGIApp, Receive, Scope, Send
 from mock_server.core.errors import ApiError, Codes
 from mock_server.core.media import JSON
+from mock_server.core.state import state_of
 from mock_server.http.routing import Route
 from mock_server.http.validation import (
     check_json_body,
@@ -83,7 +84,7 @@ class FastLane:
         return {name: operation for name, operation in compiled.items() if operation is not None}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route: Route = scope["state"]["route"]
+        route: Route = state_of(scope).route
         operation = self.operations.get(route.operation_id)
         document = None if operation is None else self._accepted(operation, route, scope)
         if document is None:
@@ -130,13 +131,13 @@ class FastLane:
         try:
             document = check_json_body(
                 operation.body,
-                scope["state"]["body"],
+                state_of(scope).body or b"",
                 required=operation.body_required,
                 nullable=False,
             )
         except ApiError:
             return None
-        scope["state"]["json"] = document
+        state_of(scope).document = document
         return document
 
     def _create(self, scope: Scope, route: Route, body: Any) -> Any:

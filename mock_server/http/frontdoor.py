@@ -31,13 +31,14 @@ from mock_server.core.body import ClientGone
 from mock_server.core.config import Settings
 from mock_server.core.errors import ApiError, Code, Codes, render
 from mock_server.core.requestid import request_id, with_request_id
+from mock_server.core.state import state_of
 from mock_server.http.accesslog import log_request
 from mock_server.http.factory import ErrorHandler
 from mock_server.http.fastlane import FastLane
 from mock_server.http.iam import IAM_PATH_PREFIXES, Iam
 from mock_server.http.responses import connexion_response
 from mock_server.http.routing import Route, RouteTable
-from mock_server.obs.endpoint import BUCKET, job_id_from_key
+from mock_server.obs.area import BUCKET, job_id_from_key
 from mock_server.service.handlers import Service
 
 log = logging.getLogger("mock_server")
@@ -72,7 +73,7 @@ _BY_STATUS: dict[int, Code] = {
 def _answer(request: ConnexionRequest, error: ApiError) -> ConnexionResponse:
     """connexion's error handlers answer its own response type; the body is still `render`'s."""
     scope = request.scope
-    scope.setdefault("state", {})["error_code"] = error.code.code
+    state_of(scope).error_code = error.code.code
     return connexion_response(render(error, request_id(scope)))
 
 
@@ -160,18 +161,18 @@ class Frontdoor:
         except ApiError as error:
             if status:
                 raise
-            scope["state"]["error_code"] = error.code.code
+            state_of(scope).error_code = error.code.code
             await render(error, request_id(scope))(scope, receive, answer)
         except Exception:
             log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             if status:
                 raise  # the answer has begun; the server closes the connection
-            scope["state"]["error_code"] = Codes.INTERNAL.code
+            state_of(scope).error_code = Codes.INTERNAL.code
             await render(ApiError(Codes.INTERNAL), request_id(scope))(scope, receive, answer)
         finally:
             seconds = time.perf_counter() - started
             # An answer cut off on purpose (a fault) reached the client as no answer at all.
-            answered = None if scope["state"].get("answer_cut") else status
+            answered = None if state_of(scope).answer_cut else status
             if self.settings.log_requests:
                 log_request(scope, answered, seconds, hide_query=operation == "upload")
             if self.control is not None and operation is not None:
@@ -180,20 +181,20 @@ class Frontdoor:
     def _place(self, scope: Scope) -> str | None:
         """The emulated operation a request is for (`upload` for uploads), or None; puts its
         route in `state` and notes the job it names, for the journal."""
-        state = scope["state"]
+        state = state_of(scope)
         request_id(scope)
         path: str = scope["path"]
         if self._for_iam(scope):
             return None  # IAM's port: no emulated operation, whatever the path
         if path.startswith(self._upload_prefix):
-            state["job_id"] = job_id_from_key(path[len(self._upload_prefix) :])
+            state.job_id = job_id_from_key(path[len(self._upload_prefix) :])
             return "upload"
         route = self.routes.match(scope["method"], path)
         if route is None:
             return None
-        state["route"] = route
+        state.route = route
         if "job_id" in route.path_params and not route.control:
-            state["job_id"] = route.path_params["job_id"]
+            state.job_id = route.path_params["job_id"]
         return route.operation_id if not (route.control or route.page) else None
 
     def _for_iam(self, scope: Scope) -> bool:
@@ -210,7 +211,7 @@ class Frontdoor:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
-        route = scope["state"].get("route")
+        route = state_of(scope).route
         if self._for_iam(scope):
             await self.iam.endpoint(scope, receive, send)
         elif path.startswith(self._upload_prefix):

@@ -16,7 +16,6 @@ Either way the path's project (and `X-Project-Id`, when sent) must be the creden
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +25,8 @@ from mock_server.core.asgi import ASGIApp, Receive, Scope, Send
 from mock_server.core.body import forwarded_scope, read_body, replay
 from mock_server.core.config import Settings
 from mock_server.core.errors import ApiError, Codes
-from mock_server.core.text import header_bytes, header_text
+from mock_server.core.state import state_of
+from mock_server.core.text import header_text, same_secret
 from mock_server.http.routing import Route
 from short_jobs.signing import SignatureError, parse_authorization, verify_request
 
@@ -58,12 +58,12 @@ class ConfiguredCredentials:
         return cls(settings.ak, settings.sk, settings.token)
 
     def token_problem(self, token: str) -> str | None:
-        if _same(token, self.token):
+        if same_secret(token, self.token):
             return None
         return "the X-Auth-Token is invalid or has expired"
 
     def secret_for(self, ak: str) -> tuple[str, str | None] | None:
-        return (self.sk, None) if _same(ak, self.ak) else None
+        return (self.sk, None) if same_secret(ak, self.ak) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +151,7 @@ def _check_security_token(request: GatewayRequest, required: str) -> None:
     signed = parse_authorization(_values(request.headers, b"authorization")[0]).signed_headers
     if SECURITY_TOKEN_HEADER.lower() not in (name.lower() for name in signed):
         raise _unauthorized(f"{SECURITY_TOKEN_HEADER} must be signed (list it in SignedHeaders)")
-    if not _same(sent[0].strip(), required):
+    if not same_secret(sent[0].strip(), required):
         raise _unauthorized(f"the {SECURITY_TOKEN_HEADER} does not belong to this access key")
 
 
@@ -161,11 +161,6 @@ def _check_project(request: GatewayRequest, project_id: str) -> None:
     for header_project in _values(request.headers, b"x-project-id"):
         if header_project != project_id:
             raise _unauthorized(f"X-Project-Id {header_project!r} is not the credentials' project")
-
-
-def _same(sent: str, expected: str) -> bool:
-    """Constant-time comparison of client text (any code points) with a secret."""
-    return hmac.compare_digest(header_bytes(sent), header_bytes(expected))
 
 
 def _values(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> list[str]:
@@ -194,11 +189,11 @@ class GatewayMiddleware:
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = scope["state"]
-        route = state.get("route")
+        state = state_of(scope)
+        route = state.route
         if not isinstance(route, Route):
             raise ApiError(Codes.API_NOT_FOUND)
-        body = state["body"] = await read_body(scope, receive)
+        body = state.body = await read_body(scope, receive)
         if not route.control:
             request = GatewayRequest(
                 method=scope["method"],

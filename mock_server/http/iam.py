@@ -30,12 +30,13 @@ from mock_server.core.database import Database
 from mock_server.core.errors import ApiError
 from mock_server.core.requestid import request_id, with_header
 from mock_server.core.spec import iam_spec_document
+from mock_server.core.state import state_of
 from mock_server.http.factory import SpecApi, connexion_app
 from mock_server.http.gateway import GatewayRequest, authenticate, sends_credentials
 from mock_server.http.responses import connexion_response
 from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.errors import IAM_TRACE_HEADER, IamCodes, IamError, render_iam
-from mock_server.iam.handlers import CALLER_STATE, IamHandlers
+from mock_server.iam.handlers import IamHandlers
 from mock_server.iam.model import Clock
 from mock_server.iam.store import IamStore
 
@@ -87,7 +88,7 @@ class IamEndpoint:
         self.project_id = project_id
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        state = scope.setdefault("state", {})
+        state = state_of(scope)
         trace_id = request_id(scope)
         traced = with_header(send, IAM_TRACE_HEADER, trace_id)
         started = False
@@ -99,7 +100,7 @@ class IamEndpoint:
 
         try:
             try:
-                body = state["body"] = await read_body(scope, receive)
+                body = state.body = await read_body(scope, receive)
                 self._authenticate(scope, body)  # on the request as sent, as the gateway does
                 forwarded = forwarded_scope(scope, body)
             except ApiError as error:  # the API's rules, answered in IAM's shape
@@ -110,7 +111,7 @@ class IamEndpoint:
         except IamError as error:
             if started:
                 raise
-            state["error_code"] = str(error.code.status)
+            state.error_code = str(error.code.status)
             await render_iam(error, trace_id)(scope, receive, send)
 
     def _authenticate(self, scope: Scope, body: bytes) -> None:
@@ -131,7 +132,7 @@ class IamEndpoint:
             path_project=None,
         )
         authenticate(request, self.credentials, self.project_id, datetime.now(UTC))
-        scope["state"][CALLER_STATE] = "authenticated"
+        state_of(scope).iam_caller = "authenticated"
 
 
 # -- connexion over iam.yaml, answering IAM's shape --------------------------------------------
@@ -169,8 +170,7 @@ class TraceHeader:
 def _answer(
     request: ConnexionRequest, error: IamError, extra: dict[str, str] | None = None
 ) -> ConnexionResponse:
-    state = request.scope.setdefault("state", {})
-    state["error_code"] = str(error.code.status)
+    state_of(request.scope).error_code = str(error.code.status)
     trace_id = request_id(request.scope)
     return connexion_response(render_iam(error, trace_id), extra)
 

@@ -9,7 +9,7 @@ lane calls the very same functions, so a request is judged by one set of rules e
 - the JSON body: `check_json_body` (`body.parse_json`, then the schema with its defaults filled
   in, as connexion's `DefaultsJSONRequestBodyValidator` does) -> 400 MSS.10000002 / MSS.00000002.
 
-The parsed body is kept in the request's `state["json"]`; handlers get it from there
+The parsed body is kept in the request's state (`RequestState.document`); handlers get it from there
 (`handler_from`), so a body is parsed once and never by a laxer parser.
 """
 
@@ -36,9 +36,8 @@ from starlette.responses import Response
 from mock_server.core.asgi import Answer, Receive, Scope
 from mock_server.core.body import parse_json
 from mock_server.core.errors import ApiError, Codes
+from mock_server.core.state import state_of
 from mock_server.core.text import header_text
-
-JSON_STATE = "json"
 
 
 class _Compiled:
@@ -197,11 +196,11 @@ class _JsonBody(AbstractRequestBodyValidator):  # type: ignore[misc]
     """connexion's body validator slot, filled by `check_json_body` on the body the gateway read."""
 
     async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
-        state = scope["state"]
+        state = state_of(scope)
         document = check_json_body(
-            self._schema, state["body"], required=self._required, nullable=self._nullable
+            self._schema, state.body or b"", required=self._required, nullable=self._nullable
         )
-        state[JSON_STATE] = document
+        state.document = document
         return receive, scope
 
 
@@ -229,8 +228,8 @@ _CONTEXT: dict[str, Callable[[], Any]] = {
 def handler_from(function: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """A domain handler as connexion calls it. The handler knows no framework:
 
-    - `body` is the validated document in `state["json"]` instead of connexion parsing the body
-      again (its parser is not RFC 8259's: it chokes on big numbers);
+    - `body` is the validated document (`RequestState.document`) instead of connexion parsing
+      the body again (its parser is not RFC 8259's: it chokes on big numbers);
     - a parameter named `scope` or `url` gets the request's ASGI scope or URL (`_CONTEXT`);
     - an `Answer` it returns (core.asgi) is answered as it is, byte for byte.
     """
@@ -240,9 +239,9 @@ def handler_from(function: Callable[..., Awaitable[Any]]) -> Callable[..., Await
 
     async def handler(**kwargs: Any) -> Any:
         if takes_body:
-            state = current_request.scope["state"]
-            if state.get(JSON_STATE) is not None:
-                kwargs["body"] = state[JSON_STATE]
+            document = state_of(current_request.scope).document
+            if document is not None:
+                kwargs["body"] = document
         for name in injected:
             kwargs[name] = _CONTEXT[name]()
         result = await function(**kwargs)

@@ -7,11 +7,12 @@ these run. The HTTP layer hands over the request's URL or scope where a handler 
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from mock_server.core.asgi import Scope
 from mock_server.core.config import Settings
+from mock_server.core.state import state_of
+from mock_server.core.text import same_secret
 from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.errors import IamCodes, IamError
 from mock_server.iam.model import (
@@ -28,7 +29,6 @@ from mock_server.iam.store import IamStore
 
 # CreateTemporaryAccessKeyByToken's default duration_seconds (the IAM API reference).
 DEFAULT_CREDENTIAL_SECONDS = 900
-CALLER_STATE = "iam_caller"  # scope["state"] key: the user the IAM endpoint authenticated
 
 
 class IamHandlers:
@@ -123,10 +123,8 @@ class IamHandlers:
     def _check_user(self, user: dict[str, Any]) -> str:
         """The domain name the token carries; 401 unless user, password and domain are right."""
         account = self.account
-        right = hmac.compare_digest(
-            user["name"].encode("utf-8", "surrogatepass"), account.user_name.encode()
-        ) & hmac.compare_digest(
-            user["password"].encode("utf-8", "surrogatepass"), account.password.encode()
+        right = same_secret(user["name"], account.user_name) & same_secret(
+            user["password"], account.password
         )
         domain = user["domain"]
         if account.domain_name is not None:
@@ -141,7 +139,7 @@ class IamHandlers:
     ) -> tuple[dict[str, Any], int]:
         identity = body["auth"]["identity"]
         token = identity.get("token") or {}
-        if scope["state"].get(CALLER_STATE) is None:
+        if state_of(scope).iam_caller is None:
             # no X-Auth-Token or Authorization header: the body's token.id, if any
             if "id" not in token:
                 raise IamError(

@@ -1,93 +1,58 @@
 """The OBS-style pre-signed upload endpoint and the files it writes.
 
-`data_uploading_url` is an OBS V2 pre-signed PUT URL pointing at this same server:
-`{base}/{BUCKET}/{project_id}/{job_id}/recordings.zip?AccessKeyId=&Expires=&Signature=`.
-The body streams to a temporary file in the data directory, which is renamed over the job's object
-only once complete, so a reader (the assessment) never sees half an upload and a restart finds
-either the previous object or the new one. Whether a job has data is whether its object exists.
+Checks the pre-signature (`presign.py`), asks the service whether the job takes data (`UploadGate`),
+streams the body to a temporary file of the upload area (`area.py`) and hands the complete file
+to the service to install: the job's state is checked again, and the file renamed, under the
+database's write lock, so a commit sees exactly the uploads complete when it arrived.
 """
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import parse_qsl
 
 from mock_server.core.asgi import Receive, Scope, Send
 from mock_server.core.config import Settings
+from mock_server.core.state import state_of
+from mock_server.core.text import same_secret
 from mock_server.obs import presign
-from mock_server.obs.errors import ObsCodes, ObsError, render_obs
-from mock_server.service.store import Job, Store
-
-BUCKET = "metastudio-short-jobs"
-CONTENT_TYPE = "application/zip"
-_KEY_SUFFIX = "/recordings.zip"
+from mock_server.obs.area import UploadArea, job_id_from_key
+from mock_server.obs.errors import ObsCodes, ObsError, no_such_key, render_obs
 
 
-class UploadArea:
-    """Where uploaded objects live: one file per job, written atomically."""
+class UploadGate(Protocol):
+    """What the upload endpoint asks the service that owns the jobs (the lifecycle's rule)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
-        self._discard_partial_uploads()
+    def upload_refusal(self, job_id: str) -> ObsError | None:
+        """Why the job takes no upload now (no such job, or committed), or None."""
 
-    def path(self, job_id: str) -> Path:
-        return self.root / f"{job_id}.zip"
-
-    def has(self, job_id: str) -> bool:
-        return self.path(job_id).is_file()
-
-    def incoming(self) -> Path:
-        return self.root / f".incoming-{uuid.uuid4().hex}"
-
-    def reset(self) -> None:
-        for entry in self.root.iterdir():
-            entry.unlink(missing_ok=True)
-
-    def presigned_url(self, base: str, job: Job, settings: Settings, expires: int) -> str:
-        key = f"{job.project_id}/{job.job_id}{_KEY_SUFFIX}"
-        return presign.presign_put(
-            f"{base}", BUCKET, key, settings.ak, settings.sk, expires, CONTENT_TYPE
-        )
-
-    def _discard_partial_uploads(self) -> None:
-        """Uploads cut off by a crash never became objects; their temporary files are litter."""
-        for entry in self.root.glob(".incoming-*"):
-            entry.unlink(missing_ok=True)
-
-
-def job_id_from_key(key: str) -> str | None:
-    parts = key.split("/")
-    if len(parts) != 3 or not key.endswith(_KEY_SUFFIX) or not all(parts[:2]):
-        return None
-    return parts[1]
+    def install_upload(self, job_id: str, temporary: Path) -> ObsError | None:
+        """Make `temporary` the job's object if it still takes one; else why not."""
 
 
 class UploadEndpoint:
     """ASGI app for `/{BUCKET}/...`: checks the pre-signature, then streams the body to disk."""
 
-    def __init__(self, settings: Settings, store: Store, area: UploadArea) -> None:
+    def __init__(self, settings: Settings, gate: UploadGate, area: UploadArea) -> None:
         self.settings = settings
-        self.store = store
+        self.gate = gate
         self.area = area
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = scope["state"]["request_id"]
+        request_id = state_of(scope).request_id or ""
         try:
-            size = await self._handle(scope, receive)
+            await self._handle(scope, receive)
         except ObsError as error:
-            scope["state"]["error_code"] = error.code.code
+            state_of(scope).error_code = error.code.code
             await render_obs(error, request_id)(scope, receive, send)
             return
         headers = [(b"x-obs-request-id", request_id.encode()), (b"content-length", b"0")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
-        scope["state"]["upload_bytes"] = size
 
-    async def _handle(self, scope: Scope, receive: Receive) -> int:
+    async def _handle(self, scope: Scope, receive: Receive) -> None:
         path: str = scope["path"]  # ASGI has already percent-decoded it
         bucket, _, key = path.lstrip("/").partition("/")
         headers = {
@@ -103,25 +68,22 @@ class UploadEndpoint:
             error.resource = path
             raise
         job_id = job_id_from_key(key)
-        job = self.store.get(job_id) if job_id else None
-        if job is None:
-            raise ObsError(ObsCodes.NO_SUCH_KEY, "The specified key does not exist.", path)
-        if job.state != "CREATING":
-            raise ObsError(
-                ObsCodes.ACCESS_DENIED,
-                f"job {job.job_id} is committed (state {job.state}); its upload is closed",
-                path,
-            )
+        if job_id is None:
+            raise no_such_key(path)
+        refusal = self.gate.upload_refusal(job_id)
+        if refusal is not None:
+            refusal.resource = path
+            raise refusal
         length = headers.get("content-length", "")
         declared = int(length) if length.isdigit() else None
         limit = self.settings.max_upload_bytes
         if declared is not None and declared > limit:
             raise ObsError(ObsCodes.ENTITY_TOO_LARGE, _too_large(limit), path)
-        return await self._receive_to_file(job.job_id, receive, limit, declared, path)
+        await self._receive_to_file(job_id, receive, limit, declared, path)
 
     async def _receive_to_file(
         self, job_id: str, receive: Receive, limit: int, declared: int | None, path: str
-    ) -> int:
+    ) -> None:
         temporary = self.area.incoming()
         size = 0
         try:
@@ -144,13 +106,15 @@ class UploadEndpoint:
                     f"Received {size} bytes of the {declared} declared in Content-Length",
                     path,
                 )
-            os.replace(temporary, self.area.path(job_id))
-            return size
+            refusal = self.gate.install_upload(job_id, temporary)
+            if refusal is not None:  # committed (or reset) while the body was on its way
+                refusal.resource = path
+                raise refusal
         finally:
             temporary.unlink(missing_ok=True)
 
     def _secret_for(self, ak: str) -> str | None:
-        return self.settings.sk if ak == self.settings.ak else None
+        return self.settings.sk if same_secret(ak, self.settings.ak) else None
 
 
 def _too_large(limit: int) -> str:

@@ -43,6 +43,11 @@ class ObsCodes:
         return ObsCode(status, code)
 
 
+def no_such_key(resource: str = "") -> ObsError:
+    """No object (here: no job) under the key."""
+    return ObsError(ObsCodes.NO_SUCH_KEY, "The specified key does not exist.", resource)
+
+
 class ObsError(Exception):
     """An error answer of the upload endpoint: `code` (a row of `ObsCodes`), a `message`, and
     the `resource` (the request's path) OBS names in its XML."""

@@ -27,6 +27,7 @@ import hmac
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, urlencode
 
+from mock_server.core.text import same_secret
 from mock_server.obs.errors import ObsCodes, ObsError
 
 __all__ = ["PresignError", "check_presigned", "presign_put", "string_to_sign"]
@@ -152,9 +153,7 @@ def check_presigned(
     to_sign = string_to_sign(
         method, table.get("content-md5", ""), content_type, expires_value, table, bucket, key
     )
-    expected = _sign(sk, to_sign).encode("ascii")
-    given = query["Signature"].encode("utf-8", "replace")
-    if not hmac.compare_digest(expected, given):
+    if not same_secret(query["Signature"], _sign(sk, to_sign)):
         raise PresignError(ObsCodes.SIGNATURE_DOES_NOT_MATCH, _mismatch(method, to_sign, table))
 
 

@@ -13,13 +13,16 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from mock_server.core.asgi import Answer, Scope
 from mock_server.core.config import Settings
 from mock_server.core.database import Database
 from mock_server.core.errors import ApiError, Codes
-from mock_server.obs.endpoint import UploadArea
+from mock_server.core.state import state_of
+from mock_server.obs.area import UploadArea
+from mock_server.obs.errors import ObsCodes, ObsError, no_such_key
 from mock_server.service import lifecycle, steering
 from mock_server.service.store import Job, Outcome, Store
 
@@ -87,29 +90,49 @@ class Service:
             progress=self.default_progress(),
         )
         self.store.insert(job)
-        scope["state"]["job_id"] = job.job_id  # for the journal
+        state_of(scope).job_id = job.job_id  # for the journal
         expires = int(now) + self.settings.upload_url_ttl
         url = self.uploads.presigned_url(
-            self._public_base(scope, headers), job, self.settings, expires
+            self._public_base(scope, headers), job.project_id, job.job_id, self.settings, expires
         )
         return {"job_id": job.job_id, "data_uploading_url": url}
 
     async def commit_short_job(self, project_id: str, job_id: str) -> Answer:
-        job = self.find(project_id, job_id)
-        if job.state != lifecycle.CREATING:
-            raise ApiError(
-                Codes.INVALID_PARAMETER, f"job {job_id} is already committed (state {job.state})"
-            )
-        if not self.uploads.has(job.job_id):
-            raise ApiError(
-                Codes.INVALID_PARAMETER,
-                f"job {job_id} has no uploaded data: PUT the zip to its data_uploading_url first",
-            )
-        committed = lifecycle.commit(job, time.time(), self.settings.processing_seconds)
-        if not self.store.transition(job, committed):
-            raise ApiError(Codes.INVALID_PARAMETER, f"job {job_id} is already committed")
+        # Under the write lock, as an upload's install is: the commit sees exactly the uploads
+        # complete when it arrived, and none completes after it (`install_upload`).
+        with self.store.database.transaction():
+            job = self.find(project_id, job_id)
+            if not lifecycle.takes_data(job):
+                raise ApiError(
+                    Codes.INVALID_PARAMETER,
+                    f"job {job_id} is already committed (state {job.state})",
+                )
+            if not self.uploads.has(job.job_id):
+                raise ApiError(
+                    Codes.INVALID_PARAMETER,
+                    f"job {job_id} has no uploaded data: PUT the zip to its data_uploading_url"
+                    " first",
+                )
+            committed = lifecycle.commit(job, time.time(), self.settings.processing_seconds)
+            if not self.store.transition(job, committed):
+                raise ApiError(Codes.INVALID_PARAMETER, f"job {job_id} is already committed")
         self.wake()
         return Answer(200)
+
+    # -- the upload endpoint's gate (obs.endpoint.UploadGate) -----------------------------------
+
+    def upload_refusal(self, job_id: str) -> ObsError | None:
+        """Why job `job_id` takes no upload now (OBS' answer), or None."""
+        return _refusal(self.store.get(job_id))
+
+    def install_upload(self, job_id: str, temporary: Path) -> ObsError | None:
+        """Make the complete upload `temporary` the job's object if the job still takes data,
+        under the write lock (see `commit_short_job`); else why not (the file is left)."""
+        with self.store.database.transaction():
+            refusal = _refusal(self.store.get(job_id))
+            if refusal is None:
+                self.uploads.install(temporary, job_id)
+        return refusal
 
     async def show_short_job(self, project_id: str, job_id: str) -> dict[str, Any]:
         return self.show(project_id, job_id)
@@ -196,3 +219,14 @@ class Service:
                 failed_reason="internal error while assessing the recordings",
             )
         return Outcome(state=lifecycle.SUCCEED, assess_result=assessment.to_json())
+
+
+def _refusal(job: Job | None) -> ObsError | None:
+    if job is None:
+        return no_such_key()
+    if not lifecycle.takes_data(job):
+        return ObsError(
+            ObsCodes.ACCESS_DENIED,
+            f"job {job.job_id} is committed (state {job.state}); its upload is closed",
+        )
+    return None

@@ -34,6 +34,12 @@ PROGRESS_SETTING = "progress"
 _WAITING_SHARE = 0.25
 
 
+def takes_data(job: Job) -> bool:
+    """Whether the job still takes an upload, and a commit: only until it is committed (the
+    reference: the recordings are uploaded before CommitShortJob)."""
+    return job.state == CREATING
+
+
 def commit(job: Job, now: float, processing_seconds: float) -> Job:
     return replace(
         job,

@@ -1,0 +1,43 @@
+"""What the layers learn about a request on its way through them, typed: `RequestState`.
+
+ASGI gives each request a `scope["state"]` dict (the ASGI specification's "state" key; starlette's
+`request.state` wraps the same dict). The mock keeps one `RequestState` in it, under
+`STATE_KEY`, instead of loose string keys: every field is declared here, with who writes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mock_server.core.asgi import Scope
+
+STATE_KEY = "short_jobs_mock"
+
+
+@dataclass
+class RequestState:
+    """One request's state. Written by the front door (`route`, `job_id`), the request id's
+    maker (`request_id`), the body reader (`body`), validation (`document`), whoever answers
+    with an error (`error_code`), a cut-off fault (`answer_cut`), IAM's endpoint (`iam_caller`);
+    read by the journal, the access log, the fast lane, connexion's adapters and the handlers."""
+
+    request_id: str | None = None
+    # the route table's placement (an `http.routing.Route`; typed loosely: core is below http)
+    route: Any = None
+    job_id: str | None = None  # the job the request names, for the journal
+    body: bytes | None = None  # the request body, read once
+    document: Any = None  # the body's validated JSON document (None: none or not JSON)
+    error_code: str | None = None  # the code answered, for the journal and the access log
+    answer_cut: bool = False  # a fault broke the answer off: the client got none
+    iam_caller: str | None = None  # who IAM's endpoint authenticated, when anyone
+
+
+def state_of(scope: Scope) -> RequestState:
+    """The request's `RequestState`, made on first ask."""
+    bag: dict[str, Any] = scope.setdefault("state", {})
+    state = bag.get(STATE_KEY)
+    if state is None:
+        state = bag[STATE_KEY] = RequestState()
+    assert isinstance(state, RequestState)
+    return state
