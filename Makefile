@@ -63,9 +63,10 @@ check-generated: $(STAMP) ## Fail, showing the diff, if generated/ is not what t
 lint-spec: $(STAMP) ## Validate openapi.yaml (and the mock's IAM spec) against the OpenAPI 3 schema.
 	$(BIN)/openapi-spec-validator $(SPEC) mock_server/iam.yaml
 
-lint: $(STAMP) ## ruff (lint and format check) and mypy --strict on hand-written and generated code.
+lint: $(STAMP) ## ruff (lint and format check), the layers' import rules, mypy --strict on all code.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy $(wildcard $(HAND_WRITTEN))
 	cd $(GENERATED) && ../$(BIN)/mypy --strict --config-file= --cache-dir ../.mypy_cache/generated short_jobs_client
 

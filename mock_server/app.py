@@ -8,14 +8,11 @@ to the HTTP layer (`mock_server.http`), which alone speaks to the framework.
 from __future__ import annotations
 
 import asyncio
-import copy
 import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
-
-from connexion.spec import Specification
 
 from mock_server.control.handlers import Control
 from mock_server.control.store import ControlStore
@@ -24,7 +21,7 @@ from mock_server.core.config import Settings
 from mock_server.core.database import Database
 from mock_server.core.spec import control_document, control_spec_path, spec_document, spec_path
 from mock_server.http.factory import JSONIFIER, SpecApi, connexion_app
-from mock_server.http.fastlane import FastLane
+from mock_server.http.fastlane import FastLane, resolved_spec
 from mock_server.http.frontdoor import ERROR_HANDLERS, Frontdoor, RequestIdHeader
 from mock_server.http.gateway import GatewayMiddleware
 from mock_server.http.iam import Iam
@@ -34,12 +31,6 @@ from mock_server.obs.endpoint import UploadEndpoint
 from mock_server.service.handlers import Service
 
 __all__ = ["Frontdoor", "app_from_environ", "create_app", "spec_document", "spec_path"]
-
-
-def _resolved_spec() -> Specification:
-    """openapi.yaml validated and $ref-resolved as connexion loads it (its public loader)."""
-    resolved: Specification = Specification.load(copy.deepcopy(spec_document()))
-    return resolved
 
 
 def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
@@ -79,9 +70,7 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     inner: ASGIApp = api
     fast = None
     if settings.fast_lane:
-        inner = fast = FastLane(
-            api, _resolved_spec, service, JSONIFIER, settings.validate_responses
-        )
+        inner = fast = FastLane(api, resolved_spec, service, JSONIFIER, settings.validate_responses)
     gateway = GatewayMiddleware(inner, iam.credentials, settings.project_id)
     pages = Pages(service, control)
     routes = RouteTable.from_specs(

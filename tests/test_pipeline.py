@@ -26,14 +26,10 @@ from mock_server.core.media import MediaTypeError, is_json, parse_media_type
 from mock_server.core.spec import control_document, spec_document
 from mock_server.core.text import escape
 from mock_server.http import factory as app_module
-from mock_server.http.gateway import (
-    ConfiguredCredentials,
-    Credentials,
-    GatewayRequest,
-    authenticate,
-)
+from mock_server.http.gateway import GatewayRequest, authenticate
 from mock_server.http.routing import RouteTable
 from mock_server.http.validation import check_json_body, check_parameter
+from mock_server.iam.credentials import ConfiguredCredentials, Credentials
 from short_jobs.signing import sign_request
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

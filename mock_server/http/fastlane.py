@@ -14,6 +14,7 @@ corpus through both and requires the same answers.
 
 from __future__ import annotations
 
+import copy
 import functools
 import logging
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from jsonschema import ValidationError
 from mock_server.core.asgi import ASGIApp, Receive, Scope, Send
 from mock_server.core.errors import ApiError, Codes
 from mock_server.core.media import JSON
+from mock_server.core.spec import spec_document
 from mock_server.core.state import state_of
 from mock_server.http.routing import Route
 from mock_server.http.validation import (
@@ -49,6 +51,12 @@ class _Operation:
     body: dict[str, Any] | None  # the JSON request body's schema, if the operation takes one
     body_required: bool
     response: dict[str, Any] | None  # the 200 body's schema, when responses are validated
+
+
+def resolved_spec() -> Specification:
+    """openapi.yaml validated and $ref-resolved as connexion loads it (its public loader)."""
+    resolved: Specification = Specification.load(copy.deepcopy(spec_document()))
+    return resolved
 
 
 class FastLane:

@@ -19,51 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
 
 from mock_server.core.asgi import ASGIApp, Receive, Scope, Send
 from mock_server.core.body import forwarded_scope, read_body, replay
-from mock_server.core.config import Settings
 from mock_server.core.errors import ApiError, Codes
 from mock_server.core.state import state_of
 from mock_server.core.text import header_text, same_secret
 from mock_server.http.routing import Route
+from mock_server.iam.credentials import Credentials
 from short_jobs.signing import SignatureError, parse_authorization, verify_request
 
 SECURITY_TOKEN_HEADER = "X-Security-Token"
-
-
-class Credentials(Protocol):
-    """Where the gateway learns which credentials are valid: `ConfiguredCredentials` (the fixed
-    settings), or `mock_server.iam.IamCredentials` (those, then what IAM issued), the app's."""
-
-    def token_problem(self, token: str) -> str | None:
-        """None if the `X-Auth-Token` value is accepted, else the 401's reason
-        (e.g. "the X-Auth-Token has expired")."""
-
-    def secret_for(self, ak: str) -> tuple[str, str | None] | None:
-        """(SK, security token the AK requires or None) for a known AK, None for an unknown one."""
-
-
-@dataclass(frozen=True, slots=True)
-class ConfiguredCredentials:
-    """The mock's configured credentials: one permanent AK/SK and one token."""
-
-    ak: str
-    sk: str
-    token: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ConfiguredCredentials:
-        return cls(settings.ak, settings.sk, settings.token)
-
-    def token_problem(self, token: str) -> str | None:
-        if same_secret(token, self.token):
-            return None
-        return "the X-Auth-Token is invalid or has expired"
-
-    def secret_for(self, ak: str) -> tuple[str, str | None] | None:
-        return (self.sk, None) if same_secret(ak, self.ak) else None
 
 
 @dataclass(frozen=True, slots=True)

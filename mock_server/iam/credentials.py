@@ -1,17 +1,21 @@
 """What the API gateway asks IAM about a caller: `IamCredentials`.
 
-It answers the gateway's `Credentials` protocol (`mock_server.http.gateway`) for everything the mock
-accepts: the configured `--ak`/`--sk` and `--token` (`ConfiguredCredentials`, asked first, without
-touching the store), tokens issued by `POST /v3/auth/tokens` until they expire, and temporary
-AK/SKs issued by `POST /v3.0/OS-CREDENTIAL/securitytokens` until they expire (each bound to its
+It answers the gateway's `Credentials` protocol (declared here, asked by
+`mock_server.http.gateway`) for everything the mock accepts: the configured `--ak`/`--sk` and
+`--token` (`ConfiguredCredentials`, asked first, without touching the store), tokens issued by
+`POST /v3/auth/tokens` until they expire, and temporary AK/SKs issued by
+`POST /v3.0/OS-CREDENTIAL/securitytokens` until they expire (each bound to its
 security token). Checking a request against these answers is the gateway's `authenticate` alone,
 for the API and for IAM's own calls alike.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Protocol
+
 from mock_server.core.config import Settings
-from mock_server.http.gateway import ConfiguredCredentials
+from mock_server.core.text import same_secret
 from mock_server.iam.model import Clock, IssuedToken, digest, iam_time
 from mock_server.iam.store import IamStore
 from short_jobs.signing import SignatureError
@@ -20,6 +24,39 @@ from short_jobs.signing import SignatureError
 class ExpiredAccessKey(SignatureError):
     """`secret_for` raises it for a temporary AK past its expiry: the gateway's SignatureError
     handling turns it into 401 APIGW.0301 with this reason (instead of "not found")."""
+
+
+class Credentials(Protocol):
+    """Where the gateway learns which credentials are valid: `ConfiguredCredentials` (the fixed
+    settings), or `IamCredentials` (those, then what IAM issued), the app's."""
+
+    def token_problem(self, token: str) -> str | None:
+        """None if the `X-Auth-Token` value is accepted, else the 401's reason
+        (e.g. "the X-Auth-Token has expired")."""
+
+    def secret_for(self, ak: str) -> tuple[str, str | None] | None:
+        """(SK, security token the AK requires or None) for a known AK, None for an unknown one."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredCredentials:
+    """The mock's configured credentials: one permanent AK/SK and one token."""
+
+    ak: str
+    sk: str
+    token: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ConfiguredCredentials:
+        return cls(settings.ak, settings.sk, settings.token)
+
+    def token_problem(self, token: str) -> str | None:
+        if same_secret(token, self.token):
+            return None
+        return "the X-Auth-Token is invalid or has expired"
+
+    def secret_for(self, ak: str) -> tuple[str, str | None] | None:
+        return (self.sk, None) if same_secret(ak, self.ak) else None
 
 
 class IamCredentials:
