@@ -144,10 +144,14 @@ class Recorder:
             raise SecretLeak("a secret value would survive in the HAR file; nothing was written")
         return scrubbed
 
-    def write(self, path: Path, creator_version: str = "") -> None:
-        """Write the HAR file (UTF-8 JSON) to ``path``."""
+    def har_bytes(self, creator_version: str = "") -> bytes:
+        """:meth:`har` as the file's bytes (UTF-8 JSON)."""
         document = self.har(creator_version)
-        path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+        return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+
+    def write(self, path: Path, creator_version: str = "") -> None:
+        """Write the HAR file to ``path``."""
+        path.write_bytes(self.har_bytes(creator_version))
 
 
 def _strings(node: Any) -> Iterator[str]:
