@@ -181,7 +181,7 @@ class Settings:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True)
+    return Console(stderr=True, emoji=False)
 
 
 def _one_line(text: str) -> str:

@@ -50,10 +50,10 @@ _OK, _OUT, _UNMEASURED = "ok", "out of range", "not measured"
 def stdout_console() -> Console:
     """The console for a command's report: at a terminal rich wraps at words to its width; in a
     pipe nothing is wrapped (sentences stay whole lines, a table keeps its natural width) and
-    nothing is coloured."""
+    nothing is coloured. Never emoji codes: a ``:warning:`` in an answer is shown as sent."""
     if sys.stdout.isatty():
-        return Console()
-    return Console(width=10_000, soft_wrap=True, color_system=None)
+        return Console(emoji=False)
+    return Console(width=10_000, soft_wrap=True, color_system=None, emoji=False)
 
 
 def _text(value: object) -> str:
