@@ -7,11 +7,12 @@ What is replaced by ``REDACTED``, and why each:
   in its raw and URL-encoded forms, wherever it occurs: a service's error message may echo one;
 - the userinfo of any URL (``http://alice:s3cret@host`` reads ``http://REDACTED@host``): an
   endpoint or a proxy variable may carry a password;
-- the credential parameters of an ``Authorization`` header (``Access=``, ``Signature=``) and of
+- the credential parameters of an ``Authorization`` header (``Access=``, ``Signature=``; what
+  follows ``Basic``, ``Bearer`` or ``Digest``, as httpx sends userinfo) and of
   a pre-signed URL's query (``AccessKeyId``, ``Signature``, ``x-obs-security-token``,
   ``X-Amz-*`` ones), even when their values were never seen;
 - the value after a secret header's or field's name (``X-Auth-Token``, ``X-Subject-Token``,
-  ``X-Security-Token``, ``security_token``, ``password``, ``Cookie``...), as ``name: value``,
+  ``X-Security-Token``, ``security_token``, ``password``, IAM's ``secret``...), as ``name: value``,
   ``name=value`` or ``"name": "value"``.
 
 A known value shorter than :data:`MIN_SECRET` characters is not swept as a value (it would eat
@@ -67,10 +68,13 @@ AUTH_PARTS = re.compile(r"(?P<key>\bAccess|\bSignature)=(?P<value>[^,\s\"'&<>]+)
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s\"'<>]*)@")
 _NAMED = re.compile(
     r"(?P<key>\b(?:x-auth-token|x-subject-token|x-security-token|proxy-authorization"
-    r"|security[_-]?token|password|passwd|secret[_-]?key|sk)\b[\"']?\s*[:=]\s*[\"']?)"
+    r"|security[_-]?token|password|passwd|secret|secret[_-]?key|sk)\b[\"']?\s*[:=]\s*[\"']?)"
     r"(?P<value>[^\s\"',;&<>}]+)",
     re.IGNORECASE,
 )
+
+_SCHEMES = re.compile(r"(?P<key>\b(?:Basic|Bearer|Digest)\s+)(?P<value>[A-Za-z0-9+/=._~-]+)")
+"""An ``Authorization`` (or ``Proxy-Authorization``) header's credentials after its scheme."""
 
 _known: set[str] = set()
 
@@ -116,6 +120,7 @@ def scrub(text: str, extra: Iterable[str] = ()) -> str:
     text = _USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
     text = SECRET_QUERY.sub(lambda m: f"{m['key']}={REDACTED}", text)
     text = AUTH_PARTS.sub(lambda m: f"{m['key']}={REDACTED}", text)
+    text = _SCHEMES.sub(lambda m: f"{m['key']}{REDACTED}", text)
     return _NAMED.sub(lambda m: f"{m['key']}{REDACTED}", text)
 
 

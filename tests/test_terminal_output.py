@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from helpers import collection, item, token_client, upload, wait_final
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
@@ -184,8 +184,13 @@ def hostile_job(text: str, state: str) -> dict[str, Any]:
     return job
 
 
+NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
+"""The CLI runs take a while: a failure is reported as found, not shrunk for minutes."""
 SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    phases=NO_SHRINK,
 )
 
 
@@ -294,7 +299,7 @@ def test_the_zip_entry_of_issue_19_is_shown_escaped_by_show(
 entry_name = hostile_text.map(lambda text: text.replace("/", "").replace("\x00", "") + ".wav")
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, phases=NO_SHRINK)
 @given(names=st.lists(entry_name, min_size=1, max_size=3, unique=True), broken=st.booleans())
 @example(names=[NAMED_ENTRY], broken=True)
 @example(names=[NAMED_ENTRY], broken=False)
