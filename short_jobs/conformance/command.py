@@ -87,12 +87,14 @@ def check_output(path: Path, option: str) -> None:
 
 def _load_contract(spec: Path | None) -> Contract:
     """The spec to check against; one that cannot be read is a usage error (exit 2)."""
+    import yaml
+
     from short_jobs.conformance.spec import Contract
     from short_jobs.errors import UsageError, literal
 
     try:
         return Contract.load(spec)
-    except (OSError, ValueError, UnicodeDecodeError) as error:
+    except (OSError, ValueError, yaml.YAMLError) as error:
         if spec is None:
             raise  # our own spec missing: a broken install, not the user's mistake
         detail = getattr(error, "strerror", None) or " ".join(str(error).split())
