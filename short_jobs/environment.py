@@ -26,6 +26,7 @@ import importlib.util
 import os
 import ssl
 from collections.abc import Mapping
+from urllib.request import getproxies
 
 import httpx
 from httpx._utils import URLPattern  # the matcher httpx builds for each proxy and no_proxy key
@@ -40,25 +41,20 @@ PROXY_SCHEMES = ("http", "https", "all")
 SSL_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
-def proxy_variables(environ: Mapping[str, str] | None = None) -> dict[str, tuple[str, str]]:
-    """``{"http": (variable, value), "all": ..., "no": ...}``: for each proxy setting httpx
-    reads, the variable it comes from and its value, as :func:`urllib.request.getproxies`
-    picks them (a lower-case variable wins over its upper-case twin; an empty one unsets)."""
-    env = os.environ if environ is None else environ
+def proxy_variables() -> dict[str, tuple[str, str]]:
+    """``{"http": (variable, value), "all": ..., "no": ...}``: each proxy setting httpx will use,
+    read by the very function httpx reads them with (:func:`urllib.request.getproxies`: any
+    spelling of ``<scheme>_proxy``, the lower-case suffix winning), and the variable it came
+    from, for the message (``"the system proxy settings"`` on a system that has them)."""
     found: dict[str, tuple[str, str]] = {}
+    values = getproxies()
     for key in (*PROXY_SCHEMES, "no"):
-        lower = f"{key}_proxy"
-        names = [name for name in env if name.lower() == lower]
-        # urllib reads every spelling, then lets the lower-case one override.
-        names.sort(key=lambda name: name == lower)
-        chosen: tuple[str, str] | None = None
-        for name in names:
-            if env[name]:
-                chosen = (name, env[name])
-            elif name == lower:
-                chosen = None
-        if chosen is not None:
-            found[key] = chosen
+        value = values.get(key)
+        if not value:
+            continue
+        names = [n for n, v in os.environ.items() if n.lower() == f"{key}_proxy" and v == value]
+        names.sort(key=lambda name: not name.endswith("_proxy"))
+        found[key] = (names[0] if names else "the system proxy settings", value)
     return found
 
 
@@ -78,6 +74,10 @@ def _check_proxy(variable: str, url: str) -> None:
             f"is not a proxy httpx can use ({exc}): use an http://, https://, socks5:// or "
             "socks5h:// URL, or unset it for this command",
         ) from None
+    port = proxy.url.port
+    if port is not None and not 0 < port < 65536:
+        # httpx builds the client, and every request through it then fails to connect.
+        raise _refuse(variable, url, f"has port {port}, outside 1-65535")
     if proxy.url.scheme in ("socks5", "socks5h") and importlib.util.find_spec("socksio") is None:
         raise _refuse(
             variable,
@@ -125,12 +125,11 @@ def check_http_environment(verify: object = True, environ: Mapping[str, str] | N
     ``verify``: the TLS setting the clients get; the SSL variables are read only when it is
     ``True``, as httpx reads them.
     """
-    env = os.environ if environ is None else environ
-    proxies = proxy_variables(env)
+    proxies = proxy_variables()
     for key in PROXY_SCHEMES:
         if key in proxies:
             _check_proxy(*proxies[key])
     if "no" in proxies:
         _check_no_proxy(*proxies["no"])
     if verify is True:
-        _check_ssl(env)
+        _check_ssl(os.environ)
