@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from drift_proxy import Answer, drifting_proxy
+from drift_proxy import Answer, Drift, drifting_proxy
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
@@ -132,7 +132,7 @@ def test_userinfo_anywhere_is_refused_with_exit_2_and_never_shown(
 # --- a service that echoes secrets ------------------------------------------------------------
 
 
-def echo_secrets(extra: str) -> object:
+def echo_secrets(extra: str) -> Drift:
     """A drift: every answer carries what the request's credentials were, and ``extra``, in the
     places a careless service or gateway would put them."""
 

@@ -122,7 +122,8 @@ def _handler(hostile: Hostile) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(data)))
             # Raw, past http.server's str headers: bytes 0x80-0xff are legal obs-text, and
             # httpx reads them as Latin-1, C1 controls (0x9b: CSI) among them.
-            self._headers_buffer.append(b"X-Request-Id: " + hostile.request_id + b"\r\n")
+            buffer: list[bytes] = self._headers_buffer  # type: ignore[attr-defined]
+            buffer.append(b"X-Request-Id: " + hostile.request_id + b"\r\n")
             self.end_headers()
             self.wfile.write(data)
 
