@@ -19,8 +19,10 @@ from typing import Any, TypedDict, TypeVar
 
 import httpx
 
+from short_jobs import redact
 from short_jobs.auth import AkSkAuth, TokenAuth
 from short_jobs.endpoints import ENDPOINT_ENV, resolve_endpoint
+from short_jobs.environment import check_http_environment
 from short_jobs.errors import (
     REQUEST_ID_HEADER,
     JobFailedError,
@@ -168,6 +170,18 @@ def _visible(credential: _Credential | None) -> str | None:
     )
 
 
+def check_app_user_id(value: str | None, variable: str | None = None) -> None:
+    """Refuse an ``X-App-UserId`` that is not 1-64 visible ASCII characters (the header's rule),
+    naming ``variable`` when the value came from one, else the ``app_user_id`` argument."""
+    if value is None or _APP_USER_ID.fullmatch(value):
+        return
+    where = literal(variable) if variable else "{app_user_id}"
+    raise UsageError(
+        f"{where} must be 1 to 64 visible ASCII characters",
+        names=() if variable else ("app_user_id",),
+    )
+
+
 def credentials(
     ak: str | None,
     sk: str | None,
@@ -206,6 +220,8 @@ def credentials(
             raise UsageError(
                 "pass either {ak} and {sk} or {token}, not both", names=("ak", "sk", "token")
             )
+    for secret in (found_sk, found_token, found_security):
+        redact.remember(secret)
     if found_token:
         if security_token:
             raise UsageError(
@@ -333,6 +349,7 @@ class FacadeBase:
         unknown = set(get) - set(Settings.__annotations__)
         if unknown:
             raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(unknown))}")
+        endpoint_from_env = not endpoint
         endpoint = endpoint or os.environ.get(ENDPOINT_ENV)
         if not endpoint:
             raise UsageError(
@@ -341,10 +358,7 @@ class FacadeBase:
                 names=("endpoint",),
             )
         app_user_id = settings.get("app_user_id")
-        if app_user_id is not None and not _APP_USER_ID.fullmatch(app_user_id):
-            raise UsageError(
-                "{app_user_id} must be 1 to 64 visible ASCII characters", names=("app_user_id",)
-            )
+        check_app_user_id(app_user_id)
         self.poll_interval = settings.get("poll_interval", POLL_START)
         self.poll_cap = settings.get("poll_cap", POLL_CAP)
         if self.poll_interval <= 0 or self.poll_cap < self.poll_interval:
@@ -353,7 +367,8 @@ class FacadeBase:
         try:
             self.endpoint = resolve_endpoint(endpoint)
         except ValueError as exc:
-            raise UsageError(literal(str(exc))) from None
+            where = f"{ENDPOINT_ENV}: " if endpoint_from_env else ""
+            raise UsageError(where + literal(str(exc))) from None
         self.auth, self.project_id = credentials(
             settings.get("ak"),
             settings.get("sk"),
@@ -368,6 +383,9 @@ class FacadeBase:
         timeout = settings.get("http_timeout", DEFAULT_HTTP_TIMEOUT)
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._verify = settings.get("verify", True)
+        # Before any httpx client is built: a proxy or CA variable httpx cannot use is the
+        # user's to fix, named, not a bare ValueError from inside httpx.
+        check_http_environment(self._verify)
         # The generated Client gets the auth through httpx_args, so even the flavour (sync or
         # async) this facade does not use builds an authenticated httpx client if asked for one.
         self.client = Client(

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,10 +48,13 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from typer._click import Context
+from typer._click.core import ParameterSource
 from typer._click.exceptions import NoSuchOption
 from typer._click.exceptions import UsageError as ClickUsageError
 from typer.core import TyperGroup
 
+from short_jobs import terminal
+from short_jobs._base import check_app_user_id
 from short_jobs.client import (
     AK_ENV,
     PROJECT_ID_ENV,
@@ -179,7 +181,7 @@ class Settings:
 
 
 def _stderr() -> Console:
-    return Console(stderr=True)
+    return Console(stderr=True, emoji=False)
 
 
 def _one_line(text: str) -> str:
@@ -209,9 +211,9 @@ def _failure_line(error: ShortJobsError) -> str:
 
 
 def _fail(line: str, code: int) -> NoReturn:
-    # Plain write, not rich: rich would wrap a long line at the terminal width.
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+    # Plain write, not rich: rich would wrap a long line at the terminal width. A failure is one
+    # line whatever its fields hold: clean() escapes a newline from the service too.
+    terminal.echo(terminal.clean(line), err=True)
     raise typer.Exit(code)
 
 
@@ -293,8 +295,8 @@ def _describe_local(error: Exception) -> str:
     return str(error) or type(error).__name__
 
 
-def _print_json(data: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+def _print_json(data: dict[str, Any], *, secrets_shown: bool = False) -> None:
+    terminal.echo_json(data, secrets_shown=secrets_shown)
 
 
 def _show_result(detail: ShowShortJobResponse, as_json: bool, language: Language) -> None:
@@ -335,7 +337,9 @@ class _Bars:
         self.job.job_id = job.job_id
         # A note for the person watching; a log or pipe gets only results and the failure line.
         if not self.progress.disable:
-            self.progress.console.print(f"created job {job.job_id}", highlight=False)
+            self.progress.console.print(
+                f"created job {terminal.markup(job.job_id)}", highlight=False
+            )
 
     def uploaded(self, sent: int, total: int) -> None:
         self.uploaded_bytes = sent
@@ -352,7 +356,7 @@ class _Bars:
             if self._upload is not None:
                 self.progress.update(self._upload, visible=False)
             self._wait = self.progress.add_task("wait", total=None, detail="")
-        self.progress.update(self._wait, detail=detail.state.value)
+        self.progress.update(self._wait, detail=terminal.markup(detail.state.value))
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -369,8 +373,10 @@ def _options(
     ctx: typer.Context,
     endpoint: Annotated[
         str | None,
+        # Read from the variable by ShortJobs itself, not by typer, so a bad value is reported
+        # as the variable's.
         typer.Option(
-            envvar=ENDPOINT_ENV, help="API endpoint URL, or a region name such as cn-north-4."
+            help=f"API endpoint URL, or a region name such as cn-north-4 (env: {ENDPOINT_ENV})."
         ),
     ] = None,
     project_id: Annotated[
@@ -405,6 +411,9 @@ def _options(
     """Global options. Credentials not given here come from the official SDK's variables
     (HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_PROJECT_ID, and
     HUAWEICLOUD_SDK_SECURITY_TOKEN with temporary AK/SK), or HUAWEICLOUD_SDK_TOKEN."""
+    if ctx.get_parameter_source("app_user_id") is ParameterSource.ENVIRONMENT:
+        with _reported():
+            check_app_user_id(app_user_id, APP_USER_ID_ENV)
     ctx.obj = Settings(endpoint, project_id, ak, sk, token, app_user_id, security_token)
 
 
@@ -459,10 +468,15 @@ def create(
     """Create a job; prints its id and the URL to upload the zip to."""
     with _reported(), _settings(ctx).facade() as sj:
         job = sj.create(language)
+    # The upload URL's signature is the credential this command exists to hand over: shown.
     if as_json:
-        _print_json(job.to_dict())
+        _print_json(job.to_dict(), secrets_shown=True)
     else:
-        typer.echo(f"job_id: {job.job_id}\ndata_uploading_url: {job.data_uploading_url}")
+        terminal.echo(
+            f"job_id: {terminal.clean(job.job_id)}\n"
+            f"data_uploading_url: {terminal.escape(job.data_uploading_url)}",
+            secrets_shown=True,
+        )
 
 
 @app.command()
@@ -476,7 +490,7 @@ def upload(
     started = time.monotonic()
     with _reported(), _settings(ctx).facade() as sj, bars.progress:
         sj.upload(url, _source(paths), progress=bars.uploaded, on_zip=bars.zipped)
-    typer.echo(f"uploaded {bars.uploaded_bytes} bytes in {time.monotonic() - started:.1f} s")
+    terminal.echo(f"uploaded {bars.uploaded_bytes} bytes in {time.monotonic() - started:.1f} s")
 
 
 @app.command()
@@ -487,7 +501,7 @@ def commit(
     """Start the assessment of a job whose zip is uploaded."""
     with _reported(), _settings(ctx).facade() as sj:
         sj.commit(job_id)
-    typer.echo(f"committed {job_id}")
+    terminal.echo(f"committed {terminal.clean(job_id)}")
 
 
 @app.command()

@@ -9,7 +9,9 @@ region fails loudly anyway (a connection or "API does not exist" error).
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
+
+from short_jobs import redact
 
 __all__ = ["ENDPOINT_ENV", "SERVICE", "is_region", "region_endpoint", "resolve_endpoint"]
 
@@ -37,11 +39,25 @@ def resolve_endpoint(endpoint: str) -> str:
     """The base URL for ``endpoint``: a region name, or an http(s) URL (trailing ``/`` removed).
 
     Raises ``ValueError`` with what was expected for anything else, so a typo is reported before
-    any request goes out rather than as an obscure connection error.
+    any request goes out rather than as an obscure connection error. A URL with userinfo
+    (``http://user:password@host``) is refused the same way, the password never repeated.
     """
     value = endpoint.strip()
     if is_region(value):
         return region_endpoint(value)
+    if "@" in value:
+        # A password on the command line or in a variable would be echoed by every message
+        # and recording that names the endpoint; the API takes no userinfo anyway (it signs
+        # requests or sends a token). Refused before anything is sent, the secret unshown.
+        userinfo = value.split("://", 1)[-1].rsplit("@", 1)[0]
+        for part in (userinfo, *userinfo.split(":", 1)):
+            redact.remember(part)
+            redact.remember(unquote(part))
+        raise ValueError(
+            f"endpoint {redact.scrub(value)!r} has a user name or password in it "
+            "(userinfo, before '@'), which would be sent and shown: remove it; the API is "
+            "signed with AK/SK or a token (--ak/--sk, --token or their variables)"
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(

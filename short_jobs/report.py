@@ -12,7 +12,10 @@ Rules, and why:
   status; a status this client does not know is shown as its number.
 - In a pipe (no terminal) nothing is wrapped to a guessed width: the table keeps its natural
   width and each sentence stays on one line, for ``grep`` and log files.
-- States and job types this client does not know are printed raw, marked as new.
+- States and job types this client does not know are printed as they came, marked as new.
+- Every field of the answer is printed through :func:`short_jobs.terminal.clean`: a control
+  character from the service (a zip entry's name in ``job_failed_reason``, say) is shown escaped,
+  never obeyed by the terminal.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from short_jobs import terminal
 from short_jobs_client.models import AssessProperty, AssessResult, Language, ShowShortJobResponse
 from short_jobs_client.types import Unset
 
@@ -46,14 +50,20 @@ _OK, _OUT, _UNMEASURED = "ok", "out of range", "not measured"
 def stdout_console() -> Console:
     """The console for a command's report: at a terminal rich wraps at words to its width; in a
     pipe nothing is wrapped (sentences stay whole lines, a table keeps its natural width) and
-    nothing is coloured."""
+    nothing is coloured. Never emoji codes: a ``:warning:`` in an answer is shown as sent."""
     if sys.stdout.isatty():
-        return Console()
-    return Console(width=10_000, soft_wrap=True, color_system=None)
+        return Console(emoji=False)
+    return Console(width=10_000, soft_wrap=True, color_system=None, emoji=False)
 
 
 def _text(value: object) -> str:
     return "" if isinstance(value, Unset) or value is None else str(value)
+
+
+def _shown(value: object) -> str:
+    """A field of the service's answer as printed: control characters escaped, secrets
+    scrubbed (:func:`short_jobs.terminal.clean`); the verdicts read the raw :func:`_text`."""
+    return terminal.clean(_text(value))
 
 
 def verdict(prop: AssessProperty) -> str:
@@ -73,7 +83,7 @@ def _styled(text: str) -> str:
 def _advice(prop: AssessProperty, language: Language) -> str:
     chinese, english = _text(prop.suggestion), _text(prop.suggestion_en)
     first, second = (english, chinese) if language == Language.EN else (chinese, english)
-    return " ".join((first or second).split())
+    return terminal.clean(" ".join((first or second).split()))
 
 
 def _table(result: AssessResult) -> Table:
@@ -85,20 +95,26 @@ def _table(result: AssessResult) -> Table:
     for key, label in METRICS:
         prop = getattr(result, key)
         if isinstance(prop, AssessProperty):
-            table.add_row(label, _text(prop.actual), _text(prop.expected), _styled(verdict(prop)))
+            table.add_row(
+                label,
+                Text(_shown(prop.actual)),
+                Text(_shown(prop.expected)),
+                _styled(verdict(prop)),
+            )
     return table
 
 
 def render_job(detail: ShowShortJobResponse, console: Console, language: Language) -> None:
     """Print the job's state, failure, assessment table and advice to ``console``."""
-    state = detail.state.value + ("" if detail.state.is_known else " (a state new to this client)")
-    head = f"job [bold]{detail.job_id}[/bold]: {state}"
+    state = _shown(detail.state.value)
+    state += "" if detail.state.is_known else " (a state new to this client)"
+    head = Text.assemble("job ", (_shown(detail.job_id), "bold"), f": {state}")
     if not isinstance(detail.job_type, Unset) and not detail.job_type.is_known:
-        head += f" (job type {detail.job_type.value})"
+        head.append(f" (job type {_shown(detail.job_type.value)})")
     console.print(head, highlight=False)
     if not isinstance(detail.job_failed_code, Unset):
         console.print(
-            f"failed: {detail.job_failed_code}: {_text(detail.job_failed_reason)}",
+            f"failed: {_shown(detail.job_failed_code)}: {_shown(detail.job_failed_reason)}",
             highlight=False,
             markup=False,
         )
@@ -120,5 +136,7 @@ def render_job(detail: ShowShortJobResponse, console: Console, language: Languag
             console.print(f"- {label}: {advice}", highlight=False, markup=False)
     if not isinstance(result.suggestion, Unset) and result.suggestion:
         console.print(
-            f"overall: {' '.join(result.suggestion.split())}", highlight=False, markup=False
+            f"overall: {terminal.clean(' '.join(result.suggestion.split()))}",
+            highlight=False,
+            markup=False,
         )

@@ -198,9 +198,9 @@ def test_refused_credentials_stop_before_any_job_and_exit_1(short_jobs_mock: Moc
     assert short_jobs_mock.requests("create_short_job") == []
 
 
-def test_no_credentials_exit_1_with_one_line(mock: RunningMock) -> None:
+def test_no_credentials_exit_2_with_one_line(mock: RunningMock) -> None:
     result = CliRunner().invoke(app, ["--endpoint", mock.url, "conformance"], env={})
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "no credentials" in result.stderr or "project id" in result.stderr
     assert "Traceback" not in result.stderr
 

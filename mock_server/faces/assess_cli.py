@@ -13,7 +13,6 @@ a folder); 3 the job would be FAILED (`job_failed_code` and `job_failed_reason` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +21,7 @@ import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from mock_server.assessment import (
     AssessmentFailed,
@@ -31,6 +31,7 @@ from mock_server.assessment import (
     score,
 )
 from short_jobs.report import render_job, stdout_console, verdict
+from short_jobs.terminal import clean, echo_json
 from short_jobs_client.models import AssessProperty, Language, ShowShortJobResponse
 
 __all__ = ["EXIT_FAILED", "EXIT_OUT_OF_RANGE", "app", "assess", "evaluate", "main"]
@@ -92,7 +93,7 @@ def _print(answer: dict[str, Any], console: Console, language: str) -> None:
     verdicts, advice in `language`, the same widths), then a row per file."""
     if answer["state"] == "FAILED":
         console.print(
-            f"FAILED: {answer['job_failed_code']}: {answer['job_failed_reason']}",
+            f"FAILED: {clean(answer['job_failed_code'])}: {clean(answer['job_failed_reason'])}",
             markup=False,
             highlight=False,
         )
@@ -119,11 +120,11 @@ def _print(answer: dict[str, Any], console: Console, language: str) -> None:
     for entry in answer["files"]:
         own = {n: AssessProperty.from_dict(entry["assess_result"][n]) for n in _METRICS}
         files.add_row(
-            entry["name"],
+            Text(clean(entry["name"])),
             f"{entry['seconds']:.1f}",
             ", ".join(n for n, p in own.items() if verdict(p) == "out of range") or "-",
             ", ".join(n for n, p in own.items() if verdict(p) == "not measured") or "-",
-            *(str(p.actual).split(" ")[0] for p in own.values()),
+            *(Text(clean(str(p.actual).split(" ")[0])) for p in own.values()),
         )
     console.print(files)
 
@@ -161,9 +162,9 @@ def assess(
     try:
         answer = evaluate(paths, language)
     except (FileNotFoundError, ValueError) as exc:
-        raise typer.BadParameter(str(exc), param_hint="PATHS") from exc
+        raise typer.BadParameter(clean(str(exc)), param_hint="PATHS") from exc
     if as_json:
-        typer.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+        echo_json(answer)
     else:
         _print(answer, stdout_console(), language)
     if answer["state"] == "FAILED":

@@ -6,15 +6,19 @@ project and credentials are read exactly as for ``assess``. The checking modules
 only when the command runs: without the ``conformance`` extra the rest of the CLI still works.
 
 Exit codes: 0 no statement drifted; 5 at least one drifted; otherwise the CLI's own (1 an error,
-such as no answer or refused credentials; 2 usage; 4 the job did not finish within ``--timeout``
-and nothing drifted; 130 interrupted).
+such as no answer, refused credentials or an output file that failed to write; 2 usage: an
+output path, ``--spec``, the endpoint or the credentials found wrong before the first request;
+4 the job did not finish within ``--timeout`` and nothing drifted; 130 interrupted).
+
+Order, so that nothing measured is lost: every option is checked first; the report goes to
+stdout as soon as the run ends; only then are ``--junit-xml`` and ``--record`` written (a run
+cut short still writes its HAR file, the evidence of what happened).
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -23,7 +27,10 @@ import typer
 
 if TYPE_CHECKING:
     from short_jobs import ShortJobs
+    from short_jobs.conformance.har import Recorder
+    from short_jobs.conformance.report import Report
     from short_jobs.conformance.runner import Target
+    from short_jobs.conformance.spec import Contract
 
 __all__ = ["EXIT_DRIFT", "conformance"]
 
@@ -32,21 +39,26 @@ EXTRA_HINT = "pip install 'short-jobs-toolkit[conformance]'"
 
 
 def _fail(line: str, code: int) -> NoReturn:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+    from short_jobs import terminal
+
+    terminal.echo(terminal.clean(line), err=True)
     raise typer.Exit(code)
 
 
 @contextmanager
 def _failures() -> Iterator[None]:
-    """Every failure that is not a drift: one stderr line and the CLI's exit code."""
-    from short_jobs.cli import EXIT_ERROR, EXIT_INTERRUPTED, PROG
-    from short_jobs.errors import ShortJobsError
+    """Every failure that is not a drift: one stderr line and the CLI's exit code (a usage
+    error, found before anything is sent, is 2)."""
+    from short_jobs.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE, PROG
+    from short_jobs.cli import _option as option
+    from short_jobs.errors import ShortJobsError, UsageError
 
     try:
         yield
     except typer.Exit:
         raise
+    except UsageError as error:
+        _fail(f"{PROG} conformance: error: {' '.join(error.describe(option).split())}", EXIT_USAGE)
     except ShortJobsError as error:
         name = type(error).__name__
         _fail(f"{PROG} conformance: {name}: {' '.join(str(error).split())}", EXIT_ERROR)
@@ -54,6 +66,42 @@ def _failures() -> Iterator[None]:
         _fail(f"{PROG} conformance: error: {' '.join(str(error).split())}", EXIT_ERROR)
     except KeyboardInterrupt:
         _fail(f"{PROG} conformance: interrupted", EXIT_INTERRUPTED)
+
+
+def check_output(path: Path, option: str) -> None:
+    """Refuse (:class:`UsageError`) an output file that could not be written: its directory
+    missing or not writable, or the path a directory. Checked before the first request, so a
+    typo costs nothing; the file itself is only written once there is something to write."""
+    from short_jobs.errors import UsageError, literal
+
+    where = literal(repr(str(path)))
+    if path.is_dir():
+        raise UsageError(f"{option} {where} is a directory: name a file in it")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise UsageError(f"{option} {where}: directory {literal(repr(str(parent)))} does not exist")
+    writable = os.access(path, os.W_OK) if path.exists() else os.access(parent, os.W_OK)
+    if not writable:
+        raise UsageError(f"{option} {where} is not writable")
+
+
+def _load_contract(spec: Path | None) -> Contract:
+    """The spec to check against; one that cannot be read is a usage error (exit 2)."""
+    import yaml
+
+    from short_jobs.conformance.spec import Contract
+    from short_jobs.errors import UsageError, literal
+
+    try:
+        return Contract.load(spec)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        if spec is None:
+            raise  # our own spec missing: a broken install, not the user's mistake
+        detail = getattr(error, "strerror", None) or " ".join(str(error).split())
+        raise UsageError(
+            f"--spec {literal(repr(str(spec)))} cannot be read as an OpenAPI document: "
+            f"{literal(str(detail))}"
+        ) from None
 
 
 def _target(facade: ShortJobs, ak: str | None, sk: str | None) -> Target:
@@ -113,7 +161,7 @@ def conformance(
     try:
         from short_jobs.conformance.har import Recorder
         from short_jobs.conformance.runner import Options, run
-        from short_jobs.conformance.spec import Contract
+        from short_jobs.conformance.spec import Contract  # noqa: F401 - the extra's check
     except ImportError as error:
         _fail(
             f"{PROG} conformance: error: needs the 'conformance' extra ({error.name} is missing): "
@@ -122,28 +170,87 @@ def conformance(
         )
     settings = ctx.obj
     recorder = Recorder()
+    # Everything the user gave is checked before the first request (exit 2): the output files,
+    # the spec, the endpoint and credentials (the facade).
     with _failures():
-        contract = Contract.load(spec)
+        outputs = {"--record": record, "--junit-xml": junit_xml}
+        for option, path in outputs.items():
+            if path is not None:
+                check_output(path, option)
+        if record is not None and junit_xml is not None and record.resolve() == junit_xml.resolve():
+            from short_jobs.errors import UsageError
+
+            raise UsageError("--record and --junit-xml name the same file")
+        contract = _load_contract(spec)
         with settings.facade() as facade:
             target = _target(facade, settings.ak, settings.sk)
+    report: Report | None = None
+    with _failures():
         try:
             report = run(
                 target,
                 Options(max_jobs=max_jobs, timeout=timeout),
                 contract,
                 recorder,
-                say=lambda line: typer.echo(line, err=True),
+                say=_say,
             )
         finally:
-            if record is not None:
-                recorder.write(record, _version())
-        if junit_xml is not None:
-            junit_xml.write_bytes(report.junit_xml())
-    sys.stdout.write(report.json() if as_json else report.text())
+            if report is None and record is not None:
+                # Cut short (refused credentials, no answer): what was exchanged is the evidence.
+                _write_har(recorder, record, quiet=True)
+    # What was measured goes out first; a file that then fails to write loses nothing of it.
+    from short_jobs import terminal
+
+    terminal.echo((report.json() if as_json else report.text()).rstrip("\n"))
+    failed = False
+    if junit_xml is not None:
+        failed |= not _write(junit_xml, "--junit-xml", report.junit_xml)
+    if record is not None:
+        failed |= not _write_har(recorder, record)
+    if failed:
+        raise typer.Exit(EXIT_ERROR)
     if report.drifted:
         raise typer.Exit(EXIT_DRIFT)
     if report.timed_out:
         raise typer.Exit(EXIT_TIMEOUT)
+
+
+def _say(line: str) -> None:
+    from short_jobs import terminal
+
+    terminal.echo(terminal.clean(line), err=True)
+
+
+def _write(path: Path, option: str, content: Callable[[], bytes]) -> bool:
+    """Write an output file; on failure one stderr line (the run's result is already out)."""
+    from short_jobs import terminal
+    from short_jobs.cli import PROG
+
+    try:
+        path.write_bytes(content())
+    except (OSError, RuntimeError) as error:
+        detail = getattr(error, "strerror", None) or " ".join(str(error).split())
+        terminal.echo(
+            terminal.clean(f"{PROG} conformance: error: {option} {path}: {detail}"), err=True
+        )
+        return False
+    return True
+
+
+def _write_har(recorder: Recorder, path: Path, *, quiet: bool = False) -> bool:
+    """Write the HAR file; ``quiet``: while another failure is being reported, say nothing."""
+    version = _version()
+
+    def content() -> bytes:
+        return recorder.har_bytes(version)
+
+    if quiet:
+        try:
+            path.write_bytes(content())
+        except (OSError, RuntimeError):
+            return False
+        return True
+    return _write(path, "--record", content)
 
 
 def _version() -> str:

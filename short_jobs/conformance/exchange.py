@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 import httpx
 
-__all__ = ["REQUEST_ID_HEADERS", "Exchange", "Finding"]
+__all__ = ["REQUEST_ID_HEADERS", "SEVERITY", "Exchange", "Finding", "most_serious_first"]
 
 REQUEST_ID_HEADERS = ("X-Request-Id", "x-obs-request-id")
 """Where the service (and, for uploads, OBS) puts the id to quote to support."""
+
+
+SEVERITY: dict[str, int] = {
+    "status": 0,
+    "status-declared": 0,
+    "required-headers": 2,
+}
+"""How serious a check's finding is, 0 first: the status (a client branches on it), then the body
+and the error code (schema, media type, code, every statement's own check: a client reads them),
+then headers (``X-Request-Id``: what support needs, not what a client branches on). A check not
+listed is a body one (1). Reports lead with the most serious finding and list every one."""
+_BODY = 1
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,16 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.check}: expected {self.expected}, got {self.got}"
+
+    @property
+    def severity(self) -> int:
+        """0 (status), 1 (body and code) or 2 (headers): :data:`SEVERITY`."""
+        return SEVERITY.get(self.check, _BODY)
+
+
+def most_serious_first(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """``findings`` by :attr:`Finding.severity`, in their checks' order within one severity."""
+    return tuple(sorted(findings, key=lambda finding: finding.severity))
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,12 @@ developer tools export and import, so a run can be opened in Chrome or Firefox, 
 vendor's support ticket. The recorder is an httpx response event hook (httpx's documented
 extension point): it sees each request as it went on the wire, after signing, and its answer.
 
-Scrubbed before anything is written (replaced by ``REDACTED``):
-
-- headers: the ``Signature=`` and ``Access=`` parts of ``Authorization``; the whole value of
-  ``X-Auth-Token``, ``X-Security-Token``, ``Cookie``, ``Set-Cookie``, ``Proxy-Authorization``;
-- URLs, query strings and bodies: the pre-signed upload URL's ``AccessKeyId``, ``Signature`` and
-  any security token (``x-obs-security-token``, ``x-amz-*``), wherever the URL appears (the
-  create answer's ``data_uploading_url`` too);
-- then every secret value seen along the way, wherever it still occurs (an error message that
-  echoes a signature, say). Writing refuses if one would survive.
+Scrubbed before anything is written, by the toolkit's one scrubber (:mod:`short_jobs.redact`,
+which lists what it replaces by ``REDACTED``): headers (the ``Signature=`` and ``Access=`` parts
+of ``Authorization``; the whole value of ``X-Auth-Token``, ``X-Security-Token``, ``Cookie``...),
+URLs, query strings and bodies (a pre-signed URL's credentials wherever it appears, userinfo),
+then every secret value seen along the way or known to the process, wherever it still occurs (an
+error message that echoes a signature, say). Writing refuses if one would survive.
 
 Binary request bodies (the zip) are not stored, only their size.
 """
@@ -22,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,30 +31,23 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 import httpx
 
 from short_jobs.conformance.exchange import Exchange
+from short_jobs.redact import (
+    AUTH_PARTS,
+    MIN_SECRET,
+    REDACTED,
+    SECRET_HEADERS,
+    is_secret_query,
+    known,
+    scrub,
+    scrub_data,
+    scrub_header,
+)
 
 __all__ = ["REDACTED", "Recorder", "SecretLeak"]
 
-REDACTED = "REDACTED"
 HAR_VERSION = "1.2"
 
-_SECRET_HEADERS = frozenset(
-    {
-        "x-auth-token",
-        "x-security-token",
-        "cookie",
-        "set-cookie",
-        "proxy-authorization",
-    }
-)
-_SECRET_QUERY = re.compile(
-    r"(?P<key>AccessKeyId|Signature|x-obs-security-token|X-Amz-Signature|X-Amz-Credential"
-    r"|X-Amz-Security-Token)=(?P<value>[^&\"'\s<>]+)",
-    re.IGNORECASE,
-)
-_AUTH_PARTS = re.compile(r"(?P<key>Access|Signature)=(?P<value>[^,\s]+)")
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/problem+json")
-_MIN_SECRET = 6
-"""Shorter "secrets" are not swept (they would match ordinary text); real ones are far longer."""
 
 
 class SecretLeak(RuntimeError):
@@ -103,13 +92,13 @@ class Recorder:
 
     def add_secret(self, value: str | None) -> None:
         """Scrub ``value`` (and its URL-encoded forms) wherever it occurs in the file."""
-        if value and len(value) >= _MIN_SECRET:
+        if value and len(value) >= MIN_SECRET:
             self._secrets.update({value, quote(value, safe=""), unquote(value)})
 
     def add_secret_url(self, url: str) -> None:
         """Scrub the credentials in a pre-signed URL's query wherever they occur."""
         for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
-            if _SECRET_QUERY.fullmatch(f"{key}=x"):
+            if is_secret_query(key):
                 self.add_secret(value)
 
     @property
@@ -130,10 +119,10 @@ class Recorder:
 
     def _learn_secrets(self, request: httpx.Request) -> None:
         for name, value in request.headers.items():
-            if name.lower() in _SECRET_HEADERS:
+            if name.lower() in SECRET_HEADERS:
                 self.add_secret(value)
             elif name.lower() == "authorization":
-                for match in _AUTH_PARTS.finditer(value):
+                for match in AUTH_PARTS.finditer(value):
                     self.add_secret(match["value"])
         self.add_secret_url(str(request.url))
 
@@ -149,29 +138,20 @@ class Recorder:
                 "entries": [_har_entry(entry) for entry in self._entries],
             }
         }
-        # Longest first, so a secret's URL-encoded form is not half-replaced by a shorter form.
-        secrets = sorted(self._secrets, key=len, reverse=True)
-        scrubbed: dict[str, Any] = _sweep(document, secrets)
+        secrets = self._secrets | known()
+        scrubbed: dict[str, Any] = scrub_data(document, secrets)
         if any(secret in value for value in _strings(scrubbed) for secret in secrets):
             raise SecretLeak("a secret value would survive in the HAR file; nothing was written")
         return scrubbed
 
-    def write(self, path: Path, creator_version: str = "") -> None:
-        """Write the HAR file (UTF-8 JSON) to ``path``."""
+    def har_bytes(self, creator_version: str = "") -> bytes:
+        """:meth:`har` as the file's bytes (UTF-8 JSON)."""
         document = self.har(creator_version)
-        path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+        return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
 
-
-def _sweep(node: Any, secrets: list[str]) -> Any:
-    """``node`` with every secret replaced in its string values (keys are HAR's own names)."""
-    if isinstance(node, dict):
-        return {key: _sweep(value, secrets) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_sweep(value, secrets) for value in node]
-    if isinstance(node, str):
-        for secret in secrets:
-            node = node.replace(secret, REDACTED)
-    return node
+    def write(self, path: Path, creator_version: str = "") -> None:
+        """Write the HAR file to ``path``."""
+        path.write_bytes(self.har_bytes(creator_version))
 
 
 def _strings(node: Any) -> Iterator[str]:
@@ -185,30 +165,15 @@ def _strings(node: Any) -> Iterator[str]:
         yield node
 
 
-def _scrub_text(text: str) -> str:
-    return _SECRET_QUERY.sub(lambda m: f"{m['key']}={REDACTED}", text)
-
-
-def _scrub_header(name: str, value: str) -> str:
-    lower = name.lower()
-    if lower in _SECRET_HEADERS:
-        return REDACTED
-    if lower == "authorization":
-        return _AUTH_PARTS.sub(lambda m: f"{m['key']}={REDACTED}", value)
-    return _scrub_text(value)
-
-
 def _headers(headers: httpx.Headers) -> list[dict[str, str]]:
     return [
-        {"name": name, "value": _scrub_header(name, value)} for name, value in headers.multi_items()
+        {"name": name, "value": scrub_header(name, value)} for name, value in headers.multi_items()
     ]
 
 
 def _query(url: httpx.URL) -> list[dict[str, str]]:
     pairs = parse_qsl(url.query.decode("ascii", "replace"), keep_blank_values=True)
-    return [
-        {"name": k, "value": REDACTED if _SECRET_QUERY.fullmatch(f"{k}=x") else v} for k, v in pairs
-    ]
+    return [{"name": k, "value": REDACTED if is_secret_query(k) else v} for k, v in pairs]
 
 
 def _is_text(media_type: str) -> bool:
@@ -224,7 +189,7 @@ def _request_body(request: httpx.Request) -> dict[str, Any] | None:
         return None
     media_type = request.headers.get("content-type", "")
     if _is_text(media_type.lower()):
-        text = _scrub_text(body.decode("utf-8", "replace"))
+        text = scrub(body.decode("utf-8", "replace"))
         return {"mimeType": media_type, "text": text}
     return {
         "mimeType": media_type,
@@ -240,7 +205,7 @@ def _response_content(response: httpx.Response) -> dict[str, Any]:
     if not body:
         return content
     try:
-        content["text"] = _scrub_text(body.decode("utf-8"))
+        content["text"] = scrub(body.decode("utf-8"))
     except UnicodeDecodeError:
         content["text"] = base64.b64encode(body).decode("ascii")
         content["encoding"] = "base64"
@@ -256,7 +221,7 @@ def _har_entry(entry: _Entry) -> dict[str, Any]:
     milliseconds = round(entry.seconds * 1000, 3)
     har_request: dict[str, Any] = {
         "method": request.method,
-        "url": _scrub_text(str(request.url)),
+        "url": scrub(str(request.url)),
         "httpVersion": _http_version(response),
         "cookies": [],
         "headers": _headers(request.headers),
@@ -278,7 +243,7 @@ def _har_entry(entry: _Entry) -> dict[str, Any]:
             "cookies": [],
             "headers": _headers(response.headers),
             "content": _response_content(response),
-            "redirectURL": _scrub_text(response.headers.get("location", "")),
+            "redirectURL": scrub(response.headers.get("location", "")),
             "headersSize": -1,
             "bodySize": len(response.content),
         },

@@ -1,0 +1,135 @@
+"""The environment httpx reads for every client the toolkit makes, checked in one place.
+
+httpx clients are made with ``trust_env=True`` (its default, and what users of proxies and
+private CAs rely on), so when a client is built httpx reads (httpx 0.28, ``_client.py``,
+``_config.py``, ``_utils.get_environment_proxies``):
+
+- the proxy variables through :func:`urllib.request.getproxies`: ``http_proxy``,
+  ``https_proxy``, ``all_proxy`` and ``no_proxy``, in either case (the lower-case one wins when
+  both are set, as curl and urllib do). A proxy must be an ``http``, ``https``, ``socks5`` or
+  ``socks5h`` URL (``socks5`` needs ``httpx[socks]``); anything else makes httpx raise a bare
+  ``ValueError`` or ``ImportError`` while the client is built (Linux desktops export
+  ``all_proxy=socks://...``, a scheme httpx does not know);
+- ``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, when TLS verification is on (``verify=True``): the
+  CA bundle or directory to trust instead of certifi's.
+
+:func:`check_http_environment` builds the same pieces httpx builds, one variable at a time, and
+raises :class:`~short_jobs.errors.UsageError` naming the variable and saying what it holds
+(userinfo scrubbed) and what would work, before any request is sent. The toolkit's own variables
+(``SHORT_JOBS_ENDPOINT``, the official SDK's ``HUAWEICLOUD_SDK_*``) are checked where they are
+read (:mod:`short_jobs._base`), each error naming its variable the same way.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import ssl
+from collections.abc import Mapping
+from urllib.request import getproxies
+
+import httpx
+from httpx._utils import URLPattern  # the matcher httpx builds for each proxy and no_proxy key
+
+from short_jobs.errors import UsageError, literal
+from short_jobs.redact import scrub
+
+__all__ = ["PROXY_SCHEMES", "SSL_VARIABLES", "check_http_environment", "proxy_variables"]
+
+PROXY_SCHEMES = ("http", "https", "all")
+"""The ``<scheme>_proxy`` variables httpx uses (others, such as ``ftp_proxy``, it ignores)."""
+SSL_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+def proxy_variables() -> dict[str, tuple[str, str]]:
+    """``{"http": (variable, value), "all": ..., "no": ...}``: each proxy setting httpx will use,
+    read by the very function httpx reads them with (:func:`urllib.request.getproxies`: any
+    spelling of ``<scheme>_proxy``, the lower-case suffix winning), and the variable it came
+    from, for the message (``"the system proxy settings"`` on a system that has them)."""
+    found: dict[str, tuple[str, str]] = {}
+    values = getproxies()
+    for key in (*PROXY_SCHEMES, "no"):
+        value = values.get(key)
+        if not value:
+            continue
+        names = [n for n, v in os.environ.items() if n.lower() == f"{key}_proxy" and v == value]
+        names.sort(key=lambda name: not name.endswith("_proxy"))
+        found[key] = (names[0] if names else "the system proxy settings", value)
+    return found
+
+
+def _refuse(variable: str, value: str, problem: str) -> UsageError:
+    shown = literal(repr(scrub(value)))
+    return UsageError(f"{variable}={shown} {literal(problem)}")
+
+
+def _check_proxy(variable: str, url: str) -> None:
+    spelled = url if "://" in url else f"http://{url}"  # what httpx does with a bare host:port
+    try:
+        proxy = httpx.Proxy(url=spelled)
+    except (ValueError, TypeError, httpx.InvalidURL) as exc:
+        raise _refuse(
+            variable,
+            url,
+            f"is not a proxy httpx can use ({exc}): use an http://, https://, socks5:// or "
+            "socks5h:// URL, or unset it for this command",
+        ) from None
+    port = proxy.url.port
+    if port is not None and not 0 < port < 65536:
+        # httpx builds the client, and every request through it then fails to connect.
+        raise _refuse(variable, url, f"has port {port}, outside 1-65535")
+    if proxy.url.scheme in ("socks5", "socks5h") and importlib.util.find_spec("socksio") is None:
+        raise _refuse(
+            variable,
+            url,
+            "is a SOCKS proxy, which needs httpx's socks extra: pip install 'httpx[socks]', "
+            "or unset it for this command",
+        )
+
+
+def _check_no_proxy(variable: str, value: str) -> None:
+    for host in (part.strip() for part in value.split(",")):
+        if not host or host == "*" or "://" not in host:
+            continue  # httpx turns these into patterns of its own that always parse
+        try:
+            URLPattern(host)
+        except (ValueError, TypeError, httpx.InvalidURL) as exc:
+            raise _refuse(
+                variable, value, f"has an entry httpx cannot read ({host!r}: {exc})"
+            ) from None
+
+
+def _check_ssl(environ: Mapping[str, str]) -> None:
+    cafile = environ.get("SSL_CERT_FILE")
+    if cafile:
+        try:
+            ssl.create_default_context(cafile=cafile)
+        except (OSError, ValueError) as exc:
+            detail = getattr(exc, "strerror", None) or str(exc)
+            raise _refuse(
+                "SSL_CERT_FILE",
+                cafile,
+                f"is not a readable PEM file of CA certificates ({detail}): fix or unset it",
+            ) from None
+        return
+    capath = environ.get("SSL_CERT_DIR")
+    if capath and not os.path.isdir(capath):
+        raise _refuse(
+            "SSL_CERT_DIR", capath, "is not a directory of CA certificates: fix or unset it"
+        )
+
+
+def check_http_environment(verify: object = True, environ: Mapping[str, str] | None = None) -> None:
+    """Raise :class:`UsageError` naming the first variable httpx would fail on (see above).
+
+    ``verify``: the TLS setting the clients get; the SSL variables are read only when it is
+    ``True``, as httpx reads them.
+    """
+    proxies = proxy_variables()
+    for key in PROXY_SCHEMES:
+        if key in proxies:
+            _check_proxy(*proxies[key])
+    if "no" in proxies:
+        _check_no_proxy(*proxies["no"])
+    if verify is True:
+        _check_ssl(os.environ)

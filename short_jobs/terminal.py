@@ -1,0 +1,144 @@
+"""The one way both command lines (``short-jobs``, ``short-jobs-mock assess``) print text.
+
+Text that came from outside (the service's answers, file and zip entry names, WAV chunk ids,
+headers, a user's argument echoed back) may hold characters a terminal obeys rather than shows:
+``ESC [2J`` clears the screen, ``\\r`` or ``\\n`` fakes a line, U+202E turns the rest of the line
+around. So every character a terminal could act on is shown as its Python escape instead:
+
+- C0 controls (U+0000-U+001F, ``\\n``, ``\\r`` and ``\\t`` included: a value is one line), DEL
+  (U+007F) and the C1 controls (U+0080-U+009F, ``\\x9b`` is a one-byte CSI): ``\\x1b``, ``\\n``;
+- format characters (Unicode category Cf: bidi embeddings, overrides and isolates, zero-width
+  characters, the BOM), the line and paragraph separators (Zl, Zp) and lone surrogates (Cs,
+  which no terminal encoding can even write): ``\\u202e``, ``\\U000e0001``.
+
+A backslash itself is left as it is (Windows paths stay readable), so ``\\x1b`` on screen is
+either an escaped ESC or those four characters; ``--json`` says which.
+
+- :func:`clean` is for one value placed inside a line the toolkit writes (a table cell, an
+  error message's field); :func:`echo` writes whole text, keeping only its own line breaks.
+- :func:`json_text` / :func:`echo_json` are ``--json``: the raw value survives a ``json.loads``,
+  and the unsafe characters are JSON ``\\u`` escapes on the wire, so even ``--json`` never puts a
+  raw control character on stdout.
+- Both also scrub every secret the toolkit knows (:func:`short_jobs.redact.scrub`) unless the
+  output *is* the secret the user asked for (``short-jobs create`` prints the pre-signed URL).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import unicodedata
+from functools import cache
+from typing import Any
+
+from rich.markup import escape as _markup_escape
+
+from short_jobs.redact import scrub, scrub_data
+
+__all__ = ["clean", "echo", "echo_json", "escape", "is_unsafe", "json_text", "markup"]
+
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def is_unsafe(char: str) -> bool:
+    """Whether a terminal could act on ``char`` instead of showing it (see the module's list)."""
+    return unicodedata.category(char) in _UNSAFE_CATEGORIES
+
+
+def _escaped(char: str) -> str:
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def _char_class(ranges: list[tuple[int, int]]) -> re.Pattern[str]:
+    parts = (re.escape(chr(low)) + "-" + re.escape(chr(high)) for low, high in ranges)
+    return re.compile("[" + "".join(parts) + "]")
+
+
+@cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Every unsafe code point as a character class: all of them, and all but ``\\n``.
+
+    Found once, on first use, from the Unicode database itself, so no member of a category is
+    missed (about 0.15 s; the CLIs print a few lines).
+    """
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x110000):
+        if is_unsafe(chr(code)):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    newline = ord("\n")
+    without_newline = [
+        part
+        for low, high in ranges
+        for part in ((low, min(high, newline - 1)), (max(low, newline + 1), high))
+        if part[0] <= part[1]
+    ]
+    return _char_class(ranges), _char_class(without_newline)
+
+
+def escape(text: str) -> str:
+    """``text`` with every unsafe character shown as its escape: one line, nothing to obey."""
+    return _patterns()[0].sub(lambda m: _escaped(m[0]), text)
+
+
+def clean(value: object) -> str:
+    """A value from outside, ready to sit inside a line: secrets scrubbed, then escaped."""
+    return escape(scrub(str(value)))
+
+
+def markup(value: object) -> str:
+    """:func:`clean`, and rich's markup brackets escaped, for a rich string with ``[style]``."""
+    return _markup_escape(clean(value))
+
+
+def _lines(text: str) -> str:
+    """``text`` escaped except for its line breaks (the toolkit's own)."""
+    return _patterns()[1].sub(lambda m: _escaped(m[0]), text)
+
+
+def echo(text: str, *, err: bool = False, secrets_shown: bool = False) -> None:
+    """Write ``text`` and a newline to stdout (``err``: stderr), plainly (no wrapping).
+
+    Secrets are scrubbed unless ``secrets_shown`` (the text is a credential the user asked
+    for); unsafe characters are escaped, the line breaks of ``text`` kept.
+    """
+    stream = sys.stderr if err else sys.stdout
+    shown = text if secrets_shown else scrub(text)
+    stream.write(_lines(shown) + "\n")
+    stream.flush()
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # UTF-16 surrogate pair, what JSON's \u escape spells above the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def json_text(data: Any, *, secrets_shown: bool = False) -> str:
+    """``data`` as indented JSON: readable UTF-8, but every unsafe character ``\\u``-escaped.
+
+    JSON's own structure is ASCII, so an unsafe character can only sit inside a string, where
+    ``\\uXXXX`` is what it means: ``json.loads`` gives the raw value back.
+    """
+    shown = data if secrets_shown else scrub_data(data)
+    text = json.dumps(shown, ensure_ascii=False, indent=2)
+    return _patterns()[1].sub(lambda m: _json_escape(m[0]), text)
+
+
+def echo_json(data: Any, *, secrets_shown: bool = False) -> None:
+    """Print ``data`` on stdout as :func:`json_text` and a newline."""
+    sys.stdout.write(json_text(data, secrets_shown=secrets_shown) + "\n")
+    sys.stdout.flush()
