@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from mock_server.testing import RunningMock
+from mock_server.faces.inprocess import RunningMock
 from short_jobs.cli import app
 from short_jobs.conformance.exchange import SEVERITY, Finding
 from short_jobs.conformance.report import Outcome, Report, Result
