@@ -126,3 +126,21 @@ def test_short_jobs_version_is_the_wheels(installed: Path, dist: Dist) -> None:
         done = _run(installed / command, "--version")
         assert done.returncode == 0, done.stderr
         assert done.stdout == f"{command} {dist.version}\n"
+
+
+def test_the_git_url_install_of_the_readme_works(tmp_path: Path) -> None:
+    """README's third way: pip (here uv, the same metadata) clones a commit and builds it."""
+    head = _run("git", "-C", ROOT, "rev-parse", "HEAD")
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    venv = tmp_path / "venv"
+    assert _run(UV, "venv", "--quiet", "--python", sys.executable, venv).returncode == 0
+    done = _run(
+        UV, "pip", "install", "--quiet", "--python", venv / "bin" / "python",
+        "--constraints", ROOT / "constraints.txt",
+        f"short-jobs-toolkit @ git+{ROOT.as_uri()}@{head.stdout.strip()}",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    version = _run(venv / "bin" / "short-jobs", "--version", cwd=tmp_path)
+    assert version.returncode == 0, version.stderr
+    assert re.fullmatch(r"short-jobs \d+\.\d+\.\d+\S*\n", version.stdout), version.stdout
