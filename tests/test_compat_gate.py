@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "check_compat.py"
@@ -271,3 +273,54 @@ def test_the_command_passes_the_real_contract_and_fails_a_broken_copy(tmp_path: 
     assert done.returncode == 1
     assert "BREAKING: " in done.stderr and "enum value 'EN' removed" in done.stderr
     assert run_gate(tmp_path / "missing.yaml", broken).returncode == 2
+
+
+# -- the family: any mix of additive changes passes, any removal among them still fails -------
+
+OBJECTS = sorted(name for name, body in SCHEMAS.items() if body.get("type") == "object")
+ENUMS = sorted(name for name, body in SCHEMAS.items() if "enum" in body)
+NEW_NAMES = st.from_regex(r"x_[a-z]{1,8}", fullmatch=True)
+TYPES = st.sampled_from(["string", "integer", "number", "boolean", "object"])
+
+
+@st.composite
+def additive_edits(draw: st.DrawFn) -> list[tuple[str, str, str, str]]:
+    """(kind, schema, name, type) edits that only add: optional properties, enum values."""
+    edits = []
+    for _ in range(draw(st.integers(1, 6))):
+        if draw(st.booleans()):
+            edits.append(("property", draw(st.sampled_from(OBJECTS)), draw(NEW_NAMES), draw(TYPES)))
+        else:
+            edits.append(("enum", draw(st.sampled_from(ENUMS)), draw(NEW_NAMES).upper(), ""))
+    return edits
+
+
+def apply(d: Doc, edits: list[tuple[str, str, str, str]]) -> None:
+    for kind, name, new, kind_of in edits:
+        body = schema(d, name)
+        if kind == "property":
+            body.setdefault("properties", {})[new] = {"type": kind_of}
+        elif new not in body["enum"]:
+            body["enum"].append(new)
+
+
+@settings(max_examples=60, deadline=None)
+@given(edits=additive_edits())
+def test_any_mix_of_additive_changes_passes(edits: list[tuple[str, str, str, str]]) -> None:
+    assert gate.breaking_changes(SPEC, planted(lambda d: apply(d, edits))) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(edits=additive_edits(), removed=st.sampled_from(PROPERTIES))
+def test_a_removal_is_found_among_additive_changes(
+    edits: list[tuple[str, str, str, str]], removed: tuple[str, str]
+) -> None:
+    def change(d: Doc) -> None:
+        apply(d, edits)
+        body = schema(d, removed[0])
+        del body["properties"][removed[1]]
+        if removed[1] in body.get("required", []):
+            body["required"].remove(removed[1])
+
+    found = breaks(change)
+    assert found and all(f"property {removed[1]} removed" in line for line in found), found
