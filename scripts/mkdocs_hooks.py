@@ -9,6 +9,11 @@ A page writes a marker on a line of its own and the built page has the table in 
   `mock_server.spec.control_document()`), with its summary, description, parameters and the
   fields of its request body (type, required, default, allowed values, bounds).
 
+The site's "Getting started" page, `getting-started.md`, is README.md itself (`on_files`), its links
+made to work inside the site: `docs/PAGE.md` becomes `PAGE.md`, and a link to a file outside
+`docs/` (CHANGELOG.md, LICENSE, ARCHITECTURE.md...) becomes its path as code, since the site holds
+no copy of it. README.md stays the one text of the install and quick-start steps.
+
 `generated(marker)` answers the Markdown for a marker; tests/test_docs_site.py checks the built
 pages against it. A marker the hooks do not know fails the build (`mkdocs build --strict` is
 `make docs`), and so does a page whose marker is misspelt.
@@ -18,14 +23,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-__all__ = ["MARKER", "control_plane_routes", "generated", "mock_options", "on_page_markdown"]
+__all__ = [
+    "MARKER",
+    "control_plane_routes",
+    "generated",
+    "mock_options",
+    "on_files",
+    "on_page_markdown",
+    "readme_page",
+]
 
 MARKER = re.compile(r"^<!-- generated: ([a-z-]+) -->$", re.M)
 METHODS = ("get", "put", "post", "delete", "patch")
 # The control plane's routes live under this prefix of the mock (control.yaml's server URL).
 CONTROL_PREFIX = "/_mock"
+README = Path(__file__).resolve().parent.parent / "README.md"
+README_PAGE = "getting-started.md"
+# A Markdown link whose target is not a URL, not an anchor: [text](target)
+_LINK = re.compile(r"\[([^\]]+)\]\((?!https?:|mailto:|#)([^)\s]+)\)")
 
 
 def mock_options() -> str:
@@ -176,3 +194,25 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
         return generated(match[1])
 
     return MARKER.sub(replace, markdown)
+
+
+def readme_page(text: str) -> str:
+    """README.md's Markdown with its links rewritten for a page at the root of the site."""
+
+    def link(match: re.Match[str]) -> str:
+        label, target = match[1], match[2]
+        if target.startswith("docs/"):
+            return f"[{label}]({target.removeprefix('docs/')})"
+        return label if label.startswith("`") else f"`{label}`"
+
+    return _LINK.sub(link, text)
+
+
+def on_files(files: Any, config: Any) -> Any:
+    """mkdocs' hook: README.md joins the site as its getting-started page."""
+    from mkdocs.structure.files import File
+
+    files.append(
+        File.generated(config, README_PAGE, content=readme_page(README.read_text("utf-8")))
+    )
+    return files

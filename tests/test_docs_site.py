@@ -124,7 +124,7 @@ def _internal_links(page: Node, base: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("name", ["index.html", "mock.html"])
+@pytest.mark.parametrize("name", ["index.html", "mock.html", "getting-started.html"])
 def test_a_rendered_page_has_no_broken_internal_link(
     name: str, served: str, chromium: Chromium
 ) -> None:
@@ -144,3 +144,25 @@ def test_a_rendered_page_has_no_broken_internal_link(
         elif fragment and not parse(answer.text).find_all(id=fragment):
             broken.append(f"{link}: no element with id {fragment!r}")
     assert not broken, broken
+
+
+def test_no_page_loads_anything_from_another_host(site: Path) -> None:
+    """Scripts, styles, fonts and images all come with the site (it works offline, and the
+    browser test sends nothing beyond 127.0.0.1)."""
+    loaded = []
+    for html in sorted(site.glob("*.html")):
+        page = parse(html.read_text("utf-8"))
+        for node in page.iter():
+            source = node.attrs.get("src") if node.tag in ("script", "img", "iframe") else None
+            if node.tag == "link" and node.attrs.get("rel") != "canonical":
+                source = node.attrs.get("href")
+            if source and urlsplit(source).netloc:
+                loaded.append(f"{html.name}: <{node.tag}> {source}")
+    assert not loaded, loaded
+
+
+def test_the_getting_started_page_is_the_readme(site: Path) -> None:
+    page = _page(site, "getting-started.html")
+    headings = {h.text.strip().rstrip("¶").strip() for h in page.find_all("h2")}
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert headings == {line[3:] for line in readme.splitlines() if line.startswith("## ")}
