@@ -14,12 +14,15 @@ SPEC := openapi.yaml
 GENERATOR_CONFIG := openapi-generator.yaml
 GENERATED := generated
 TEMPLATES := generator-templates
-HAND_WRITTEN := short_jobs mock_server tests bench
+HAND_WRITTEN := short_jobs mock_server tests bench scripts
 # pytest-xdist workers for `make test` (0: one process); PYTEST_ARGS adds pytest options.
 PYTEST_WORKERS ?= 2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# mkdocs 1.x prints a banner about its successor on every build: not a warning about our docs.
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: help setup lock generate unasync check-generated lint-spec lint format test demo mock bench clean
+.PHONY: help setup lock generate unasync check-generated lint-spec lint format test demo mock bench clean \
+	dist check-compat docs docs-serve
 
 help: ## List the targets.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-16s %s\n", $$1, $$2}'
@@ -74,14 +77,31 @@ format: $(STAMP) ## Apply ruff's fixes and formatting to hand-written code.
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint-spec lint ## Everything CI checks: spec, lint, types, the test suite (with the drift check).
+test: lint-spec lint check-compat docs ## Everything CI checks: spec, lint, types, compatibility, docs, the test suite.
 	@echo "$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"
 	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest ran no tests (exit 5): a failure" >&2; exit 1; fi; \
 	exit $$status
 
-demo: $(STAMP) ## Start the mock, assess a zip of generated recordings through the client, stop the mock.
-	@scripts/demo.sh
+demo: ## Start the mock, assess a zip of generated recordings through the client, stop the mock.
+	@PYTHON="$(PYTHON)" scripts/demo.sh
+
+dist: $(STAMP) ## Build the sdist and the wheel into dist/ (python -m build) and check them (twine check).
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# The contract of the last release, kept to compare with (docs/compatibility.md).
+LAST_RELEASE_SPEC := docs/releases/openapi-0.1.0.yaml
+
+check-compat: $(STAMP) ## Fail on a breaking change of openapi.yaml against the last release's copy.
+	$(BIN)/python scripts/check_compat.py $(LAST_RELEASE_SPEC) $(SPEC)
+
+docs: $(STAMP) ## Build the docs site into site/ (mkdocs build --strict: a broken link fails).
+	$(BIN)/mkdocs build --strict --quiet
+
+docs-serve: $(STAMP) ## Serve the docs site with live reload on http://127.0.0.1:8080.
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8080
 
 mock: $(STAMP) ## Run the mock server in the foreground; pass options as ARGS="--port 9000 ...".
 	$(BIN)/short-jobs-mock $(ARGS)
@@ -92,4 +112,4 @@ bench: $(STAMP) ## Run the benchmarks by hand, one table of figures (see bench/R
 	$(BIN)/python bench/assessment.py
 
 clean: ## Remove the virtualenv, caches and mock data.
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .mock-data
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .mock-data dist site

@@ -113,10 +113,12 @@ def test_the_installed_command(folder: Path) -> None:
 
 
 def readme_commands() -> list[str]:
-    """The `short-jobs-mock assess` lines of README.md's example, comments dropped."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    """The `short-jobs-mock assess` lines of docs/assessment.md's example, comments dropped."""
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "assessment.md").read_text("utf-8")
     blocks = re.findall(r"```sh\n(\.venv/bin/short-jobs-mock assess .*?)```", readme, re.S)
-    assert len(blocks) == 1, "README.md has no (or several) short-jobs-mock assess examples"
+    assert len(blocks) == 1, (
+        "docs/assessment.md has no (or several) short-jobs-mock assess examples"
+    )
     return [line.split("#")[0].strip() for line in blocks[0].splitlines() if line.strip()]
 
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
+from mock_server.faces.inprocess import RunningMock
 from mock_server.pytest_plugin import MockHandle
 from mock_server.samples import speech_like_wav
-from mock_server.faces.inprocess import RunningMock
 from short_jobs.cli import app
 
 pytestmark = pytest.mark.usefixtures("clean_client_env")

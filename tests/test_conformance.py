@@ -540,9 +540,9 @@ def test_a_run_cut_short_still_writes_its_har(mock: RunningMock, tmp_path: Path)
     assert [entry["response"]["status"] for entry in entries] == [401]
 
 
-# --- the README's example ---------------------------------------------------------------------
+# --- the docs' example (docs/conformance.md) -----------------------------------------------------
 
-README = ROOT / "README.md"
+README = ROOT / "docs" / "conformance.md"
 
 
 def readme_conformance_block() -> tuple[dict[str, str], list[list[str]]]:
@@ -550,7 +550,7 @@ def readme_conformance_block() -> tuple[dict[str, str], list[list[str]]]:
     blocks = re.findall(
         r"```sh\n# conformance against the mock\n(.*?)```", README.read_text("utf-8"), re.S
     )
-    assert len(blocks) == 1, "README.md has no (or several) conformance examples"
+    assert len(blocks) == 1, f"{README.name} has no (or several) conformance examples"
     env: dict[str, str] = {}
     commands = []
     for line in blocks[0].splitlines():

@@ -1,5 +1,6 @@
 """The mock's settings are declared once (`Settings`): every field has its command-line option
-and environment variables, both parse to the same value, and README's table is made from it."""
+and environment variables, both parse to the same value, and the docs' table is made from it
+(when the site is built: tests/test_docs_site.py)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,10 @@ from mock_server.core.config import (
     env_name,
     env_names,
     option_name,
-    options_table,
     setting_docs,
     value_type,
 )
 from mock_server.faces import cli
-
-README = Path(__file__).resolve().parent.parent / "README.md"
 
 # Public interface: these names must not change (new ones may be added).
 PUBLIC_OPTIONS = {
@@ -202,14 +200,6 @@ def test_limits_hold_in_python_too() -> None:
         Settings(workers=0)
     with pytest.raises(ValueError, match="log_level must be one of"):
         Settings(log_level="loud")
-
-
-def test_the_readme_table_is_the_declaration() -> None:
-    text = README.read_text(encoding="utf-8")
-    table = options_table()
-    assert table in text, (
-        "README's options table differs from mock_server.core.config.options_table():\n" + table
-    )
 
 
 def test_help_lists_every_option_with_its_variables() -> None:

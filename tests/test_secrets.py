@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from mock_server.pytest_plugin import MockHandle
 from mock_server.faces.inprocess import RunningMock
+from mock_server.pytest_plugin import MockHandle
 from short_jobs import redact
 from short_jobs.cli import app
 from short_jobs.redact import REDACTED, scrub

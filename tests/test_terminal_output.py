@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from mock_server.faces import assess_cli
-from mock_server.samples import make_zip, speech_like_wav_bytes
 from mock_server.faces.inprocess import RunningMock
+from mock_server.samples import make_zip, speech_like_wav_bytes
 from short_jobs.cli import app
 from short_jobs.redact import scrub
 from short_jobs.terminal import clean, escape, is_unsafe, json_text

@@ -6,7 +6,7 @@ whose `to_json()` is exactly the API's AssessResult: six AssessProperty objects 
 Anything it cannot assess raises `AssessmentFailed` (code and reason naming the file), and
 nothing else, whatever the upload holds.
 
-The modules, one concern each (README.md, "The assessment", says metric by metric how and from
+The modules, one concern each (docs/assessment.md says metric by metric how and from
 which publication each value is computed):
 
 - `failures`: the failure codes and `AssessmentFailed`;

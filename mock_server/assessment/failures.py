@@ -3,7 +3,7 @@
 `AssessmentFailed.code` becomes the job's `job_failed_code`, `reason` its `job_failed_reason`; the
 reason always names the file (`<entry name>: <problem>`), or the upload itself for zip-level
 problems. The API reference says only that "anything the assessment cannot read fails the job";
-the codes are the mock's own, also in README.md:
+the codes are the mock's own, also in docs/assessment.md:
 
 ============  ==================================================================================
 MSS.20000001  No WAV file: the zip is empty or holds only directories, ignored or non-WAV files.

@@ -5,15 +5,15 @@ limits and environment variables, and everything else derives from that declarat
   `--control/--no-control` for a bool), with the same help and the same environment variables;
 - the environment (`Settings.from_environ`, used by workers that start from an import string;
   `to_environ` is its exact inverse), parsed by the same click types as the command line;
-- the validation of limits (`__post_init__`), and the options table of README.md
+- the validation of limits (`__post_init__`), and the options table of the docs site (docs/mock.md)
   (`options_table`, checked by a test).
 
 Adding a setting is one line in `Settings`, e.g.::
 
     token_ttl: int = setting(86400, "Validity of issued tokens, seconds.", minimum=1)
 
-which gives `--token-ttl`, `SHORT_JOBS_MOCK_TOKEN_TTL` and a README row (paste the new
-`options_table()` into README.md; the test says where they differ).
+which gives `--token-ttl`, `SHORT_JOBS_MOCK_TOKEN_TTL` and a row of the options table (paste the new
+`options_table()` into docs/mock.md when the site is built).
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ class Settings:
     )
     iam_port: int | None = setting(
         None,
-        "Port of the IAM endpoint (see README.md, signing in through IAM).",
+        "Port of the IAM endpoint (see the docs, IAM).",
         minimum=0,
         shown_default="`--port` + 1 (any free port when `--port` is 0)",
     )
@@ -125,7 +125,7 @@ class Settings:
     )
     control: bool = setting(
         False,
-        "Serve the /_mock/ control plane (for tests: see README.md, testing with the mock).",
+        "Serve the /_mock/ control plane (for tests: see the docs, testing with the mock).",
         shown_default="off",
     )
     validate_responses: bool = setting(
