@@ -81,10 +81,12 @@ def mock_subject(
     workers: int = 1,
     source: Path | None = None,
     processing_seconds: float = 0.0,
+    log_level: str = "warning",
 ) -> Subject:
     """The mock as a user runs it: token auth on, request validation from the spec, SQLite.
 
-    `source` runs the mock of another checkout (PYTHONPATH), to measure a change in one session.
+    `source` runs the mock of another checkout (PYTHONPATH), to measure a change in one session;
+    `log_level` "info" writes the access line of every request (into the subject's log file).
     """
     env = {"PYTHONWARNINGS": "ignore"}
     cwd = ROOT
@@ -110,7 +112,7 @@ def mock_subject(
             "--processing-seconds",
             str(processing_seconds),
             "--log-level",
-            "warning",
+            log_level,
         ],
         env=env,
         cwd=cwd,

@@ -107,15 +107,19 @@ class Bench:
         subjects = []
         for label, source in sources:
             for workers in counts:
-                subjects.append(
-                    mock_subject(
-                        f"{label} w={workers}",
-                        self.work / f"{tag}-{label}-w{workers}",
-                        workers=workers,
-                        source=source,
-                        processing_seconds=processing_seconds,
+                for level in self.args.log_level_list:
+                    # the default (quiet) keeps its plain name, so earlier tables still compare
+                    suffix = "" if level == "warning" else f" log={level}"
+                    subjects.append(
+                        mock_subject(
+                            f"{label} w={workers}{suffix}",
+                            self.work / f"{tag}-{label}-w{workers}-{level}",
+                            workers=workers,
+                            source=source,
+                            processing_seconds=processing_seconds,
+                            log_level=level,
+                        )
                     )
-                )
         return subjects
 
     def judged(self, subject_name: str) -> bool:
@@ -552,6 +556,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="also measure the mock of this checkout (load, cold, lifecycle), named after its"
         " directory; repeatable",
     )
+    parser.add_argument(
+        "--log-levels",
+        default="warning",
+        help="the mock's --log-level, comma-separated: 'warning,info' also measures it with an"
+        " access line per request (the line's cost: same session, same rounds)",
+    )
     parser.add_argument("--no-connexion", action="store_true", help="skip the connexion floor")
     parser.add_argument("--no-setup", action="store_true", help="do not run bench/setup.sh")
     parser.add_argument("--keep", action="store_true", help="keep data dirs and server logs")
@@ -561,6 +571,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     args.section_list = sections
+    args.log_level_list = [level.strip() for level in args.log_levels.split(",") if level.strip()]
+    if not set(args.log_level_list) <= {"trace", "debug", "info", "warning", "error", "critical"}:
+        parser.error("--log-levels takes the mock's --log-level values")
     try:
         args.connection_levels = [int(c) for c in args.connections.split(",") if c.strip()]
     except ValueError:

@@ -14,9 +14,9 @@ made to work inside the site: `docs/PAGE.md` becomes `PAGE.md`, and a link to a 
 `docs/` (CHANGELOG.md, LICENSE, ARCHITECTURE.md...) becomes its path as code, since the site holds
 no copy of it. README.md stays the one text of the install and quick-start steps.
 
-`generated(marker)` answers the Markdown for a marker; tests/test_docs_site.py checks the built
-pages against it. A marker the hooks do not know fails the build (`mkdocs build --strict` is
-`make docs`), and so does a page whose marker is misspelt.
+`generated(marker)` answers the Markdown for a marker; tests/project/test_docs_site.py checks
+the built pages against it. A marker the hooks do not know fails the build (`mkdocs build
+--strict` is `make docs`), and so does a page whose marker is misspelt.
 """
 
 from __future__ import annotations

@@ -102,7 +102,8 @@ class _Group(TyperGroup):
 
     ``TyperGroup`` is typer's documented extension point (``typer.Typer(cls=...)``); the
     exceptions and context come from the click typer vendors (``typer._click``, private), so
-    typer is pinned to one minor version and tests/test_cli.py fails loudly if the hint breaks.
+    typer is pinned to one minor version and tests/client/test_cli.py fails loudly if the hint
+    breaks.
     """
 
     def invoke(self, ctx: Context) -> Any:

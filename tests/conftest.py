@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,45 @@ def broken_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A zip whose one WAV is not a RIFF/WAVE file: its job fails with MSS.20000002."""
     path = tmp_path_factory.mktemp("broken") / "broken.zip"
     return make_zip(path, {"recordings/broken.wav": b"this is not a RIFF/WAVE file"})
+
+
+# Every test that starts a process (a mock, a venv, a browser, a CLI in a subprocess) is marked
+# `slow`, so that `-m "not slow"` is the quick loop it promises. Python's audit events see every
+# way a process starts; a test that starts one unmarked fails, naming what it started.
+SPAWN_EVENTS = frozenset(
+    {"subprocess.Popen", "os.system", "os.posix_spawn", "os.fork", "os.forkpty"}
+)
+_spawned: list[str] = []
+
+
+def _audit(event: str, args: tuple[Any, ...]) -> None:
+    if event in SPAWN_EVENTS:
+        _spawned.append(f"{event} {args[1] if event == 'subprocess.Popen' else args[:1]!r}")
+
+
+sys.addaudithook(_audit)
+
+
+def _fail_unmarked_spawn(item: pytest.Item) -> None:
+    started, _spawned[:] = _spawned[:1], []
+    if started and item.get_closest_marker("slow") is None:
+        pytest.fail(f"starts a process ({started[0][:200]}) but is not marked slow", pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    _spawned.clear()
+    result = yield
+    _fail_unmarked_spawn(item)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    _spawned.clear()
+    result = yield
+    _fail_unmarked_spawn(item)
+    return result
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -13,10 +13,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
+from helpers import StubServer
 
 _HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
@@ -90,7 +91,7 @@ def drifting_proxy(upstream_url: str, drift: Drift = lambda answer: None) -> Ite
     """Serve a proxy to ``upstream_url`` on 127.0.0.1 (a free port) until the block ends."""
     with httpx.Client(base_url=upstream_url, timeout=30) as upstream:
         proxy = Proxy("")
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(upstream, drift, proxy))
+        server = StubServer(("127.0.0.1", 0), _handler(upstream, drift, proxy))
         server.daemon_threads = True
         proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
         thread = threading.Thread(target=server.serve_forever, name="drift-proxy", daemon=True)

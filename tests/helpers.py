@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import os
 import socket
+import socketserver
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from mock_server.faces.inprocess import RunningMock
+
+# The checkout: where openapi.yaml, README.md and docs/ are (tests sit in folders below tests/).
+ROOT = Path(__file__).resolve().parent.parent
 
 COLLECTION = "/v1/{project}/voice-training-manage/user/short-jobs"
 FINAL = ("SUCCEED", "FAILED")
@@ -117,3 +122,16 @@ def mock_process(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+
+
+class StubServer(ThreadingHTTPServer):
+    """The standard library's threading HTTP server for stand-ins (stub services, proxies), quiet
+    about a client that hung up (it prints a traceback to stderr by default, which the CLI
+    tests would read as the CLI's own)."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: socketserver.BaseRequest, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)

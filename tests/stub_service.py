@@ -13,8 +13,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from helpers import StubServer
 
 PROJECT = "stub-project"
 JOB_ID = "26f06524-4f75-4b3a-a853-b649a21aaf66"
@@ -111,7 +113,7 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def running_stub(script: Sequence[dict[str, Any]] = tuple(job(s) for s in WALK)) -> Iterator[Stub]:
     """Serve ``script`` (one show answer after another, the last repeated) until the block ends."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server = StubServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
     host, port = server.server_address[:2]
     stub = Stub(url=f"http://{host!s}:{port}", script=list(script))
     server.RequestHandlerClass = _handler(stub)

@@ -1,7 +1,8 @@
 """A user's project that uses the `short_jobs_mock` fixture: its files, and what it must print.
 
-Shared by tests/test_pytest_plugin.py (pytester, our dev environment) and tests/test_install.py
-(fresh virtualenvs with the toolkit installed as a user installs it).
+Shared by tests/mock/faces/test_pytest_plugin.py (pytester, our dev environment) and
+tests/mock/faces/test_install.py (fresh virtualenvs with the toolkit installed as a user
+installs it).
 """
 
 from __future__ import annotations

@@ -87,7 +87,8 @@ CUT = "cut"
 # Set in the request's task when it was cut on purpose; the server logs from that same task.
 _cutting: ContextVar[bool] = ContextVar("short_jobs_mock_cutting", default=False)
 # What uvicorn logs (at ERROR) when an app returns with its answer unfinished, then closes the
-# connection: that is the cut. Checked by tests/test_mock_control.py, which fails if it changes.
+# connection: that is the cut. Its canary (tests/mock/http/test_framework_hooks.py) fails if it
+# changes.
 UNFINISHED_ANSWER = "ASGI callable returned without completing response."
 
 

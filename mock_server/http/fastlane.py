@@ -8,8 +8,8 @@ with the pipeline's own functions - `validation.check_parameter` and `validation
 on the spec's own (connexion-resolved) schemas, the route table's path parameters, the media
 type the gateway parsed - and answers only a request that passes every check, exactly as
 connexion would. Anything else (a refused check, a query string, an unusual operation) goes on to
-connexion untouched, so every refusal is connexion's. `tests/test_fast_lane.py` sends the whole
-corpus through both and requires the same answers.
+connexion untouched, so every refusal is connexion's. `tests/mock/http/test_fast_lane.py` sends
+the whole corpus through both and requires the same answers.
 """
 
 from __future__ import annotations

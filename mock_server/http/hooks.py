@@ -3,8 +3,10 @@ that holds it, and the test that fails loudly when an upgrade breaks it.
 
 A private hook is anything outside the frameworks' documented extension points (connexion:
 `validator_map`, resolvers, middlewares, error handlers; uvicorn-worker: `CONFIG_KWARGS`). Each
-needs its package pinned to a minor version in pyproject.toml and a canary test. Only
-`decorated-once` has its canary yet (tests/test_pipeline.py); the others' are still to write.
+needs its package pinned to a minor version in pyproject.toml and a canary test:
+tests/mock/http/test_framework_hooks.py holds them (decorated-once's is in test_pipeline.py, where
+the app is built) and checks that every hook below names a test that exists and a pin that
+pyproject.toml holds.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ HOOKS: tuple[Hook, ...] = (
         "AsyncOperation.fn/_fn/from_operation, StarletteDecorator.decorate",
         why="connexion decorates a handler on every request; the mock decorates it once",
         pin=CONNEXION_PIN,
-        canary="test_handlers_are_decorated_once",
+        canary="test_handlers_are_decorated_once_through_the_private_hook",
     ),
     Hook(
         name="validator-internals",

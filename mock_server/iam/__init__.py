@@ -4,7 +4,10 @@
     store.py        their tables in the mock's SQLite store (survive restarts; reset clears them)
     credentials.py  `IamCredentials`: what the API gateway asks (is this token good? this AK's SK?)
     handlers.py     the three IAM operations of `mock_server/iam.yaml`
-    app.py          the IAM endpoint: auth, connexion over iam.yaml, Keystone's error shape
+    errors.py       IAM's error table and Keystone's error shape
+
+The IAM endpoint itself (auth, connexion over iam.yaml) is in the HTTP layer,
+`mock_server/http/iam.py`, the only layer that speaks to the framework.
 
 The gateway's `authenticate` (mock_server/http/gateway.py) asks `IamCredentials` (its
 `token_problem` and `secret_for`), so the fixed `--ak`/`--sk`/`--token` and everything IAM

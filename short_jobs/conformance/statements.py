@@ -1,10 +1,10 @@
 """The one list of statements about the short-jobs API that a live endpoint must keep.
 
-Both users of the list read it from here: ``short-jobs conformance`` (against any endpoint) and
-the contract suite (``tests/test_conformance.py``, against the mock). A statement says what one
-documented behaviour looks like: which answer (status, error code) and, through ``then``, what
-the body must say beyond the schema. Every answer to an API operation is also checked against
-``openapi.yaml`` (status declared, required headers, media type, body schema; see
+Both users of the list read it from here: ``short-jobs conformance`` (against any endpoint) and the
+contract suite (``tests/client/conformance/test_conformance.py``, against the mock). A statement
+says what one documented behaviour looks like: which answer (status, error code) and, through
+``then``, what the body must say beyond the schema. Every answer to an API operation is also checked
+against ``openapi.yaml`` (status declared, required headers, media type, body schema; see
 :mod:`short_jobs.conformance.spec`) and the reference's rules for errors (:mod:`.checks`), so a
 statement only adds what the spec cannot say ("not found is 400 MSS.00000003").
 
