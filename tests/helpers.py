@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import socketserver
 import subprocess
 import sys
 import time
@@ -131,7 +130,7 @@ class StubServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def handle_error(self, request: socketserver.BaseRequest, client_address: Any) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
