@@ -19,10 +19,12 @@ from mock_server.control.store import ControlStore
 from mock_server.core.asgi import ASGIApp
 from mock_server.core.config import Settings
 from mock_server.core.database import Database
+from mock_server.core.errors import REQUEST_ID_HEADER
 from mock_server.core.spec import control_document, control_spec_path, spec_document, spec_path
+from mock_server.http.accesslog import access_queue
 from mock_server.http.factory import JSONIFIER, SpecApi, connexion_app
 from mock_server.http.fastlane import FastLane, resolved_spec
-from mock_server.http.frontdoor import ERROR_HANDLERS, Frontdoor, RequestIdHeader
+from mock_server.http.frontdoor import ERROR_HANDLERS, Frontdoor
 from mock_server.http.gateway import GatewayMiddleware
 from mock_server.http.iam import Iam
 from mock_server.http.pages import Pages
@@ -50,7 +52,8 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     async def lifespan(_app: Any) -> AsyncIterator[None]:
         worker = asyncio.create_task(service.run_worker(), name="assessment-worker")
         try:
-            yield
+            with access_queue():  # the access lines' writer thread, drained at shutdown
+                yield
         finally:
             worker.cancel()
             with suppress(asyncio.CancelledError):
@@ -62,7 +65,7 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
         apis.append(SpecApi(control_spec_path(), Control(service, control), CONTROL_PREFIX))
     api = connexion_app(
         apis,
-        answer_headers=RequestIdHeader,
+        id_header=REQUEST_ID_HEADER,
         error_handlers=ERROR_HANDLERS,
         validate_responses=settings.validate_responses,
         lifespan=lifespan,

@@ -30,7 +30,8 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.resolver import Resolver
 
-from mock_server.core.asgi import ASGIApp
+from mock_server.core.asgi import ASGIApp, Receive, Scope, Send
+from mock_server.core.requestid import request_id, with_header
 from mock_server.http.validation import VALIDATOR_MAP_OVERRIDES, handler_from
 
 JSONIFIER = Jsonifier()
@@ -48,17 +49,32 @@ class SpecApi:
     base_path: str | None = None
 
 
+class IdHeader:
+    """A middleware that puts the request id on every answer under `name`, unless it is there."""
+
+    def __init__(self, app: ASGIApp, name: str) -> None:
+        self.app = app
+        self.name = name
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, with_header(send, self.name, request_id(scope)))
+
+
 def connexion_app(
     apis: Sequence[SpecApi],
     *,
-    answer_headers: Callable[[ASGIApp], ASGIApp],
+    id_header: str,
     error_handlers: Mapping[type[Exception], ErrorHandler],
     validate_responses: bool,
     lifespan: Lifespan | None = None,
 ) -> AsyncApp:
-    """connexion over `apis`. `answer_headers` is a middleware inside connexion that adds the
-    headers every answer carries (so response validation sees the ones the spec requires);
-    `error_handlers` render each exception type (the most general last)."""
+    """connexion over `apis`. Every answer carries the request id under `id_header`
+    (`X-Request-Id` for the API, `X-IAM-Trace-Id` for IAM), added inside connexion so that
+    response validation sees the header the spec requires; `error_handlers` render each
+    exception type (the most general last)."""
     app = AsyncApp(
         __name__,
         lifespan=lifespan,
@@ -69,7 +85,7 @@ def connexion_app(
             RoutingMiddleware,
             RequestValidationMiddleware,
             ResponseValidationMiddleware,
-            answer_headers,
+            functools.partial(IdHeader, name=id_header),
             LifespanMiddleware,
             ContextMiddleware,
         ],

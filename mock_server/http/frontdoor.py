@@ -44,19 +44,6 @@ from mock_server.service.handlers import Service
 log = logging.getLogger("mock_server")
 
 
-class RequestIdHeader:
-    """Inside connexion, so that response validation sees the header the spec requires."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        await self.app(scope, receive, with_request_id(scope, send))
-
-
 # -- connexion's errors, answered with the service's codes ---------------------------------------
 
 # Framework answers (content negotiation, and routing should it ever disagree with the route
