@@ -46,7 +46,8 @@ def test_lines_are_written_by_the_listener_thread_and_escaped_there(mock: Runnin
     root.addHandler(handler)
     access_log.setLevel(logging.INFO)
     try:
-        target = mock.url + collection(mock) + "/%1b%5B2J"  # ESC [2J: clears a terminal if written raw
+        # ESC [2J: clears a terminal if written raw
+        target = mock.url + collection(mock) + "/%1b%5B2J"
         with httpx.Client() as client:
             client.get(target, headers={"X-Auth-Token": mock.settings.token})
         with access_queue():  # one more user of the queue, then out: nothing is drained yet
