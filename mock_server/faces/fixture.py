@@ -275,6 +275,9 @@ class MockHandle:
         return self._call("POST", "/faults", json=body)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        if method not in ("GET", "HEAD"):
+            # the control plane's guard: state-changing calls say JSON, body or not
+            kwargs.setdefault("headers", {"Content-Type": "application/json"})
         response = self._control.request(method, path, **kwargs)
         if response.status_code >= 400:
             raise ControlPlaneError(
