@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from browser import MISSING, Chromium, find_chromium
 from hypothesis import settings
+from spec_exchanges import VIOLATIONS, Watcher
 
 from mock_server.faces.fixture import MockHandle
-from mock_server.faces.inprocess import RunningMock, running_mock
+from mock_server.faces.inprocess import WATCHERS, RunningMock, running_mock
 from mock_server.samples import make_zip, sample_zip
 
 # CI (CI=true): the property tests draw the same examples on every run, so a submission is judged
@@ -23,6 +24,19 @@ from mock_server.samples import make_zip, sample_zip
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+# Every in-process mock of the suite is watched: an answer its spec does not declare fails the
+# test that got it (spec_exchanges.py; issue 21, item 5).
+WATCHERS.append(Watcher)
+
+
+@pytest.fixture(autouse=True)
+def answers_are_declared() -> Iterator[None]:
+    VIOLATIONS.clear()
+    yield
+    found, VIOLATIONS[:] = list(VIOLATIONS), []
+    assert not found, "answers the specs do not declare:\n  " + "\n  ".join(dict.fromkeys(found))
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ async def apply_fault(
     request_id = state_of(scope).request_id or ""
     if operation == "upload":
         if fault.get("upload") == "cut":
+            state_of(scope).fault = True
             await _cut_off(scope, receive, send)
             return True
         if "status" in fault or fault.get("upload") == "fail":
@@ -32,6 +33,7 @@ async def apply_fault(
                 fault.get("error_code", ObsCodes.INTERNAL.code),
             )
             state_of(scope).error_code = code.code
+            state_of(scope).fault = True
             message = fault.get("error_msg", "Injected fault")
             await render_obs(ObsError(code, message), request_id)(scope, receive, send)
             return True
@@ -40,6 +42,7 @@ async def apply_fault(
         return False
     error = _injected_error(fault)
     state_of(scope).error_code = error.code.code
+    state_of(scope).fault = True
     await render(error, request_id)(scope, receive, send)
     return True
 

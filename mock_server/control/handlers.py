@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from functools import cache
+from itertools import islice
 from typing import Any
 
 import jsonschema
@@ -48,16 +49,29 @@ class Control:
         job_id: str | None = None,
         since_id: int = 0,
         limit: int = 1000,
-    ) -> dict[str, list[dict[str, Any]]]:
+    ) -> dict[str, Any]:
+        """One page of the journal: the first `limit` matching entries after `since_id`.
+
+        Never silently short: `more` says whether matching entries follow, and `next_since_id`
+        (the last entry's id, null when none follow) asks for the next page with the same
+        filters. Nothing is ever dropped but by `DELETE /requests` or a reset.
+        """
         wanted = {"operation": operation, "status": status, "job_id": job_id}
-        entries = [
+        matching = (
             entry
-            for entry in self.control.journal(since_id)
+            for entry in self.control.journal_entries(since_id)
             if all(value is None or entry.get(key) == value for key, value in wanted.items())
             and (method is None or entry["method"] == method.upper())
             and (path_contains is None or path_contains in entry["path"])
-        ]
-        return {"requests": entries[:limit]}
+        )
+        page = list(islice(matching, limit + 1))
+        more = len(page) > limit
+        page = page[:limit]
+        return {
+            "requests": page,
+            "more": more,
+            "next_since_id": page[-1]["id"] if more else None,
+        }
 
     async def clear_requests(self) -> Answer:
         self.control.journal_clear()

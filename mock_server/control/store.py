@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 from mock_server.core.database import Database
@@ -62,10 +63,18 @@ class ControlStore:
         self._db.execute("INSERT INTO journal (entry) VALUES (?)", (json.dumps(entry),))
 
     def journal(self, since_id: int) -> list[dict[str, Any]]:
-        rows = self._db.execute(
+        """Every entry after `since_id`, oldest first."""
+        return list(self.journal_entries(since_id))
+
+    def journal_entries(self, since_id: int) -> Iterator[dict[str, Any]]:
+        """The entries after `since_id`, oldest first, read in batches as they are consumed
+        (a page of a filtered journal stops reading once it is full)."""
+        cursor = self._db.execute(
             "SELECT id, entry FROM journal WHERE id > ? ORDER BY id", (since_id,)
-        ).fetchall()
-        return [{"id": row[0], **json.loads(row[1])} for row in rows]
+        )
+        while rows := cursor.fetchmany(500):
+            for row in rows:
+                yield {"id": row[0], **json.loads(row[1])}
 
     def journal_clear(self) -> None:
         self._db.execute("DELETE FROM journal")

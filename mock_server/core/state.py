@@ -19,7 +19,7 @@ STATE_KEY = "short_jobs_mock"
 class RequestState:
     """One request's state. Written by the front door (`route`, `job_id`), the request id's
     maker (`request_id`), the body reader (`body`), validation (`document`), whoever answers
-    with an error (`error_code`), a cut-off fault (`answer_cut`), IAM's endpoint (`iam_caller`);
+    with an error (`error_code`), a fault (`fault`, `answer_cut`), IAM's endpoint (`iam_caller`);
     read by the journal, the access log, the fast lane, connexion's adapters and the handlers."""
 
     request_id: str | None = None
@@ -30,6 +30,7 @@ class RequestState:
     document: Any = None  # the body's validated JSON document (None: none or not JSON)
     error_code: str | None = None  # the code answered, for the journal and the access log
     answer_cut: bool = False  # a fault broke the answer off: the client got none
+    fault: bool = False  # an armed fault answered (its status is the test's, not the spec's)
     iam_caller: str | None = None  # who IAM's endpoint authenticated, when anyone
 
 

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from mock_server.iam.model import Clock
 
 
+# Entries per GET /_mock/requests while `requests()` reads the whole journal (control.yaml's
+# maximum: fewer round trips).
+JOURNAL_PAGE = 10000
+
+
 class ControlPlaneError(Exception):
     """The control plane refused a call (a bad argument, or an unknown job)."""
 
@@ -129,18 +134,27 @@ class MockHandle:
         job_id: str | None = None,
         since_id: int | None = None,
     ) -> list[dict[str, Any]]:
-        """The journal of requests received, oldest first, filtered as asked."""
+        """The journal of requests received, oldest first, filtered as asked: every matching
+        entry, however many (the control plane answers in pages; this reads them all)."""
         filters = {
             "operation": operation,
             "method": method,
             "status": status,
             "path_contains": path_contains,
             "job_id": job_id,
-            "since_id": since_id,
         }
-        params = {key: value for key, value in filters.items() if value is not None}
-        entries: list[dict[str, Any]] = self._call("GET", "/requests", params=params)["requests"]
-        return entries
+        params: dict[str, Any] = {key: value for key, value in filters.items() if value is not None}
+        params["limit"] = JOURNAL_PAGE
+        entries: list[dict[str, Any]] = []
+        cursor = since_id
+        while True:
+            if cursor is not None:
+                params["since_id"] = cursor
+            page = self._call("GET", "/requests", params=params)
+            entries += page["requests"]
+            cursor = page.get("next_since_id")
+            if not page.get("more") or cursor is None:
+                return entries
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
@@ -261,6 +275,9 @@ class MockHandle:
         return self._call("POST", "/faults", json=body)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        if method not in ("GET", "HEAD"):
+            # the control plane's guard: state-changing calls say JSON, body or not
+            kwargs.setdefault("headers", {"Content-Type": "application/json"})
         response = self._control.request(method, path, **kwargs)
         if response.status_code >= 400:
             raise ControlPlaneError(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mock_server.core.asgi import ASGIApp
 from mock_server.core.config import Settings
 from mock_server.faces.extra import quiet_imports
 
@@ -18,6 +19,11 @@ with quiet_imports():  # whoever imports this module first also imports connexio
     import uvicorn
 
     from mock_server.app import Frontdoor, create_app
+
+
+# ASGI middleware every mock started here is wrapped in, outermost last: for a test suite that
+# watches every exchange (this project's checks each against its spec: tests/spec_exchanges.py).
+WATCHERS: list[Callable[[ASGIApp, Settings], ASGIApp]] = []
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,10 @@ def running_mock(data_dir: Path, **overrides: Any) -> Iterator[RunningMock]:
     settings = settings.with_overrides(iam_port=iam_port)
     app = create_app(settings)
     assert isinstance(app, Frontdoor)
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    served: ASGIApp = app
+    for watcher in WATCHERS:
+        served = watcher(served, settings)
+    config = uvicorn.Config(served, lifespan="on", log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run,

@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from mock_server.control.faults import apply_fault
+from mock_server.control.guard import cross_site_problem
 from mock_server.control.journal import journal_entry
 from mock_server.control.store import ControlStore
 from mock_server.core.asgi import ASGIApp, Message, Receive, Scope, Send
@@ -37,7 +38,7 @@ from mock_server.http.factory import ErrorHandler
 from mock_server.http.fastlane import FastLane
 from mock_server.http.iam import IAM_PATH_PREFIXES, Iam
 from mock_server.http.responses import connexion_response
-from mock_server.http.routing import Route, RouteTable
+from mock_server.http.routing import CONTROL_PREFIX, Route, RouteTable
 from mock_server.obs.area import BUCKET, job_id_from_key
 from mock_server.service.handlers import Service
 
@@ -199,6 +200,13 @@ class Frontdoor:
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         route = state_of(scope).route
+        if isinstance(route, Route) and (route.control or path.startswith(CONTROL_PREFIX + "/")):
+            server = scope.get("server")
+            problem = cross_site_problem(
+                scope["method"], scope["headers"], server[0] if server else None, scope["scheme"]
+            )
+            if problem is not None:
+                raise ApiError(Codes.CONTROL_CROSS_SITE, problem)
         if self._for_iam(scope):
             await self.iam.endpoint(scope, receive, send)
         elif path.startswith(self._upload_prefix):

@@ -13,6 +13,7 @@ for anything to break out into.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from functools import cache
@@ -32,6 +33,7 @@ MAX_JOBS = 200
 MAX_REQUESTS = 200
 DEFAULT_REFRESH_SECONDS = 2
 _MAX_REFRESH_SECONDS = 3600
+_ASCII_DIGITS = re.compile("[0-9]+")
 
 
 @cache
@@ -127,7 +129,9 @@ def request_view(entry: dict[str, Any]) -> dict[str, Any]:
         "path": entry["path"] + ("?" + query if query else ""),
         "operation": entry.get("operation") or "",
         "job_id": entry.get("job_id") or "",
-        "status": entry["status"],
+        # None: the client got no complete answer (a cut upload)
+        "status": "" if entry["status"] is None else entry["status"],
+        "status_class": "none" if entry["status"] is None else str(entry["status"] // 100),
         "error_code": entry.get("error_code") or "",
         "request_id": entry.get("request_id", ""),
         "duration_ms": f"{entry.get('duration_ms', 0):.1f}",
@@ -149,6 +153,16 @@ def _time(seconds: float) -> str:
 
 
 def _refresh(raw: str | None) -> int:
-    if raw is None or not raw.strip().isdigit():
+    """`?refresh=N`: N in ASCII digits (capped at an hour); anything else is the default.
+
+    Only `0`-`9` count: `str.isdigit` also accepts superscripts (`²`) that `int` refuses, and
+    `int` accepts other scripts' digits (`٣`) and more digits than it will convert (over 4300,
+    Python's `sys.int_info.str_digits_check_threshold`); the page never depends on either.
+    """
+    text = (raw or "").strip()
+    if not _ASCII_DIGITS.fullmatch(text):
         return DEFAULT_REFRESH_SECONDS
-    return min(int(raw), _MAX_REFRESH_SECONDS)
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(_MAX_REFRESH_SECONDS)):
+        return _MAX_REFRESH_SECONDS
+    return min(int(digits), _MAX_REFRESH_SECONDS)

@@ -1,0 +1,124 @@
+"""Who may call the control plane (`/_mock/...`, the dashboard included): not another web site.
+
+The control plane has no authentication (it is for tests), so a browser must not be made to
+call it for someone else:
+
+- Cross-site requests (CSRF): a page on another origin can make a browser send a "simple"
+  `POST /_mock/reset` (no CORS preflight: Fetch standard, "CORS-safelisted request-header").
+  Refused: an `Origin` that is not this origin (the mock's own scheme, host and port, as the
+  `Host` header names it), a `Sec-Fetch-Site` other than `same-origin` or `none` (W3C Fetch
+  Metadata; `same-site` too, since sites ignore ports: another server on localhost is
+  same-site), except a top-level GET/HEAD navigation (a link to the dashboard; it changes
+  nothing). State-changing calls (any method but GET, HEAD) must also say
+  `Content-Type: application/json`, which no simple request can, with or without a body.
+- DNS rebinding: a name the attacker controls resolved to 127.0.0.1 reaches the mock with
+  `Host: evil.example`. Refused: a Host whose name is not `localhost` (or `*.localhost`, RFC
+  6761), a loopback address, or the address the connection reached (`scope["server"]`). An IP
+  literal cannot be rebound: the browser's origin is then the address itself.
+
+Clients that are not browsers (httpx, curl, the official SDK) send neither Origin nor
+Sec-Fetch-*, and reach the mock by its address or localhost: nothing changes for them beyond the
+content type of state-changing calls. The emulated API is not guarded: the official SDK sends no
+Origin, and the real service answers any caller its gateway authenticates.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+
+from mock_server.core.media import MediaTypeError, is_json, parse_media_type
+from mock_server.core.text import header_text
+
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+_SAME = frozenset({"same-origin", "none"})
+
+
+def cross_site_problem(
+    method: str,
+    headers: Sequence[tuple[bytes, bytes]],
+    served: str | None,
+    scheme: str = "http",
+) -> str | None:
+    """Why this request to the control plane is refused (one sentence), or None if it is not.
+
+    `headers`: the ASGI header pairs; `served`: the address the connection reached (the host of
+    ASGI `scope["server"]`), None when unknown.
+    """
+    values = _headers(headers)
+    host = values.get("host")
+    if host is not None and not _allowed_host(host, served):
+        return (
+            f"Host {host!r} is not this mock's address or localhost"
+            " (a DNS-rebinding guard: call the control plane by IP address or localhost)"
+        )
+    origin = values.get("origin")
+    if origin is not None and (host is None or origin.lower() != f"{scheme}://{host}".lower()):
+        return (
+            f"a request from origin {origin!r} is cross-site: the control plane is same-origin only"
+        )
+    site = values.get("sec-fetch-site")
+    navigation = (
+        method in SAFE_METHODS
+        and values.get("sec-fetch-mode") == "navigate"
+        and values.get("sec-fetch-dest", "document") == "document"
+    )
+    if site is not None and site.lower() not in _SAME and not navigation:
+        return f"a {site} request (Sec-Fetch-Site): the control plane is same-origin only"
+    if method not in SAFE_METHODS and not _json(values.get("content-type")):
+        return (
+            f"{method} needs Content-Type: application/json, even without a body"
+            " (no cross-site form can send it)"
+        )
+    return None
+
+
+def _headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The first value of each header, names lower-cased (a repeated Host or Origin is odd
+    enough that the first decides)."""
+    values: dict[str, str] = {}
+    for name, value in raw:
+        values.setdefault(name.decode("latin-1").lower(), header_text(value).strip())
+    return values
+
+
+def _allowed_host(host: str, served: str | None) -> bool:
+    name = _host_name(host)
+    if name is None:
+        return False
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return False  # a DNS name: rebinding could point it anywhere
+    if address.is_loopback:
+        return True
+    try:
+        return served is not None and address == ipaddress.ip_address(served.strip("[]"))
+    except ValueError:
+        return False
+
+
+def _host_name(host: str) -> str | None:
+    """The name part of a Host value (RFC 9110, 7.2: uri-host [":" port]), lower-cased and
+    without a trailing dot; None when it is not one."""
+    text = host.strip().lower()
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0 or (text[end + 1 :] and not text[end + 1 :].startswith(":")):
+            return None
+        return text[1:end]
+    name, _, port = text.partition(":")
+    if (port and not port.isascii()) or (port and not port.isdigit()):
+        return None
+    return name.rstrip(".") or None
+
+
+def _json(content_type: str | None) -> bool:
+    if content_type is None:
+        return False
+    try:
+        return is_json(parse_media_type(content_type))
+    except MediaTypeError:
+        return False
