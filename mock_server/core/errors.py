@@ -51,9 +51,6 @@ class Codes:
         403, "APIGW.0302", "The IAM user is not authorized to access this API", gateway=True
     )
     THROTTLED = Code(429, "APIGW.0308", "The throttling threshold has been reached", gateway=True)
-    # The mock's own (no such answer exists on the service): its test-only control plane refuses
-    # a cross-site request or a foreign Host name (mock_server.control.guard).
-    CONTROL_CROSS_SITE = Code(403, "MOCK.00000403", "The mock's control plane refuses this request")
 
     @classmethod
     def all(cls) -> list[Code]:

@@ -23,6 +23,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
+from mock_server.control.errors import ControlCodes
 from mock_server.control.faults import apply_fault
 from mock_server.control.guard import cross_site_problem
 from mock_server.control.journal import journal_entry
@@ -206,7 +207,7 @@ class Frontdoor:
                 scope["method"], scope["headers"], server[0] if server else None, scope["scheme"]
             )
             if problem is not None:
-                raise ApiError(Codes.CONTROL_CROSS_SITE, problem)
+                raise ApiError(ControlCodes.CROSS_SITE, problem)
         if self._for_iam(scope):
             await self.iam.endpoint(scope, receive, send)
         elif path.startswith(self._upload_prefix):
