@@ -78,6 +78,32 @@ _CONTAINERS: Final = (
     (b"#!AMR", "an AMR file, not WAV"),
     (b".snd", "a Sun/NeXT AU file, not WAV"),
 )
+# Chunk ids seen in WAV files (Microsoft's RIFF spec, EBU BWF, RF64, common tools): after an
+# odd chunk without its pad byte, a shifted read that gives one of these wins.
+_KNOWN_IDS: Final = frozenset(
+    {
+        b"fmt ",
+        b"data",
+        b"LIST",
+        b"fact",
+        b"cue ",
+        b"bext",
+        b"iXML",
+        b"JUNK",
+        b"PAD ",
+        b"smpl",
+        b"inst",
+        b"id3 ",
+        b"ID3 ",
+        b"ds64",
+        b"acid",
+        b"PEAK",
+        b"cart",
+        b"umid",
+        b"axml",
+        b"FLLR",
+    }
+)
 # WAVE_FORMAT_EXTENSIBLE sub-formats are GUIDs: the format code, then this fixed tail.
 _GUID_TAIL: Final = b"\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
 _CONVERT: Final = "convert it to PCM WAV (16-bit, 16-48 kHz)"
@@ -120,7 +146,12 @@ def parse_fmt(name: str, body: bytes) -> WavFormat:
                 f"{name}: WAVE_FORMAT_EXTENSIBLE with an unknown sub-format GUID "
                 f"({body[24:40].hex()}); only PCM and IEEE float are supported",
             )
-    if code == FORMAT_PCM and bits % 8 and channels and block_align == channels * -(-bits // 8):
+    if (
+        code == FORMAT_PCM
+        and 8 < bits < 32
+        and bits % 8
+        and block_align == channels * -(-bits // 8)
+    ):
         bits = -(-bits // 8) * 8  # e.g. 12 valid bits in a 16-bit container: read the container
     if code not in (FORMAT_PCM, FORMAT_FLOAT):
         label = _FORMAT_NAMES.get(code, "unknown")
@@ -282,7 +313,12 @@ class WavReader:
         while True:
             chunk = entry.read(8)
             odd_before = pad != b""
-            if pad not in (b"", b"\0") and not _is_id(chunk[:4]) and _is_id(pad + chunk[:3]):
+            shifted = pad + chunk[:3]
+            if (
+                pad not in (b"", b"\0")
+                and _is_id(shifted)
+                and (shifted in _KNOWN_IDS or not _is_id(chunk[:4]))
+            ):
                 # No pad byte was written: the byte taken for it starts this chunk's id.
                 entry.unread(chunk[3:])
                 chunk = pad + chunk[:3] + entry.read(4)
