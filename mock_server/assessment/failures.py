@@ -9,11 +9,13 @@ the codes are the mock's own, also in docs/assessment.md:
 MSS.20000001  No WAV file: the zip is empty or holds only directories, ignored or non-WAV files.
 MSS.20000002  Unreadable WAV: not RIFF/WAVE, missing or malformed fmt/data chunk, truncated data,
               non-finite float samples.
-MSS.20000003  Zip invalid or unsafe: not a zip, corrupt (bad CRC, bad headers), encrypted entry,
-              unsupported compression, absolute or `..` name, symbolic link, too many entries, or
-              a size or ratio limit exceeded (zip bomb).
-MSS.20000004  Unsupported audio format: a codec other than PCM/IEEE float (A-law, ADPCM, MP3...),
-              an unsupported bit depth, a sample rate outside 8000-48000 Hz, over 32 channels.
+MSS.20000003  Zip invalid or unsafe: not a zip, corrupt (bad CRC, bad headers), encrypted entry
+              (named: ZipCrypto, strong, WinZip AES), unsupported compression (named: Deflate64,
+              PPMd...), absolute or `..` name, symbolic link, too many entries, a compression
+              ratio over the limit (the only "zip bomb?"), or a size limit (said as such).
+MSS.20000004  Unsupported audio format: another container (AIFF, FLAC, Ogg, MP3, MP4, RIFX...,
+              named), a codec other than PCM/IEEE float (A-law, ADPCM, MP3...), an unsupported
+              bit depth, a sample rate outside 8000-48000 Hz, over 32 channels.
 MSS.20000005  No audio: an empty data chunk, or less than 0.1 s of audio.
 MSS.20000006  A recording is longer than `ZipLimits.max_file_seconds` (default 2 hours).
 MSS.20000007  No recording holds speech (each is digital silence or noise only). A take without
