@@ -24,8 +24,10 @@ which publication each value is computed):
 
 Decision: one unreadable WAV fails the whole job, even among good ones (the API reference:
 "anything the assessment cannot read fails the job"). The first failing entry in name order is
-reported. Deterministic: entries are processed in name order, nothing is random, and values are
-rounded before the range checks, so the same zip always gives the same result.
+reported. A readable take without speech (digital silence, noise only) is not unreadable: it is
+left out of the job's metrics and named in the suggestions; only a job with no speech at all
+fails (CODE_NO_SPEECH). Deterministic: entries are processed in name order, nothing is random,
+and values are rounded before the range checks, so the same zip always gives the same result.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from pathlib import Path
 from mock_server.assessment.failures import (
     CODE_BAD_ZIP,
     CODE_EMPTY_AUDIO,
+    CODE_NO_SPEECH,
     CODE_NO_WAV,
     CODE_TOO_LONG,
     CODE_UNREADABLE_WAV,
@@ -50,6 +53,7 @@ from mock_server.assessment.zipsafe import DEFAULT_LIMITS, ZipLimits, wav_entrie
 __all__ = [
     "CODE_BAD_ZIP",
     "CODE_EMPTY_AUDIO",
+    "CODE_NO_SPEECH",
     "CODE_NO_WAV",
     "CODE_TOO_LONG",
     "CODE_UNREADABLE_WAV",

@@ -81,7 +81,28 @@ def speed_metric(rate: float, english: bool) -> Metric:
     )
 
 
-def sound_metric(loudness: float, clip_fraction: float) -> Metric:
+def left_out_advice(no_speech: tuple[tuple[str, str], ...]) -> tuple[str, str]:
+    """The sentence naming the takes without speech that the job's values leave out (CN, EN);
+    empty strings when there are none."""
+    if not no_speech:
+        return "", ""
+    names = "; ".join(f"{name} ({_WHY_CN.get(why, why)})" for name, why in no_speech)
+    names_en = "; ".join(f"{name} ({why})" for name, why in no_speech)
+    return (
+        f"{len(no_speech)} 个文件没有语音，未计入各项指标：{names}。",
+        f"{len(no_speech)} file(s) without speech, left out of every metric: {names_en}.",
+    )
+
+
+_WHY_CN: Final = {"digital silence": "数字静音", "no speech, noise only": "只有噪声，没有语音"}
+
+
+def sound_metric(
+    loudness: float, clip_fraction: float, no_speech: tuple[tuple[str, str], ...] = ()
+) -> Metric:
+    """Loudness and clipping. The advice never says both "raise" and "lower" the gain: a take
+    too quiet on average that also clips has peaks far above its speech, which no gain setting
+    fixes, so it is worded as such."""
     level = round(loudness, 1)
     clip_pct = round(clip_fraction * 100.0, 2)
     low, high = LEVEL_RANGE
@@ -90,21 +111,37 @@ def sound_metric(loudness: float, clip_fraction: float) -> Metric:
     actual = f"{level:.1f} LUFS" + (f", {clip_pct:.2f}% samples clipped" if clipped else "")
     cn: list[str] = []
     en: list[str] = []
-    if level < low:
+    if level < low and clipped:
+        cn.append(
+            f"平均音量偏小，但有 {clip_pct:.2f}% 的采样削波（爆音）："
+            "峰值远高于语音（敲击、喷麦？），请保持增益不变，靠近麦克风并使用防喷罩后重新录制。"
+        )
+        en.append(
+            f"Too quiet on average, yet {clip_pct:.2f}% of the samples are clipped at full "
+            "scale: the peaks are far above the speech (knocks, plosives?); keep the gain as it "
+            "is, move closer to the microphone, use a pop filter and record again."
+        )
+    elif level < low:
         cn.append("音量偏小，请靠近麦克风或调高录音增益。")
         en.append("Too quiet: move closer to the microphone or raise the recording gain.")
     elif level > high:
         cn.append("音量偏大，请远离麦克风或调低录音增益。")
         en.append("Too loud: move away from the microphone or lower the recording gain.")
-    if clipped:
+    if clipped and not level < low:
         cn.append(f"有 {clip_pct:.2f}% 的采样削波（爆音），请降低录音增益后重新录制。")
         en.append(
             f"{clip_pct:.2f}% of the samples are clipped at full scale: lower the input gain "
             "and record again."
         )
+    left_cn, left_en = left_out_advice(no_speech)
     if not cn:
-        return Metric(expected, actual, "音量适中，无削波。", "Loudness is OK, no clipping.", 0)
-    return Metric(expected, actual, "".join(cn), " ".join(en), 1)
+        ok_cn, ok_en = "音量适中，无削波。", "Loudness is OK, no clipping."
+        return Metric(
+            expected, actual, ok_cn + left_cn, " ".join(filter(None, (ok_en, left_en))), 0
+        )
+    return Metric(
+        expected, actual, "".join(cn) + left_cn, " ".join(filter(None, (*en, left_en))), 1
+    )
 
 
 def snr_metric(snr: float) -> Metric:
@@ -175,12 +212,21 @@ _LABELS: Final = {
 }
 
 
-def overall(metrics: dict[str, Metric], files: int, seconds: float, english: bool) -> str:
+def overall(
+    metrics: dict[str, Metric],
+    files: int,
+    seconds: float,
+    english: bool,
+    no_speech: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """The overall suggestion: the metrics out of range, a too short total, and the takes
+    without speech left out of the metrics (by name)."""
     bad = [name for name in METRIC_NAMES if metrics[name].status]
     too_short = round(seconds, 1) < MIN_TOTAL_SECONDS
+    left_cn, left_en = left_out_advice(no_speech)
     if english:
         head = f"{files} file(s), {seconds:.1f} s in total: "
-        parts: list[str] = []
+        parts: list[str] = [left_en] if left_en else []
         if bad:
             names = ", ".join(_LABELS[n][1] for n in bad)
             parts.append(f"{len(bad)} metric(s) out of range: {names}; see each metric's advice.")
@@ -188,19 +234,22 @@ def overall(metrics: dict[str, Metric], files: int, seconds: float, english: boo
             parts.append(
                 f"The recordings are too short: record at least {MIN_TOTAL_SECONDS:.0f} s."
             )
-        if not parts:
-            return (
-                head + "all metrics are within the expected range; the recordings are fit for use."
-            )
+        if not bad and not too_short:
+            ok = "all metrics are within the expected range; the recordings are fit for use."
+            if left_en:
+                ok = "the recordings with speech are within every expected range."
+            return head + " ".join([*parts, ok]) if left_en else head + ok
         return head + " ".join(parts) + " Fix these and record again."
     head = f"共 {files} 个文件，总时长 {seconds:.1f} 秒："
-    cn: list[str] = []
+    cn: list[str] = [left_cn] if left_cn else []
     if bad:
         names_cn = "、".join(_LABELS[n][0] for n in bad)
         cn.append(f"{len(bad)} 项指标不在期望范围内：{names_cn}，请参考各项建议。")
     if too_short:
         cn.append(f"录音时长过短，请至少录制 {MIN_TOTAL_SECONDS:.0f} 秒。")
-    if not cn:
+    if not bad and not too_short:
+        if left_cn:
+            return head + left_cn + "有语音的录音各项指标均在期望范围内。"
         return head + "各项指标均在期望范围内，录音可以使用。"
     return head + "".join(cn) + "请改善后重新录制。"
 
@@ -209,7 +258,7 @@ def assessment(values: JobValues, english: bool) -> Assessment:
     """The worded AssessResult for a job's values; the overall suggestion in EN or CN."""
     metrics = {
         "speed": speed_metric(values.syllables_per_second, english=english),
-        "sound": sound_metric(values.loudness_lufs, values.clip_fraction),
+        "sound": sound_metric(values.loudness_lufs, values.clip_fraction, values.no_speech),
         "snr": snr_metric(values.snr_db),
         "reverb": reverb_metric(values.rt60),
         "dnsmos_ovrl": dnsmos_metric(
@@ -228,5 +277,8 @@ def assessment(values: JobValues, english: bool) -> Assessment:
         ),
     }
     return Assessment(
-        **metrics, suggestion=overall(metrics, values.files, values.seconds, english=english)
+        **metrics,
+        suggestion=overall(
+            metrics, values.files, values.seconds, english=english, no_speech=values.no_speech
+        ),
     )

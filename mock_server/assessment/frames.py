@@ -12,7 +12,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FRAME_SECONDS", "FrameEnergies", "db", "fill_gaps", "runs", "smooth"]
+__all__ = ["ENERGY_FLOOR", "FRAME_SECONDS", "FrameEnergies", "db", "fill_gaps", "runs", "smooth"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -12,13 +12,17 @@ from dataclasses import dataclass
 
 from mock_server.assessment.analysis import analyse_frames
 from mock_server.assessment.dnsmos import DnsmosStream
-from mock_server.assessment.frames import FrameEnergies
+from mock_server.assessment.frames import ENERGY_FLOOR, FrameEnergies
 from mock_server.assessment.loudness import LoudnessStream
 from mock_server.assessment.voicing import FrameVoicing
 from mock_server.assessment.wada import WadaSnr
 from mock_server.assessment.wav import ByteStream, WavReader
 
-__all__ = ["FileStats", "measure"]
+__all__ = ["DIGITAL_SILENCE", "NOISE_ONLY", "FileStats", "measure", "no_speech"]
+
+# Why a take holds no speech (FileStats.no_speech), in the words the suggestions use.
+DIGITAL_SILENCE = "digital silence"
+NOISE_ONLY = "no speech, noise only"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,18 @@ class FileStats:
     clipped: int
     dnsmos_ovrl: float
     dnsmos_bak: float
+    no_speech: str | None = None  # DIGITAL_SILENCE, NOISE_ONLY, or None: the take holds speech
+
+
+def no_speech(energies_max: float, syllables: int) -> str | None:
+    """Why a take holds no speech, or None. Digital silence: no 10 ms frame has any energy (all
+    samples equal, a constant DC offset included). Noise only: not one syllable nucleus (a voiced
+    intensity peak, de Jong & Wempe 2009), which hiss, hum and 1-LSB dither never make."""
+    if energies_max <= ENERGY_FLOOR:
+        return DIGITAL_SILENCE
+    if syllables == 0:
+        return NOISE_ONLY
+    return None
 
 
 def measure(name: str, stream: ByteStream, max_seconds: float) -> FileStats:
@@ -53,7 +69,8 @@ def measure(name: str, stream: ByteStream, max_seconds: float) -> FileStats:
         loudness.feed(mono)
         snr.feed(mono)
         dnsmos.feed(mono)
-    stats = analyse_frames(frames.energies(), voicing.flags(), frames.frame_seconds)
+    energies = frames.energies()
+    stats = analyse_frames(energies, voicing.flags(), frames.frame_seconds)
     scores = dnsmos.finish()
     return FileStats(
         name=name,
@@ -68,4 +85,5 @@ def measure(name: str, stream: ByteStream, max_seconds: float) -> FileStats:
         clipped=reader.clipped,
         dnsmos_ovrl=scores.ovrl,
         dnsmos_bak=scores.bak,
+        no_speech=no_speech(float(energies.max()) if energies.size else 0.0, stats.syllables),
     )

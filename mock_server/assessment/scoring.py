@@ -4,6 +4,12 @@ Per-file values are combined weighted by file duration (loudness, SNR and both D
 each file's value counts in proportion to its seconds), except the speaking rate (total syllables
 over total speaking time), clipping (clipped values over all values) and reverberation (the
 median over all usable decays of all files).
+
+Takes without speech (`FileStats.no_speech`: digital silence, noise only) are left out of every
+value, so one silent take among good ones does not drag the job's loudness, SNR or scores; they
+are named, with the reason, in the overall suggestion and in the `sound` metric's advice. The
+job's file count and seconds still count every take. A job whose takes all lack speech has
+nothing to measure: it fails with CODE_NO_SPEECH naming them.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mock_server.assessment import advice
+from mock_server.assessment.failures import CODE_NO_SPEECH, AssessmentFailed
 from mock_server.assessment.measure import FileStats
 from mock_server.assessment.result import Assessment
 
@@ -33,10 +40,17 @@ class JobValues:
     rt60: float | None
     dnsmos_ovrl: float
     dnsmos_bak: float
+    no_speech: tuple[tuple[str, str], ...] = ()  # (file name, why) of takes left out
 
 
-def combine(stats: Sequence[FileStats]) -> JobValues:
-    """The job's values from its files' (at least one)."""
+def combine(every: Sequence[FileStats]) -> JobValues:
+    """The job's values from its files' (at least one); raises AssessmentFailed(CODE_NO_SPEECH)
+    when no file holds speech."""
+    stats = [s for s in every if s.no_speech is None]
+    left_out = tuple((s.name, s.no_speech) for s in every if s.no_speech is not None)
+    if not stats:
+        named = "; ".join(f"{name}: {why}" for name, why in left_out)
+        raise AssessmentFailed(CODE_NO_SPEECH, f"{named} (no recording holds speech)")
     weights = np.array([s.seconds for s in stats])
 
     def weighted(values: list[float]) -> float:
@@ -45,8 +59,8 @@ def combine(stats: Sequence[FileStats]) -> JobValues:
     speaking = sum(s.speaking_seconds for s in stats)
     decays = [d for s in stats for d in s.decays]
     return JobValues(
-        files=len(stats),
-        seconds=float(weights.sum()),
+        files=len(every),
+        seconds=float(sum(s.seconds for s in every)),
         syllables_per_second=sum(s.syllables for s in stats) / speaking if speaking > 0 else 0.0,
         loudness_lufs=weighted([s.loudness_lufs for s in stats]),
         clip_fraction=sum(s.clipped for s in stats) / sum(s.values for s in stats),
@@ -54,9 +68,11 @@ def combine(stats: Sequence[FileStats]) -> JobValues:
         rt60=float(np.median(decays)) if decays else None,
         dnsmos_ovrl=weighted([s.dnsmos_ovrl for s in stats]),
         dnsmos_bak=weighted([s.dnsmos_bak for s in stats]),
+        no_speech=left_out,
     )
 
 
 def score(stats: Sequence[FileStats], language: str) -> Assessment:
-    """The AssessResult for these files (at least one); `language` CN or EN."""
+    """The AssessResult for these files (at least one); `language` CN or EN. Raises
+    AssessmentFailed(CODE_NO_SPEECH) when no file holds speech."""
     return advice.assessment(combine(stats), english=language == "EN")

@@ -7,11 +7,19 @@
   component, a NUL byte, a symbolic-link entry or an encrypted entry fails the job all the same.
 - Directories, `__MACOSX/...` and dot files (`.DS_Store`, `._a.wav`, `dir/.x.wav`) are ignored;
   so are files that do not end in `.wav`/`.wave` (case-insensitive).
-- Declared sizes are checked first: each entry's uncompressed size against
-  `max_entry_uncompressed`, their sum against `max_total_uncompressed`, and the compression ratio
-  against `max_ratio` (for entries over `ratio_min_size`; a small entry cannot bomb anything, and
-  a few KiB of digital silence legitimately compress 1000:1). While reading, the bytes that really
-  come out are counted against the same limits, so a header that lies cannot get past them either.
+- Only the WAV entries are ever decompressed, so only theirs are checked (the other entries'
+  names are checked all the same). Compression: stored, deflate, bzip2 and LZMA are read; any
+  other method (Deflate64, PPMd, Zstandard, XZ, implode...) is refused by name as unsupported,
+  never called corrupt; encrypted entries (ZipCrypto, strong encryption, WinZip AES) likewise.
+- Declared sizes are checked first: the compression ratio against `max_ratio` (for entries over
+  `ratio_min_size`; a small entry cannot bomb anything, and a few KiB of digital silence
+  legitimately compress 1000:1): the zip-bomb check, the only one that says "zip bomb?"; the
+  WAV entries' sum against `max_total_uncompressed`. A recording's own length is capped by
+  `max_file_seconds` (its own code, from the WAV header, before its data is read), not by its
+  bytes; `max_entry_uncompressed` (4 GiB, the most a zip without Zip64 can hold; 2 hours of 48 kHz
+  24-bit stereo is 2.07 GB) is checked on the bytes read, after the WAV header's length check.
+  While reading, the bytes that really come out are counted against the same limits, so a header
+  that lies cannot get past them either.
 - Entries are yielded sorted by name, as streams read in bounded pieces; nothing is held beyond
   the piece being read.
 
@@ -73,8 +81,8 @@ class ZipLimits:
     """
 
     max_entries: int = 1000
-    max_total_uncompressed: int = 2 * GiB
-    max_entry_uncompressed: int = 512 * MiB
+    max_total_uncompressed: int = 8 * GiB
+    max_entry_uncompressed: int = 4 * GiB
     max_ratio: float = 200.0
     ratio_min_size: int = 1 * MiB
     max_central_directory: int = 16 * MiB
@@ -82,6 +90,35 @@ class ZipLimits:
 
 
 DEFAULT_LIMITS: Final = ZipLimits()
+
+# The compression methods zipfile reads (APPNOTE.TXT 4.4.5), and the names of the others.
+READABLE_METHODS: Final = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "LZMA",
+}
+METHOD_NAMES: Final = {
+    1: "Shrink",
+    2: "Reduce",
+    3: "Reduce",
+    4: "Reduce",
+    5: "Reduce",
+    6: "Implode",
+    9: "Deflate64",
+    10: "PKWARE DCL Implode",
+    16: "IBM z/OS CMPSC",
+    18: "IBM TERSE",
+    19: "IBM LZ77",
+    20: "Zstandard (old id)",
+    93: "Zstandard",
+    94: "MP3",
+    95: "XZ",
+    96: "JPEG",
+    97: "WavPack",
+    98: "PPMd",
+}
+AES_METHOD: Final = 99  # WinZip AES encryption (AE-1/AE-2)
 
 
 def is_ignored(name: str) -> bool:
@@ -183,32 +220,57 @@ class EntryStream:
 def check_sizes(
     name: str, size: int, compressed: int, total: int, limits: ZipLimits, declared: bool = False
 ) -> None:
-    """The zip-bomb limits, on an entry's uncompressed `size` (as declared, or as read so far),
-    its `compressed` size and the zip's running `total`; raise AssessmentFailed(CODE_BAD_ZIP)
-    naming the entry. One rule for the declared sizes and for the bytes that come out."""
+    """The size limits, on an entry's uncompressed `size` (as declared, or as read so far), its
+    `compressed` size and the zip's running `total`; raise AssessmentFailed(CODE_BAD_ZIP) naming
+    the entry. One rule for the declared sizes and for the bytes that come out. Only the ratio
+    is a zip-bomb sign; the other two are resource limits, and say so. The per-entry limit is
+    checked on the bytes read only (`declared` False): a WAV's length is checked first."""
     said = "declared " if declared else ""
-    if size > limits.max_entry_uncompressed:
-        raise AssessmentFailed(
-            CODE_BAD_ZIP,
-            f"{name}: {said}uncompressed size {size} bytes exceeds the limit "
-            f"of {limits.max_entry_uncompressed} bytes (zip bomb?)",
-        )
     if size > limits.ratio_min_size and size > limits.max_ratio * max(compressed, 1):
         raise AssessmentFailed(
             CODE_BAD_ZIP,
-            f"{name}: compression ratio {size / max(compressed, 1):.0f}:1 "
-            f"exceeds the limit of {limits.max_ratio:g}:1 (zip bomb?)",
+            f"{name}: {said}compression ratio {size / max(compressed, 1):.0f}:1 "
+            f"({size} bytes from {compressed}) exceeds the limit of {limits.max_ratio:g}:1 "
+            "(zip bomb?)",
+        )
+    if not declared and size > limits.max_entry_uncompressed:
+        raise AssessmentFailed(
+            CODE_BAD_ZIP,
+            f"{name}: more than {limits.max_entry_uncompressed} bytes uncompressed, the limit "
+            "for one entry",
         )
     if total > limits.max_total_uncompressed:
         raise AssessmentFailed(
             CODE_BAD_ZIP,
-            f"{name}: the zip's {said}total uncompressed size exceeds the limit of "
-            f"{limits.max_total_uncompressed} bytes (zip bomb?)",
+            f"{name}: the zip's WAV files total more than {limits.max_total_uncompressed} bytes "
+            f"uncompressed ({said}{total}), the limit for one upload: split it into several jobs",
         )
 
 
+def unsupported(info: zipfile.ZipInfo) -> str | None:
+    """Why an entry cannot be decompressed (encryption, a method zipfile does not read), or None."""
+    if info.flag_bits & 0x1 or info.compress_type == AES_METHOD:
+        kind = (
+            "WinZip AES"
+            if info.compress_type == AES_METHOD
+            else "strong encryption"
+            if info.flag_bits & 0x40
+            else "ZipCrypto"
+        )
+        return f"encrypted entry ({kind}; not supported): zip it again without a password"
+    if info.compress_type not in READABLE_METHODS:
+        method = METHOD_NAMES.get(info.compress_type, "unknown")
+        readable = ", ".join(READABLE_METHODS.values())
+        return (
+            f"compression method {info.compress_type} ({method}) is not supported "
+            f"(only {readable}): zip it again with deflate"
+        )
+    return None
+
+
 def check_declared(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
-    """Refuse unsafe names, links, encryption and declared sizes over the limits."""
+    """Refuse unsafe names and links (any entry); encryption, unsupported methods and declared
+    sizes over the limits (the WAV entries, the only ones read)."""
     total = 0
     for info in infos:
         name = info.filename
@@ -217,8 +279,13 @@ def check_declared(infos: list[zipfile.ZipInfo], limits: ZipLimits) -> None:
             raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: {problem}")
         if stat.S_ISLNK(info.external_attr >> 16):
             raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: symbolic link in the zip (not allowed)")
-        if info.flag_bits & 0x1:
-            raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: encrypted entry (not supported)")
+        if info.flag_bits & 0x1:  # any encrypted entry: the upload was made with a password
+            raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: {unsupported(info)}")
+        if not is_wav_name(name):
+            continue
+        problem = unsupported(info)
+        if problem is not None:
+            raise AssessmentFailed(CODE_BAD_ZIP, f"{name}: {problem}")
         total += info.file_size
         check_sizes(name, info.file_size, info.compress_size, total, limits, declared=True)
 

@@ -33,6 +33,18 @@ BUSY_SECONDS = 10.0
 Clear = Callable[[sqlite3.Connection], int]
 
 
+class DamagedStore(RuntimeError):
+    """The SQLite file fails its integrity check; `str()` is one line naming the file."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        first = " ".join(problem.split())  # one line, whatever SQLite said
+        super().__init__(
+            f"the store {path} is damaged ({first}); nothing was changed: restore it from a "
+            "copy, or move it away to start with an empty store"
+        )
+        self.path = path
+
+
 class Database:
     """The SQLite file at `path`, its connection of this process, and the stores' tables.
 
@@ -48,6 +60,7 @@ class Database:
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._clears: dict[str, Clear] = {}
+        self._check_integrity()
         self._switch_to_wal()
 
     @property
@@ -67,6 +80,25 @@ class Database:
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA synchronous=NORMAL")
         return db
+
+    def _check_integrity(self) -> None:
+        """Refuse a damaged file before anything is written to it: `PRAGMA quick_check` (SQLite's
+        O(N) check of every page, index entries against their tables excepted) must answer "ok".
+
+        Raises DamagedStore naming the file and SQLite's first complaint; the file, its WAL and
+        its shared-memory index are left exactly as found (quick_check only reads, and no journal
+        mode or schema version is set before it). Without this check the mock would start and
+        answer 500 to every request that touches a damaged page.
+        """
+        try:
+            rows = self.connection.execute("PRAGMA quick_check(1)").fetchall()
+        except sqlite3.DatabaseError as error:  # "file is not a database", "malformed"...
+            self.close()
+            raise DamagedStore(self.path, str(error)) from error
+        problems = [str(row[0]) for row in rows if str(row[0]) != "ok"]
+        if problems:
+            self.close()
+            raise DamagedStore(self.path, problems[0])
 
     def _switch_to_wal(self) -> None:
         """Switch the file to WAL, whoever comes first, and refuse a newer mock's file.

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from mock_server.assessment import (
+    METRIC_NAMES,
     AssessmentFailed,
     FileStats,
     check_language,
@@ -34,7 +33,15 @@ from short_jobs.report import render_job, stdout_console, verdict
 from short_jobs.terminal import clean, echo_json
 from short_jobs_client.models import AssessProperty, Language, ShowShortJobResponse
 
-__all__ = ["EXIT_FAILED", "EXIT_OUT_OF_RANGE", "app", "assess", "evaluate", "main"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OUT_OF_RANGE",
+    "app",
+    "assess",
+    "evaluate",
+    "file_block",
+    "main",
+]
 
 EXIT_OUT_OF_RANGE = 1
 EXIT_FAILED = 3
@@ -57,6 +64,7 @@ def evaluate(paths: Sequence[Path], language: str = "CN") -> dict[str, Any]:
     with prepared_zip(source) as zip_path:
         try:
             stats = measure_zip(zip_path)
+            result = score(stats, lang).to_json()
         except AssessmentFailed as failure:
             return {
                 "state": "FAILED",
@@ -65,22 +73,29 @@ def evaluate(paths: Sequence[Path], language: str = "CN") -> dict[str, Any]:
             }
     return {
         "state": "SUCCEED",
-        "assess_result": score(stats, lang).to_json(),
+        "assess_result": result,
         "files": [_file_json(s, lang) for s in stats],
     }
 
 
 def _file_json(stats: FileStats, language: str) -> dict[str, Any]:
-    return {
+    """A file's own entry; a take without speech has `no_speech` (why) and no assess_result."""
+    entry: dict[str, Any] = {
         "name": stats.name,
         "seconds": round(stats.seconds, 3),
         "sample_rate": stats.sample_rate,
-        "assess_result": score([stats], language).to_json(),
     }
+    if stats.no_speech is not None:
+        entry["no_speech"] = stats.no_speech
+    else:
+        entry["assess_result"] = score([stats], language).to_json()
+    return entry
 
 
 def _out_of_range(answer: dict[str, Any]) -> bool:
-    results = [answer["assess_result"]] + [f["assess_result"] for f in answer["files"]]
+    results = [answer["assess_result"]] + [
+        f["assess_result"] for f in answer["files"] if "assess_result" in f
+    ]
     return any(
         isinstance(prop, dict) and prop.get("status") == 1
         for result in results
@@ -108,36 +123,30 @@ def _print(answer: dict[str, Any], console: Console, language: str) -> None:
         }
     )
     render_job(detail, console, Language(language))
-    files = Table(
-        title="Each file on its own",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-    )
-    for column in ("file", "s", "out of range", "not measured", *_METRICS.values()):
-        files.add_column(column)
+    console.print()
+    console.print("Each file on its own:", highlight=False)
     for entry in answer["files"]:
-        own = {n: AssessProperty.from_dict(entry["assess_result"][n]) for n in _METRICS}
-        files.add_row(
-            Text(clean(entry["name"])),
-            f"{entry['seconds']:.1f}",
-            ", ".join(n for n, p in own.items() if verdict(p) == "out of range") or "-",
-            ", ".join(n for n, p in own.items() if verdict(p) == "not measured") or "-",
-            *(Text(clean(str(p.actual).split(" ")[0])) for p in own.values()),
-        )
-    console.print(files)
+        for line in file_block(entry):
+            console.print(line, overflow="fold", highlight=False)
 
 
-# The per-file table's headers: the metric and the unit of its number.
-_METRICS = {
-    "speed": "syl/s",
-    "sound": "LUFS",
-    "snr": "SNR dB",
-    "reverb": "RT s",
-    "dnsmos_ovrl": "OVRL",
-    "dnsmos_bak": "BAK",
-}
+def file_block(entry: dict[str, Any]) -> list[Text]:
+    """One file's own result as lines: its name alone on the first (folded, never cut, at any
+    width), then its length and rate, then a line per metric (its reading and, when not in
+    range, the verdict). Readable at 80 columns whatever the name's length (a table's columns
+    would share the width and cut names). Text from the upload is shown through `clean`."""
+    lines = [Text(clean(entry["name"]), style="bold")]
+    head = f"  {entry['seconds']:.1f} s, {entry['sample_rate']} Hz"
+    if "no_speech" in entry:
+        lines.append(Text(f"{head}: {clean(entry['no_speech'])}, left out of the job's metrics"))
+        return lines
+    lines.append(Text(head))
+    for name in METRIC_NAMES:
+        prop = AssessProperty.from_dict(entry["assess_result"][name])
+        seen = verdict(prop)
+        note = "" if seen in ("ok", "") else f"  ({seen})"
+        lines.append(Text(f"  {name:<12} {clean(str(prop.actual))}{note}"))
+    return lines
 
 
 @app.command()
