@@ -31,6 +31,7 @@ class RequestState:
     error_code: str | None = None  # the code answered, for the journal and the access log
     answer_cut: bool = False  # a fault broke the answer off: the client got none
     iam_caller: str | None = None  # who IAM's endpoint authenticated, when anyone
+    signature_check: dict[str, Any] | None = None  # a refused signature's forensics (journal)
 
 
 def state_of(scope: Scope) -> RequestState:
