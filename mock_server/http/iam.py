@@ -46,6 +46,8 @@ log = logging.getLogger("mock_server.iam")
 # body may stand in for the headers (CreateTemporaryAccessKeyByToken's auth.identity.token.id).
 AUTHENTICATED = {
     ("GET", "/v3/projects"): False,
+    ("GET", "/v3/auth/domains"): False,
+    ("GET", "/v3/regions"): False,
     ("POST", "/v3.0/OS-CREDENTIAL/securitytokens"): True,
 }
 # IAM's paths, answered on the API port with a 404 that says where IAM is
