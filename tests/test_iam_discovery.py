@@ -67,3 +67,18 @@ def test_the_python_sdk_finds_the_domain_id(short_jobs_mock: MockHandle) -> None
     found = credentials.process_auth_params(client.get_http_client(), m.region)
     domains = signed_get(m, "/v3/auth/domains").json()["domains"]
     assert found.domain_id == domains[0]["id"]
+
+
+def test_iam_calls_are_journaled_without_secrets(short_jobs_mock: MockHandle) -> None:
+    m = short_jobs_mock
+    signed_get(m, "/v3/regions")
+    signed_get(m, "/v3/auth/domains", sk="wrong-iam-sk")
+    entries = m.requests("iam")
+    assert [(e["path"], e["status"]) for e in entries] == [
+        ("/v3/regions", 200),
+        ("/v3/auth/domains", 401),
+    ]
+    check = m.last_signature_check()
+    assert check is not None and check["canonical_request"].startswith("GET\n/v3/auth/domains/\n")
+    journal = str(m.requests())
+    assert m.sk not in journal and "wrong-iam-sk" not in journal

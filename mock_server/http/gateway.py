@@ -157,6 +157,25 @@ def _unauthorized(reason: str) -> ApiError:
     return ApiError(Codes.UNAUTHORIZED, reason)
 
 
+def authenticate_noted(
+    scope: Scope, request: GatewayRequest, credentials: Credentials, project_id: str, now: datetime
+) -> None:
+    """`authenticate`, noting a refused signature's forensics in the request's state (for the
+    journal) and the debug log (`mock_server.signature`): the gateway's and IAM's one place."""
+    try:
+        authenticate(request, credentials, project_id, now)
+    except SignatureRefused as refused:
+        state_of(scope).signature_check = refused.signature_check
+        if refused.signature_check is not None and log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "signature refused on %s %s: %s",
+                scope["method"],
+                scope["path"],
+                json.dumps(refused.signature_check, ensure_ascii=False),
+            )
+        raise
+
+
 class GatewayMiddleware:
     """The gateway's place in the pipeline: takes the route the table gave the request, reads the
     body once (413 over 12 MB), authenticates (not the test-only control plane) and hands on a
@@ -189,16 +208,5 @@ class GatewayMiddleware:
                 body=body,
                 path_project=route.path_params.get("project_id"),
             )
-            try:
-                authenticate(request, self.credentials, self.project_id, self.clock())
-            except SignatureRefused as refused:
-                state.signature_check = refused.signature_check
-                if refused.signature_check is not None and log.isEnabledFor(logging.DEBUG):
-                    log.debug(
-                        "signature refused on %s %s: %s",
-                        scope["method"],
-                        scope["path"],
-                        json.dumps(refused.signature_check, ensure_ascii=False),
-                    )
-                raise
+            authenticate_noted(scope, request, self.credentials, self.project_id, self.clock())
         await self.app(forwarded_scope(scope, body), replay(body, receive), send)

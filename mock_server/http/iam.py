@@ -32,7 +32,7 @@ from mock_server.core.requestid import request_id, with_header
 from mock_server.core.spec import iam_spec_document
 from mock_server.core.state import state_of
 from mock_server.http.factory import SpecApi, connexion_app
-from mock_server.http.gateway import GatewayRequest, authenticate, sends_credentials
+from mock_server.http.gateway import GatewayRequest, authenticate_noted, sends_credentials
 from mock_server.http.responses import connexion_response
 from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.errors import IAM_TRACE_HEADER, IamCodes, IamError, render_iam
@@ -133,7 +133,7 @@ class IamEndpoint:
             body=body,
             path_project=None,
         )
-        authenticate(request, self.credentials, self.project_id, datetime.now(UTC))
+        authenticate_noted(scope, request, self.credentials, self.project_id, datetime.now(UTC))
         state_of(scope).iam_caller = "authenticated"
 
 
