@@ -56,8 +56,10 @@ __all__ = [
     "parse_query",
     "parse_sdk_date",
     "payload_hash",
+    "scrub",
     "sign_request",
     "signature",
+    "signature_check",
     "signed_header_names",
     "string_to_sign",
     "verify_request",
@@ -99,13 +101,20 @@ class SignatureError(Exception):
     """A request's AK/SK signature is refused; ``reason`` tells the caller what to fix.
 
     On a mismatch, ``canonical_request`` holds what the server signed, for comparing with the
-    client's (it contains no secret).
+    client's (it contains no secret), and ``check`` the forensic record of
+    :func:`signature_check` (also for a signed header missing from the request).
     """
 
-    def __init__(self, reason: str, canonical_request: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        canonical_request: str | None = None,
+        check: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.canonical_request = canonical_request
+        self.check = check
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,7 +435,12 @@ def verify_request(
 
     missing = [name for name in auth.signed_headers if name.lower() not in table]
     if missing:
-        raise SignatureError(f"signed header(s) missing from the request: {', '.join(missing)}")
+        raise SignatureError(
+            f"signed header(s) missing from the request: {', '.join(missing)}",
+            check=signature_check(
+                method, raw_path, query_string, table, body, auth, sdk_date.strip()
+            ),
+        )
 
     content_sha256 = table.get(CONTENT_SHA256_HEADER.lower(), "").strip()
     if (
@@ -454,4 +468,83 @@ def verify_request(
         expected = signature(sk, string_to_sign(canonical, sdk_date.strip()))
         if hmac.compare_digest(expected.encode("ascii"), auth.signature.encode("ascii")):
             return auth.access_key
-    raise SignatureError("signature mismatch", canonical_request=canonicals[0])
+    raise SignatureError(
+        "signature mismatch",
+        canonical_request=canonicals[0],
+        check=signature_check(method, raw_path, query_string, table, body, auth, sdk_date.strip()),
+    )
+
+
+def _first_difference(ours: str, theirs: str) -> dict[str, object] | None:
+    """1-based number and both texts of the first line where two canonical requests differ."""
+    mine, other = ours.split("\n"), theirs.split("\n")
+    for number in range(max(len(mine), len(other))):
+        left = mine[number] if number < len(mine) else None
+        right = other[number] if number < len(other) else None
+        if left != right:
+            return {"line": number + 1, "mock": left, "rebuilt": right}
+    return None
+
+
+def signature_check(
+    method: str,
+    raw_path: str | bytes,
+    query_string: str | bytes,
+    headers: Mapping[str, str],
+    body: bytes,
+    auth: Authorization,
+    sdk_date: str,
+) -> dict[str, object]:
+    """What a server computed for a refused signature, for the person debugging the signer.
+
+    ``headers`` is the lower-cased table of the request's headers. The result (JSON-ready, no
+    secret: the SK is never an input) holds ``access_key``; ``canonical_request`` and
+    ``string_to_sign`` as the server built them from the client's SignedHeaders (a missing header
+    gives an empty value); ``signed_headers`` (the client's list); ``missing_headers`` (named but
+    not sent); ``unsigned_headers`` (sent, signable by the SDK's rule, but not named: a header
+    added or renamed after signing shows here); ``rebuilt_canonical_request`` with the headers
+    the SDK would have signed from what arrived; and ``first_difference`` between the two
+    (``{"line": n, "mock": .., "rebuilt": ..}`` or None when the headers agree, so the body, the
+    path, the query or the key is what differs).
+    """
+    content_sha256 = headers.get(CONTENT_SHA256_HEADER.lower(), "").strip()
+    hashed = payload_hash(body, content_sha256 or None)
+    declared = [name.lower() for name in auth.signed_headers]
+    present = {name: value for name, value in headers.items() if name != "authorization"}
+    filled = {name: present.get(name, "") for name in declared} | present
+    ours = canonical_request(method, raw_path, query_string, filled, declared, hashed)
+    sdk_names = signed_header_names(present)
+    rebuilt = canonical_request(method, raw_path, query_string, present, sdk_names, hashed)
+    return {
+        "algorithm": ALGORITHM,
+        "access_key": auth.access_key,
+        "canonical_request": ours,
+        "string_to_sign": string_to_sign(ours, sdk_date),
+        "signed_headers": list(auth.signed_headers),
+        "missing_headers": [name for name in declared if name not in present],
+        "unsigned_headers": [name for name in sdk_names if name not in declared],
+        "payload_hash": hashed,
+        "body_sha256": hashlib.sha256(body).hexdigest(),
+        "rebuilt_canonical_request": rebuilt,
+        "first_difference": _first_difference(ours, rebuilt),
+    }
+
+
+SCRUBBED = "***"
+"""What :func:`scrub` puts in place of a secret."""
+
+
+def scrub(record: object, secrets: Iterable[str | None]) -> object:
+    """``record`` (JSON-like: dicts, lists, strings) with every occurrence of each secret replaced
+    by ``***``: the one place a signature check is cleaned before it is journaled or logged (the
+    SK and a temporary AK's security token never leave the server)."""
+    hidden = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+    if isinstance(record, str):
+        for secret in hidden:
+            record = record.replace(secret, SCRUBBED)
+        return record
+    if isinstance(record, dict):
+        return {key: scrub(value, hidden) for key, value in record.items()}
+    if isinstance(record, list):
+        return [scrub(value, hidden) for value in record]
+    return record

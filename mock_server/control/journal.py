@@ -36,6 +36,8 @@ def journal_entry(
         "request_id": state.request_id or "",
         "headers": headers,
         "duration_ms": round(seconds * 1000, 3),
+        # a refused signature's forensics (gateway or upload URL), else None; no secret in it
+        "signature_check": state.signature_check,
     }
 
 

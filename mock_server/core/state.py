@@ -32,6 +32,7 @@ class RequestState:
     answer_cut: bool = False  # a fault broke the answer off: the client got none
     fault: bool = False  # an armed fault answered (its status is the test's, not the spec's)
     iam_caller: str | None = None  # who IAM's endpoint authenticated, when anyone
+    signature_check: dict[str, Any] | None = None  # a refused signature's forensics (journal)
 
 
 def state_of(scope: Scope) -> RequestState:

@@ -156,6 +156,19 @@ class MockHandle:
             if not page.get("more") or cursor is None:
                 return entries
 
+    def last_signature_check(self) -> dict[str, Any] | None:
+        """The `signature_check` of the newest journaled request whose signature was refused
+        (gateway APIGW.0301 or the upload URL's SignatureDoesNotMatch), or None if there is none.
+
+        Keys: canonical_request, string_to_sign, signed_headers, missing_headers,
+        first_difference ({line, mock, rebuilt}) and more (docs: "Debugging your signer")."""
+        for entry in reversed(self.requests()):
+            check = entry.get("signature_check")
+            if check:
+                result: dict[str, Any] = check
+                return result
+        return None
+
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")
 

@@ -45,6 +45,9 @@ from mock_server.service.handlers import Service
 
 log = logging.getLogger("mock_server")
 
+IAM_JOURNAL_OPERATION = "iam"
+"""The journal's `operation` for every request to IAM's port (GET /_mock/requests?operation=iam)."""
+
 
 # -- connexion's errors, answered with the service's codes ---------------------------------------
 
@@ -164,8 +167,10 @@ class Frontdoor:
             answered = None if state_of(scope).answer_cut else status
             if self.settings.log_requests:
                 log_request(scope, answered, seconds, hide_query=operation == "upload")
-            if self.control is not None and operation is not None:
-                self.control.journal_append(journal_entry(scope, operation, answered, seconds))
+            # IAM's calls are journaled too, as operation "iam" (no faults: they are the API's)
+            journaled = operation or (IAM_JOURNAL_OPERATION if self._for_iam(scope) else None)
+            if self.control is not None and journaled is not None:
+                self.control.journal_append(journal_entry(scope, journaled, answered, seconds))
 
     def _place(self, scope: Scope) -> str | None:
         """The emulated operation a request is for (`upload` for uploads), or None; puts its

@@ -16,9 +16,12 @@ Either way the path's project (and `X-Project-Id`, when sent) must be the creden
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from mock_server.core.asgi import ASGIApp, Receive, Scope, Send
 from mock_server.core.body import forwarded_scope, read_body, replay
@@ -27,9 +30,21 @@ from mock_server.core.state import state_of
 from mock_server.core.text import header_text, same_secret
 from mock_server.http.routing import Route
 from mock_server.iam.credentials import Credentials
-from short_jobs.signing import SignatureError, parse_authorization, verify_request
+from short_jobs.signing import SignatureError, parse_authorization, scrub, verify_request
+
+log = logging.getLogger("mock_server.signature")
 
 SECURITY_TOKEN_HEADER = "X-Security-Token"
+
+
+class SignatureRefused(ApiError):
+    """401 APIGW.0301 for a refused signature, carrying the forensic `signature_check` (already
+    scrubbed of the SK and security token) for the journal and the debug log; the client's
+    answer is the plain service error."""
+
+    def __init__(self, reason: str, check: dict[str, Any] | None) -> None:
+        super().__init__(Codes.UNAUTHORIZED, reason)
+        self.signature_check = check
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +117,12 @@ def _check_signature(request: GatewayRequest, credentials: Credentials, now: dat
             now,
         )
     except SignatureError as failure:
-        raise _unauthorized(failure.reason) from None
+        check: dict[str, Any] | None = None
+        if failure.check is not None:
+            secrets = [part for secret in found for part in secret]
+            cleaned = scrub({**failure.check, "reason": failure.reason}, secrets)
+            check = cleaned if isinstance(cleaned, dict) else None
+        raise SignatureRefused(failure.reason, check) from None
     required = found[-1][1] if found else None
     if required is not None:
         _check_security_token(request, required)
@@ -137,6 +157,25 @@ def _unauthorized(reason: str) -> ApiError:
     return ApiError(Codes.UNAUTHORIZED, reason)
 
 
+def authenticate_noted(
+    scope: Scope, request: GatewayRequest, credentials: Credentials, project_id: str, now: datetime
+) -> None:
+    """`authenticate`, noting a refused signature's forensics in the request's state (for the
+    journal) and the debug log (`mock_server.signature`): the gateway's and IAM's one place."""
+    try:
+        authenticate(request, credentials, project_id, now)
+    except SignatureRefused as refused:
+        state_of(scope).signature_check = refused.signature_check
+        if refused.signature_check is not None and log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "signature refused on %s %s: %s",
+                scope["method"],
+                scope["path"],
+                json.dumps(refused.signature_check, ensure_ascii=False),
+            )
+        raise
+
+
 class GatewayMiddleware:
     """The gateway's place in the pipeline: takes the route the table gave the request, reads the
     body once (413 over 12 MB), authenticates (not the test-only control plane) and hands on a
@@ -169,5 +208,5 @@ class GatewayMiddleware:
                 body=body,
                 path_project=route.path_params.get("project_id"),
             )
-            authenticate(request, self.credentials, self.project_id, self.clock())
+            authenticate_noted(scope, request, self.credentials, self.project_id, self.clock())
         await self.app(forwarded_scope(scope, body), replay(body, receive), send)

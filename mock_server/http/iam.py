@@ -32,7 +32,7 @@ from mock_server.core.requestid import request_id, with_header
 from mock_server.core.spec import iam_spec_document
 from mock_server.core.state import state_of
 from mock_server.http.factory import SpecApi, connexion_app
-from mock_server.http.gateway import GatewayRequest, authenticate, sends_credentials
+from mock_server.http.gateway import GatewayRequest, authenticate_noted, sends_credentials
 from mock_server.http.responses import connexion_response
 from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.errors import IAM_TRACE_HEADER, IamCodes, IamError, render_iam
@@ -46,6 +46,8 @@ log = logging.getLogger("mock_server.iam")
 # body may stand in for the headers (CreateTemporaryAccessKeyByToken's auth.identity.token.id).
 AUTHENTICATED = {
     ("GET", "/v3/projects"): False,
+    ("GET", "/v3/auth/domains"): False,
+    ("GET", "/v3/regions"): False,
     ("POST", "/v3.0/OS-CREDENTIAL/securitytokens"): True,
 }
 # IAM's paths, answered on the API port with a 404 that says where IAM is
@@ -131,7 +133,7 @@ class IamEndpoint:
             body=body,
             path_project=None,
         )
-        authenticate(request, self.credentials, self.project_id, datetime.now(UTC))
+        authenticate_noted(scope, request, self.credentials, self.project_id, datetime.now(UTC))
         state_of(scope).iam_caller = "authenticated"
 
 

@@ -74,6 +74,30 @@ class IamHandlers:
             "links": {"self": url, "previous": None, "next": None},
         }
 
+    async def keystone_list_auth_domains(self) -> dict[str, Any]:
+        """KeystoneListAuthDomains: the caller's one domain (the Node, Go and Java cores read
+        `domains[0].id` for global services and before creating a project)."""
+        domain = {
+            "id": self.account.domain_id,
+            "name": self.account.domain_name or DEFAULT_DOMAIN,
+            "enabled": True,
+            "description": "",
+        }
+        return {"domains": [domain], "links": {"self": "/v3/auth/domains"}}
+
+    async def keystone_list_regions(self) -> dict[str, Any]:
+        """KeystoneListRegions: the mock's one region, `type: public` (the Node core keeps the
+        public ones when it considers creating a project for a region)."""
+        region = {
+            "id": self.account.region,
+            "type": "public",
+            "description": "",
+            "parent_region_id": None,
+            "locales": {"en-us": self.account.region, "zh-cn": self.account.region},
+            "links": {"self": f"/v3/regions/{self.account.region}"},
+        }
+        return {"regions": [region], "links": {"self": "/v3/regions"}}
+
     async def keystone_create_user_token_by_password(
         self, body: dict[str, Any], nocatalog: str | None = None
     ) -> tuple[dict[str, Any], int, dict[str, str]]:

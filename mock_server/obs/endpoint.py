@@ -66,6 +66,8 @@ class UploadEndpoint:
             )
         except presign.PresignError as error:
             error.resource = path
+            # for the journal: the signature's forensics (the SK is never in them)
+            state_of(scope).signature_check = error.signature_check
             raise
         job_id = job_id_from_key(key)
         if job_id is None:

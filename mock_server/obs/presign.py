@@ -41,7 +41,10 @@ _SIGNATURE_HINT = (
 
 class PresignError(ObsError):
     """An upload refused as OBS would: an :class:`ObsError` whose ``code`` is a row of
-    :class:`ObsCodes` (HTTP status and OBS code) and whose ``message`` says why."""
+    :class:`ObsCodes` (HTTP status and OBS code) and whose ``message`` says why. On a signature
+    mismatch ``signature_check`` holds the forensics (see :func:`_forensics`; no secret)."""
+
+    signature_check: dict[str, object] | None = None
 
 
 def _resource(bucket: str, key: str) -> str:
@@ -154,7 +157,37 @@ def check_presigned(
         method, table.get("content-md5", ""), content_type, expires_value, table, bucket, key
     )
     if not same_secret(query["Signature"], _sign(sk, to_sign)):
-        raise PresignError(ObsCodes.SIGNATURE_DOES_NOT_MATCH, _mismatch(method, to_sign, table))
+        error = PresignError(ObsCodes.SIGNATURE_DOES_NOT_MATCH, _mismatch(method, to_sign, table))
+        error.signature_check = _forensics(method, to_sign, table, expires_value, bucket, key)
+        raise error
+
+
+def _forensics(
+    method: str, to_sign: str, table: Mapping[str, str], expires: str, bucket: str, key: str
+) -> dict[str, object]:
+    """The mismatch as the mock saw it: its string to sign, the headers inside it, and the first
+    line where it differs from the one the mock signed the URL with (PUT, no Content-MD5,
+    ``application/zip``, no ``x-obs-*``): the line a client changed after getting the URL."""
+    issued = string_to_sign("PUT", "", "application/zip", expires, {}, bucket, key)
+    signed = ["content-md5", "content-type", *sorted(n for n in table if n.startswith("x-obs-"))]
+    first = None
+    ours, theirs = to_sign.split("\n"), issued.split("\n")
+    for number in range(max(len(ours), len(theirs))):
+        left = ours[number] if number < len(ours) else None
+        right = theirs[number] if number < len(theirs) else None
+        if left != right:
+            first = {"line": number + 1, "mock": left, "rebuilt": right}
+            break
+    return {
+        "algorithm": "OBS-V2-HMAC-SHA1",
+        "canonical_request": None,
+        "string_to_sign": to_sign,
+        "signed_headers": signed,
+        "missing_headers": [name for name in ("content-type",) if name not in table],
+        "headers_sent": {name: table.get(name, "") for name in signed},
+        "rebuilt_string_to_sign": issued,
+        "first_difference": first,
+    }
 
 
 def _mismatch(method: str, to_sign: str, headers: Mapping[str, str]) -> str:

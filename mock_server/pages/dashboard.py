@@ -13,6 +13,7 @@ for anything to break out into.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -136,7 +137,13 @@ def request_view(entry: dict[str, Any]) -> dict[str, Any]:
         "request_id": entry.get("request_id", ""),
         "duration_ms": f"{entry.get('duration_ms', 0):.1f}",
         "app_user_id": (entry.get("headers") or {}).get("x-app-userid", ""),
+        # a refused signature's forensics, shown folded in the error_code cell
+        "signature_check": _signature_check(entry.get("signature_check")),
     }
+
+
+def _signature_check(check: Any) -> str:
+    return json.dumps(check, indent=2, ensure_ascii=False) if check else ""
 
 
 def _result_summary(result: dict[str, Any]) -> str:
