@@ -57,7 +57,7 @@ def test_sub_resources_appended_to_the_url_do_not_match(
 
 # The SDK signs this URL in its V2 mode (`AWSAccessKeyId`, `x-amz-` prefix): the same string
 # to sign as OBS' but for the prefix, so `x-obs-*` parameters are left out of the family here.
-_NAMES = st.sampled_from(sorted(presign.SUB_RESOURCES - {"x-obs-accesslabel"}) + ["unknown", "Foo"])
+_NAMES = st.sampled_from([*sorted(presign.SUB_RESOURCES - {"x-obs-accesslabel"}), "unknown", "Foo"])
 
 
 @settings(max_examples=60, deadline=None)
