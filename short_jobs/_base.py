@@ -29,6 +29,7 @@ from short_jobs.errors import (
     JobNotCommittedError,
     NetworkError,
     ShortJobsError,
+    UploadError,
     UsageError,
     WaitTimeoutError,
     error_from_response,
@@ -328,11 +329,34 @@ def retryable(idempotent: bool) -> Predicate:
     return is_transient if idempotent else _never_reached_service
 
 
-def check_upload(response: httpx.Response) -> None:
+def check_upload(response: httpx.Response, sent_md5: str | None = None) -> None:
+    """Raise the :class:`UploadError` for a refused upload, or for a success whose ``ETag``
+    (OBS answers a PUT Object with the object's MD5 as quoted hex) is not ``sent_md5``, the
+    MD5 (hex) of the bytes sent: what was stored is not what was sent. No ETag: not checked."""
     if not 200 <= response.status_code < 300:
         raise upload_error_from_response(
             response.status_code, response.headers, response_content(response)
         )
+    etag = response.headers.get("ETag")
+    if sent_md5 is None or etag is None:
+        return
+    stored = etag.strip().removeprefix("W/").strip('"').lower()
+    if stored != sent_md5.lower():
+        raise UploadError(
+            status=response.status_code,
+            error_code=ETAG_MISMATCH,
+            error_msg=(
+                f"the upload URL answered ETag {literal(repr(etag))}, not the MD5 of the "
+                f"bytes sent ({sent_md5}): the stored object is not what was sent"
+            ),
+            request_id=response.headers.get(REQUEST_ID_HEADER)
+            or response.headers.get("x-obs-request-id"),
+        )
+
+
+# UploadError's code for a stored object whose ETag is not the MD5 of what was sent (the
+# client's finding, not an OBS code).
+ETAG_MISMATCH = "ETagMismatch"
 
 
 def upload_headers(size: int) -> dict[str, str]:

@@ -19,11 +19,13 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from short_jobs.errors import UsageError, literal
 
 __all__ = [
     "CHUNK_SIZE",
+    "Digest",
     "Entry",
     "Progress",
     "Source",
@@ -40,6 +42,13 @@ CHUNK_SIZE = 256 * 1024
 
 Source = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 """A ``.zip`` file, a directory, one WAV file, or a list of any of these."""
+
+
+class Digest(Protocol):
+    """What ``hashlib.md5()`` is to the chunk readers: fed every chunk sent."""
+
+    def update(self, data: bytes, /) -> None: ...
+
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: bytes while uploading (restarts at 0 on a retry), files while
@@ -192,9 +201,13 @@ async def aprepared_zip(source: Source, progress: Progress | None = None) -> Asy
 
 
 def file_chunks(
-    path: str | os.PathLike[str], progress: Progress | None = None, chunk_size: int = CHUNK_SIZE
+    path: str | os.PathLike[str],
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    digest: Digest | None = None,
 ) -> Iterator[bytes]:
-    """The bytes of ``path``, ``chunk_size`` at a time, reporting progress after each chunk.
+    """The bytes of ``path``, ``chunk_size`` at a time, reporting progress after each chunk
+    (and feeding ``digest``, if given, what was sent: the upload's ETag is checked against it).
 
     A generator, so the file is opened when the upload starts and each retry gets a fresh one.
     """
@@ -202,6 +215,8 @@ def file_chunks(
     sent = 0
     with open(path, "rb") as file:
         while chunk := file.read(chunk_size):
+            if digest is not None:
+                digest.update(chunk)
             yield chunk
             sent += len(chunk)
             if progress is not None:
@@ -209,7 +224,10 @@ def file_chunks(
 
 
 async def afile_chunks(
-    path: str | os.PathLike[str], progress: Progress | None = None, chunk_size: int = CHUNK_SIZE
+    path: str | os.PathLike[str],
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    digest: Digest | None = None,
 ) -> AsyncIterator[bytes]:
     """The ``async`` twin of :func:`file_chunks`; reads run in a thread to keep the loop free."""
     total = os.path.getsize(path)
@@ -217,6 +235,8 @@ async def afile_chunks(
     file = await asyncio.to_thread(open, path, "rb")
     try:
         while chunk := await asyncio.to_thread(file.read, chunk_size):
+            if digest is not None:
+                digest.update(chunk)
             yield chunk
             sent += len(chunk)
             if progress is not None:

@@ -35,9 +35,8 @@ class Control:
 
     async def reset(self) -> dict[str, int]:
         """The one reset: every store's tables (jobs, journal, faults, settings, IAM's issued
-        tokens and credentials) in one transaction, then the uploaded objects."""
+        tokens and credentials) and the uploaded objects, in one transaction."""
         removed = self.store.database.reset()
-        self.service.uploads.reset()
         return {"jobs_removed": removed["jobs"]}
 
     async def list_requests(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 
 from mock_server.core.config import Settings
 from mock_server.obs import presign
@@ -38,12 +39,21 @@ class UploadArea:
     def incoming(self) -> Path:
         return self.root / f".incoming-{uuid.uuid4().hex}"
 
+    def open_incoming(self, temporary: Path) -> BinaryIO:
+        """The temporary file an upload streams into (unbuffered: each chunk is written as it
+        comes, so a full disk shows at the write that found it full)."""
+        return open(temporary, "wb", buffering=0)
+
     def install(self, temporary: Path, job_id: str) -> None:
         """Make a complete upload the job's object, atomically (a rename)."""
         os.replace(temporary, self.path(job_id))
 
     def reset(self) -> int:
-        """Remove every object (and upload in progress); answer how many files there were."""
+        """Remove every object (and upload in progress); answer how many files there were.
+
+        Runs inside the database's reset transaction (`Service` registers it), under the write
+        lock an upload's install takes: an upload either installed before the reset (and is
+        removed) or finds its job gone (404 NoSuchKey); none lands in between."""
         removed = 0
         for entry in self.root.iterdir():
             entry.unlink(missing_ok=True)

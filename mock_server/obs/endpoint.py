@@ -4,10 +4,19 @@ Checks the pre-signature (`presign.py`), asks the service whether the job takes 
 streams the body to a temporary file of the upload area (`area.py`) and hands the complete file
 to the service to install: the job's state is checked again, and the file renamed, under the
 database's write lock, so a commit sees exactly the uploads complete when it arrived.
+
+Every answer here is OBS': a success is `200` with the object's MD5 as a quoted hex `ETag` and
+`x-obs-request-id`, `x-obs-id-2` (OBS API reference, "Uploading Objects - PUT", response
+headers); every failure, the mock's own included (a full disk, a locked database, a bug), is
+OBS XML (`errors.py`), never the service's JSON, and leaves no partial object behind.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import Protocol
@@ -19,7 +28,9 @@ from mock_server.core.state import state_of
 from mock_server.core.text import same_secret
 from mock_server.obs import presign
 from mock_server.obs.area import UploadArea, job_id_from_key
-from mock_server.obs.errors import ObsCodes, ObsError, no_such_key, render_obs
+from mock_server.obs.errors import HOST_ID, ObsCodes, ObsError, no_such_key, render_obs
+
+log = logging.getLogger("mock_server.obs")
 
 
 class UploadGate(Protocol):
@@ -43,23 +54,39 @@ class UploadEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request_id = state_of(scope).request_id or ""
         try:
-            await self._handle(scope, receive)
+            etag = await self._handle(scope, receive)
         except ObsError as error:
-            state_of(scope).error_code = error.code.code
-            await render_obs(error, request_id)(scope, receive, send)
+            await self._refuse(error, request_id, scope, receive, send)
             return
-        headers = [(b"x-obs-request-id", request_id.encode()), (b"content-length", b"0")]
+        except Exception as exc:  # the mock's own failure: still OBS' answer, never JSON
+            log.exception("upload %s failed", scope["path"])
+            await self._refuse(_internal(exc, scope["path"]), request_id, scope, receive, send)
+            return
+        headers = [
+            (b"etag", f'"{etag}"'.encode()),
+            (b"x-obs-request-id", request_id.encode()),
+            (b"x-obs-id-2", HOST_ID.encode()),
+            (b"content-length", b"0"),
+        ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
-    async def _handle(self, scope: Scope, receive: Receive) -> None:
+    @staticmethod
+    async def _refuse(
+        error: ObsError, request_id: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        state_of(scope).error_code = error.code.code
+        await render_obs(error, request_id)(scope, receive, send)
+
+    async def _handle(self, scope: Scope, receive: Receive) -> str:
+        """Check, receive and install the upload; answer its MD5 (hex) or raise `ObsError`."""
         path: str = scope["path"]  # ASGI has already percent-decoded it
         bucket, _, key = path.lstrip("/").partition("/")
         headers = {
             name.decode("latin-1").lower(): value.decode("latin-1")
             for name, value in scope["headers"]
         }
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
+        query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         try:
             presign.check_presigned(
                 scope["method"], bucket, key, query, headers, self._secret_for, int(time.time())
@@ -81,15 +108,16 @@ class UploadEndpoint:
         limit = self.settings.max_upload_bytes
         if declared is not None and declared > limit:
             raise ObsError(ObsCodes.ENTITY_TOO_LARGE, _too_large(limit), path)
-        await self._receive_to_file(job_id, receive, limit, declared, path)
+        return await self._receive_to_file(job_id, receive, limit, declared, path)
 
     async def _receive_to_file(
         self, job_id: str, receive: Receive, limit: int, declared: int | None, path: str
-    ) -> None:
+    ) -> str:
         temporary = self.area.incoming()
         size = 0
+        digest = hashlib.md5(usedforsecurity=False)
         try:
-            with open(temporary, "wb", buffering=0) as out:
+            with self.area.open_incoming(temporary) as out:
                 while True:
                     message = await receive()
                     if message["type"] == "http.disconnect":
@@ -100,6 +128,7 @@ class UploadEndpoint:
                         raise ObsError(ObsCodes.ENTITY_TOO_LARGE, _too_large(limit), path)
                     if chunk:
                         out.write(chunk)
+                        digest.update(chunk)
                     if not message.get("more_body", False):
                         break
             if declared is not None and size != declared:
@@ -112,11 +141,33 @@ class UploadEndpoint:
             if refusal is not None:  # committed (or reset) while the body was on its way
                 refusal.resource = path
                 raise refusal
+        except OSError as exc:  # a full disk (ENOSPC, EDQUOT, EFBIG), an I/O error
+            raise _internal(exc, path) from exc
         finally:
-            temporary.unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)  # a refused or failed upload leaves nothing
+        return digest.hexdigest()
 
     def _secret_for(self, ak: str) -> str | None:
         return self.settings.sk if same_secret(ak, self.settings.ak) else None
+
+
+def _internal(exc: BaseException, path: str) -> ObsError:
+    """OBS' answer for a failure of the mock itself: 503 ServiceUnavailable while the database
+    is busy (retry later), else 500 InternalError (OBS API reference, "Error Codes"); the
+    message names the cause (never a path of the machine)."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return ObsError(ObsCodes.SERVICE_UNAVAILABLE, "Please reduce your request rate.", path)
+    if isinstance(exc, OSError) and exc.errno in _FULL:
+        cause = f"the mock's data directory is full ({errno.errorcode[exc.errno]})"
+    else:
+        cause = f"the mock failed ({type(exc).__name__})"
+    return ObsError(
+        ObsCodes.INTERNAL, f"We encountered an internal error: {cause}. Please try again.", path
+    )
+
+
+# The errors of a write that found no room: no space, over quota, over the file size limit.
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def _too_large(limit: int) -> str:

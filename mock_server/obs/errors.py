@@ -29,6 +29,7 @@ class ObsCodes:
     INCOMPLETE_BODY = ObsCode(400, "IncompleteBody")
     NO_SUCH_KEY = ObsCode(404, "NoSuchKey")
     INTERNAL = ObsCode(500, "InternalError")
+    SERVICE_UNAVAILABLE = ObsCode(503, "ServiceUnavailable")
 
     @classmethod
     def all(cls) -> list[ObsCode]:
@@ -41,6 +42,10 @@ class ObsCodes:
             if (row.status, row.code) == (status, code):
                 return row
         return ObsCode(status, code)
+
+
+# What the mock answers as OBS' host id: the XML's HostId and the `x-obs-id-2` header.
+HOST_ID = "short-jobs-mock"
 
 
 def no_such_key(resource: str = "") -> ObsError:
@@ -59,7 +64,9 @@ class ObsError(Exception):
         super().__init__(f"{code.status} {code.code}: {message}")
 
 
-def render_obs(error: ObsError, request_id: str, host_id: str = "short-jobs-mock") -> Answer:
+def render_obs(error: ObsError, request_id: str, host_id: str = HOST_ID) -> Answer:
+    """The XML error answer OBS gives: Code, Message, Resource, RequestId and HostId, with the
+    `x-obs-request-id` and `x-obs-id-2` headers."""
     resource = (
         f"<Resource>{xml_escape(printable(error.resource))}</Resource>" if error.resource else ""
     )
@@ -68,5 +75,5 @@ def render_obs(error: ObsError, request_id: str, host_id: str = "short-jobs-mock
         f"<Error><Code>{error.code.code}</Code><Message>{xml_escape(printable(error.message))}</Message>"
         f"{resource}<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
     )
-    headers = {REQUEST_ID_HEADER: request_id, "x-obs-request-id": request_id}
+    headers = {REQUEST_ID_HEADER: request_id, "x-obs-request-id": request_id, "x-obs-id-2": host_id}
     return Answer(error.code.status, xml.encode("utf-8"), "application/xml", headers)

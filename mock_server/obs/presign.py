@@ -9,10 +9,17 @@ Query-string authentication as OBS documents it ("Authentication of Signature in
 
 CanonicalizedHeaders are the request's ``x-obs-*`` headers, ``name:value\\n`` each, names
 lower-cased and sorted, repeated headers joined with ``,``. CanonicalizedResource is ``/bucket/key``
-with the key percent-encoded as in the URL path (``/`` kept). Content-Type and Content-MD5 are
+with the key percent-encoded as in the URL path (``/`` kept), then the query's sub-resources
+(:data:`SUB_RESOURCES`: ``partNumber``, ``uploadId``, ``acl``, ``versionId``... and any
+``x-obs-*`` parameter) sorted by name, ``?name`` or ``?name=value`` joined with ``&``, values
+decoded (OBS API reference, "Authentication of Signature in a URL"; esdk-obs-python's
+``auth.Authentication``). So a URL signed without ``&partNumber=1&uploadId=abc`` and sent with them
+does not match: 403 SignatureDoesNotMatch. Other query parameters (``AccessKeyId``, ``Expires``,
+``Signature``, anything unknown) are not signed, as on OBS. Content-Type and Content-MD5 are
 inside the signature, so an upload must send exactly the ones the URL was signed with
 (``application/zip`` and no Content-MD5 for :func:`presign_put`'s URLs). Limits, stated rather
-than hidden: no sub-resources (``?acl``...), no ``x-obs-security-token``, PUT only.
+than hidden: a correctly signed sub-resource is not emulated (the PUT stores the whole object),
+no ``x-obs-security-token``, PUT only.
 
 The method is the first line of the string to sign, so a URL signed for PUT does not match a
 GET, HEAD, POST, DELETE... of the same URL: OBS answers those 403 SignatureDoesNotMatch, as
@@ -30,7 +37,42 @@ from urllib.parse import quote, urlencode
 from mock_server.core.text import same_secret
 from mock_server.obs.errors import ObsCodes, ObsError
 
-__all__ = ["PresignError", "check_presigned", "presign_put", "string_to_sign"]
+__all__ = [
+    "SUB_RESOURCES",
+    "PresignError",
+    "canonical_resource",
+    "check_presigned",
+    "presign_put",
+    "string_to_sign",
+]
+
+# The query parameters OBS signs as part of the CanonicalizedResource, compared lower-cased
+# (OBS API reference, "Authentication of Signature in a URL"; the same list as esdk-obs-python
+# 3.26's `const.ALLOWED_RESOURCE_PARAMTER_NAMES`). A parameter named `x-obs-*` is signed too.
+SUB_RESOURCES = frozenset(
+    {
+        "acl", "backtosource", "policy", "torrent", "logging", "location", "storageinfo",
+        "quota", "storageclass", "storagepolicy", "requestpayment", "versions", "versioning",
+        "versionid", "uploads", "uploadid", "partnumber", "website", "notification",
+        "dispolicy", "lifecycle", "deletebucket", "delete", "cors", "restore", "tagging",
+        "replication", "metadata", "encryption", "publicaccessblock", "bucketstatus",
+        "policystatus", "x-obs-accesslabel", "inventory", "obscompresspolicy", "object-lock",
+        "retention", "directcoldaccess",
+        # the file-system API
+        "append", "position", "truncate", "modify", "rename", "length", "name",
+        "fileinterface",
+        # response header overrides and image processing
+        "response-content-type", "response-content-language", "response-expires",
+        "response-cache-control", "response-content-disposition", "response-content-encoding",
+        "x-image-save-bucket", "x-image-save-object", "x-image-process", "x-oss-process",
+        # workflows and virtual buckets
+        "x-workflow-prefix", "x-workflow-start", "x-workflow-limit",
+        "x-workflow-template-name", "x-workflow-graph-name", "x-workflow-execution-state",
+        "x-workflow-execution-type", "x-workflow-next-marker", "obsworkflowtriggerpolicy",
+        "obsbucketalias", "obsalias",
+    }
+)  # fmt: skip
+_OBS_PREFIX = "x-obs-"
 
 _REQUIRED_PARAMS = ("AccessKeyId", "Expires", "Signature")
 _SIGNATURE_HINT = (
@@ -52,6 +94,33 @@ def _resource(bucket: str, key: str) -> str:
     return f"/{quote(bucket, safe='')}/{quote(key, safe='/')}"
 
 
+def signed_parameters(
+    query: Mapping[str, str | None] | Iterable[tuple[str, str | None]],
+) -> list[tuple[str, str | None]]:
+    """The query parameters OBS signs (:data:`SUB_RESOURCES` and ``x-obs-*``, by lower-cased
+    name), sorted by name as sent; an empty value counts as none (``?acl`` and ``?acl=`` alike)."""
+    items = query.items() if isinstance(query, Mapping) else query
+    return sorted(
+        (name, value or None)
+        for name, value in items
+        if name.lower() in SUB_RESOURCES or name.lower().startswith(_OBS_PREFIX)
+    )
+
+
+def canonical_resource(
+    bucket: str,
+    key: str,
+    query: Mapping[str, str | None] | Iterable[tuple[str, str | None]] = (),
+) -> str:
+    """OBS' CanonicalizedResource: ``/bucket/key``, then ``?`` and the signed sub-resources
+    (``name`` or ``name=value``, joined with ``&``; values as decoded, as OBS signs them)."""
+    parts = [
+        quote(name, safe="/") if value is None else f"{quote(name, safe='/')}={value}"
+        for name, value in signed_parameters(query)
+    ]
+    return _resource(bucket, key) + ("?" + "&".join(parts) if parts else "")
+
+
 def _obs_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
     """Lower-cased name -> value for every header (repeats joined with ``,``, as OBS does)."""
     items = headers.items() if isinstance(headers, Mapping) else headers
@@ -70,14 +139,16 @@ def string_to_sign(
     obs_headers: Mapping[str, str],
     bucket: str,
     key: str,
+    query: Mapping[str, str | None] | Iterable[tuple[str, str | None]] = (),
 ) -> str:
-    """The OBS V2 StringToSign; ``obs_headers`` maps lower-case names to values (others ignored)."""
+    """The OBS V2 StringToSign; ``obs_headers`` maps lower-case names to values (others ignored),
+    ``query`` holds the request's query parameters (only the sub-resources are signed)."""
     canonical_headers = "".join(
         f"{name}:{obs_headers[name]}\n" for name in sorted(obs_headers) if name.startswith("x-obs-")
     )
     return (
         f"{method}\n{content_md5}\n{content_type}\n{expires}\n"
-        f"{canonical_headers}{_resource(bucket, key)}"
+        f"{canonical_headers}{canonical_resource(bucket, key, query)}"
     )
 
 
@@ -112,27 +183,32 @@ def check_presigned(
     method: str,
     bucket: str,
     key: str,
-    query: Mapping[str, str],
+    query: Mapping[str, str] | Iterable[tuple[str, str]],
     headers: Mapping[str, str] | Iterable[tuple[str, str]],
     secret_for: Callable[[str], str | None],
     now: int,
 ) -> None:
     """Accept an upload through a pre-signed URL or raise :class:`PresignError`.
 
-    ``bucket`` and ``key`` are the decoded path parts, ``query`` the decoded query parameters,
+    ``bucket`` and ``key`` are the decoded path parts, ``query`` the decoded query parameters
+    (a mapping, or the pairs in order: a repeated parameter's first value counts, as OBS reads it),
     ``headers`` the request headers (Content-Type, Content-MD5 and any ``x-obs-*`` matter),
     ``secret_for`` maps an AccessKeyId to its SK (``None`` if unknown), ``now`` is Unix seconds.
     Checks, in order: parameters present (403 SignatureDoesNotMatch), expiry (403
     AccessDenied), access key, then the signature over ``method`` (403 SignatureDoesNotMatch:
     a method other than the signed PUT never matches).
     """
-    missing = [name for name in _REQUIRED_PARAMS if not query.get(name)]
+    pairs = list(query.items() if isinstance(query, Mapping) else query)
+    first: dict[str, str] = {}
+    for name, value in pairs:
+        first.setdefault(name, value)
+    missing = [name for name in _REQUIRED_PARAMS if not first.get(name)]
     if missing:
         raise PresignError(
             ObsCodes.SIGNATURE_DOES_NOT_MATCH,
             f"{_SIGNATURE_HINT} Missing query parameter(s): {', '.join(missing)}.",
         )
-    expires_value = query["Expires"]
+    expires_value = first["Expires"]
     if not expires_value.isascii() or not expires_value.isdigit():
         raise PresignError(
             ObsCodes.SIGNATURE_DOES_NOT_MATCH,
@@ -144,7 +220,7 @@ def check_presigned(
             f"Request has expired: Expires {expires_value} is before the server time {now}; "
             "ask for a new upload URL.",
         )
-    access_key = query["AccessKeyId"]
+    access_key = first["AccessKeyId"]
     sk = secret_for(access_key)
     if sk is None:
         raise PresignError(
@@ -154,10 +230,20 @@ def check_presigned(
     table = _obs_headers(headers)
     content_type = table.get("content-type", "")
     to_sign = string_to_sign(
-        method, table.get("content-md5", ""), content_type, expires_value, table, bucket, key
+        method,
+        table.get("content-md5", ""),
+        content_type,
+        expires_value,
+        table,
+        bucket,
+        key,
+        first,
     )
-    if not same_secret(query["Signature"], _sign(sk, to_sign)):
-        error = PresignError(ObsCodes.SIGNATURE_DOES_NOT_MATCH, _mismatch(method, to_sign, table))
+    if not same_secret(first["Signature"], _sign(sk, to_sign)):
+        error = PresignError(
+            ObsCodes.SIGNATURE_DOES_NOT_MATCH,
+            _mismatch(method, to_sign, table, signed_parameters(first.items())),
+        )
         error.signature_check = _forensics(method, to_sign, table, expires_value, bucket, key)
         raise error
 
@@ -170,13 +256,13 @@ def _forensics(
     ``application/zip``, no ``x-obs-*``): the line a client changed after getting the URL."""
     issued = string_to_sign("PUT", "", "application/zip", expires, {}, bucket, key)
     signed = ["content-md5", "content-type", *sorted(n for n in table if n.startswith("x-obs-"))]
-    first = None
+    difference = None
     ours, theirs = to_sign.split("\n"), issued.split("\n")
     for number in range(max(len(ours), len(theirs))):
         left = ours[number] if number < len(ours) else None
         right = theirs[number] if number < len(theirs) else None
         if left != right:
-            first = {"line": number + 1, "mock": left, "rebuilt": right}
+            difference = {"line": number + 1, "mock": left, "rebuilt": right}
             break
     return {
         "algorithm": "OBS-V2-HMAC-SHA1",
@@ -186,12 +272,23 @@ def _forensics(
         "missing_headers": [name for name in ("content-type",) if name not in table],
         "headers_sent": {name: table.get(name, "") for name in signed},
         "rebuilt_string_to_sign": issued,
-        "first_difference": first,
+        "first_difference": difference,
     }
 
 
-def _mismatch(method: str, to_sign: str, headers: Mapping[str, str]) -> str:
+def _mismatch(
+    method: str,
+    to_sign: str,
+    headers: Mapping[str, str],
+    sub_resources: list[tuple[str, str | None]],
+) -> str:
     """Why a signature did not match, in the terms a user can act on."""
+    if sub_resources:
+        names = ", ".join(name for name, _ in sub_resources)
+        return (
+            f"{_SIGNATURE_HINT} The string to sign was {to_sign!r}: the query's sub-resources "
+            f"({names}) are signed, and this URL was not signed with them."
+        )
     if method != "PUT":
         return (
             f"{_SIGNATURE_HINT} The string to sign was {to_sign!r}: this URL is signed for PUT, "

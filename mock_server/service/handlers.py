@@ -56,6 +56,9 @@ class Service:
         self.generation = generation
         self.store = Store(database)
         self.uploads = UploadArea(settings.data_dir / "uploads")
+        # The objects go with the jobs, in reset's transaction: under the write lock an upload's
+        # install takes, so no upload lands between the jobs' removal and the files'.
+        database.add_tables("uploads", (), lambda _db: self.uploads.reset())
         self._progress = progress
         self._wake: asyncio.Event | None = None
 

@@ -6,6 +6,7 @@ this one only; a test fails when the two drift apart.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from types import TracebackType
@@ -140,7 +141,9 @@ class ShortJobs(FacadeBase):
         ``on_zip(files_done, files_total)`` follows). Memory stays constant whatever the size;
         ``progress(sent, total)`` is called after each chunk. Retried on connection errors, 429
         and 5xx (a PUT of the same bytes is idempotent); an OBS refusal raises
-        :class:`~short_jobs.errors.UploadError`; a bad source :class:`UsageError` before sending.
+        :class:`~short_jobs.errors.UploadError`, and so does a success whose ``ETag`` is not
+        the MD5 of the bytes sent (``error_code`` ``ETagMismatch``); a bad source
+        :class:`UsageError` before sending.
         """
         url = upload_url(job_or_url)
         with prepared_zip(source, on_zip) as path:
@@ -153,13 +156,16 @@ class ShortJobs(FacadeBase):
         http = self._upload_http
 
         def call() -> None:
+            sent = hashlib.md5(usedforsecurity=False)  # of this attempt's bytes: the ETag's
             try:
                 response = http.put(
-                    url, content=file_chunks(path, progress), headers=upload_headers(size)
+                    url,
+                    content=file_chunks(path, progress, digest=sent),
+                    headers=upload_headers(size),
                 )
             except SEND_ERRORS as exc:
                 raise transport_error(exc, "the upload URL") from exc
-            check_upload(response)
+            check_upload(response, sent.hexdigest())
 
         self._retry(call, idempotent=True)
 
