@@ -9,6 +9,7 @@ database's write lock, so a commit sees exactly the uploads complete when it arr
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qsl
@@ -35,8 +36,15 @@ class UploadGate(Protocol):
 class UploadEndpoint:
     """ASGI app for `/{BUCKET}/...`: checks the pre-signature, then streams the body to disk."""
 
-    def __init__(self, settings: Settings, gate: UploadGate, area: UploadArea) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        gate: UploadGate,
+        area: UploadArea,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
+        self.clock = clock  # Unix seconds: the mock's one clock (core.clock)
         self.gate = gate
         self.area = area
 
@@ -62,7 +70,7 @@ class UploadEndpoint:
         query = dict(parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True))
         try:
             presign.check_presigned(
-                scope["method"], bucket, key, query, headers, self._secret_for, int(time.time())
+                scope["method"], bucket, key, query, headers, self._secret_for, int(self.clock())
             )
         except presign.PresignError as error:
             error.resource = path
