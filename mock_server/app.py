@@ -46,7 +46,7 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
         database,
         progress=control.progress if control is not None else None,
     )
-    iam = Iam(settings, database)
+    iam = Iam(settings, database, service.clock)
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
@@ -74,12 +74,14 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     fast = None
     if settings.fast_lane:
         inner = fast = FastLane(api, resolved_spec, service, JSONIFIER, settings.validate_responses)
-    gateway = GatewayMiddleware(inner, iam.credentials, settings.project_id)
+    gateway = GatewayMiddleware(
+        inner, iam.credentials, settings.project_id, clock=service.clock.utcnow
+    )
     pages = Pages(service, control)
     routes = RouteTable.from_specs(
         spec_document(), control_document() if settings.control else None, pages.paths()
     )
-    uploads = UploadEndpoint(settings, service, service.uploads)
+    uploads = UploadEndpoint(settings, service, service.uploads, service.clock.now)
     frontdoor = Frontdoor(api, gateway, uploads, routes, settings, service, iam, control, fast)
     frontdoor.pages = pages
     return frontdoor

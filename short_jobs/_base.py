@@ -14,6 +14,7 @@ import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from time import monotonic
 from typing import Any, TypedDict, TypeVar
 
@@ -103,7 +104,9 @@ class Settings(TypedDict, total=False):
     ``verify``: TLS verification as httpx takes it; ``poll_interval`` / ``poll_cap``: the first
     and largest seconds between polls; ``commit_grace``: seconds a job may stay CREATING in
     ``wait`` (:data:`COMMIT_GRACE`); ``clock`` (monotonic seconds) and ``rand`` ([0, 1)) are
-    injectable so tests never wait.
+    injectable so tests never wait; ``signing_clock`` (an aware UTC datetime) is the time AK/SK
+    requests are signed with (``X-Sdk-Date``; the wall clock by default), for a mock whose clock
+    a test moved.
     """
 
     project_id: str | None
@@ -120,6 +123,7 @@ class Settings(TypedDict, total=False):
     commit_grace: float
     clock: Callable[[], float]
     rand: Callable[[], float]
+    signing_clock: Callable[[], datetime]
 
 
 # The raw httpx answer of the generated call in flight, recorded by a response hook. Only read when
@@ -189,6 +193,7 @@ def credentials(
     token: str | None,
     project_id: str | None,
     security_token: str | None = None,
+    signing_clock: Callable[[], datetime] | None = None,
 ) -> tuple[httpx.Auth, str]:
     """The auth to install and the project id, from the arguments or else the environment.
 
@@ -231,7 +236,10 @@ def credentials(
             )
         return TokenAuth(found_token), project
     if found_ak and found_sk:
-        return AkSkAuth(found_ak, found_sk, project, security_token=found_security), project
+        auth = AkSkAuth(
+            found_ak, found_sk, project, security_token=found_security, clock=signing_clock
+        )
+        return auth, project
     if found_ak or found_sk:
         raise UsageError(
             f"AK/SK auth needs both {{ak}} and {{sk}} (or {AK_ENV} and {SK_ENV})",
@@ -399,6 +407,7 @@ class FacadeBase:
             settings.get("token"),
             settings.get("project_id"),
             settings.get("security_token"),
+            settings.get("signing_clock"),
         )
         self.app_user_id = app_user_id
         self.retry = settings.get("retry", DEFAULT_RETRY)

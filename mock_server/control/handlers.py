@@ -8,7 +8,6 @@ do not exist (404 APIGW.0101), and nothing here costs the emulated API anything.
 
 from __future__ import annotations
 
-import time
 from functools import cache
 from itertools import islice
 from typing import Any
@@ -93,6 +92,18 @@ class Control:
         self.control.clear_faults()
         return Answer(204)
 
+    async def get_clock(self) -> dict[str, float]:
+        return self._clock()
+
+    async def advance_clock(self, body: dict[str, float]) -> dict[str, float]:
+        """Move the mock's one clock on (every process's, every rule that reads time)."""
+        self.service.clock.advance(body["seconds"])
+        return self._clock()
+
+    def _clock(self) -> dict[str, float]:
+        clock = self.service.clock
+        return {"offset_seconds": clock.offset(), "now": clock.now()}
+
     async def get_progress(self) -> dict[str, str]:
         return {"mode": self.default_progress()}
 
@@ -106,11 +117,11 @@ class Control:
         return self._show(job.job_id)
 
     async def advance_job(self, job_id: str) -> dict[str, Any]:
-        job = self.service.settle(self._job(job_id), time.time())
+        job = self.service.settle(self._job(job_id), self.service.clock.now())
         if job.state == lifecycle.PROCESSING and job.outcome is None:
             await self.service.assess_now(job)
             job = self._job(job_id)
-        after = lifecycle.step(job, time.time())
+        after = lifecycle.step(job, self.service.clock.now())
         if after is None:
             raise ApiError(
                 Codes.INVALID_PARAMETER,
@@ -127,7 +138,7 @@ class Control:
             failed_code=body["job_failed_code"],
             failed_reason=body["job_failed_reason"],
         )
-        self.store.force(self._job(job_id), outcome, time.time())
+        self.store.force(self._job(job_id), outcome, self.service.clock.now())
         return self._show(job_id)
 
     async def succeed_job(self, job_id: str, body: Any = None) -> dict[str, Any]:
@@ -148,7 +159,7 @@ class Control:
         else:
             _check_assess_result(result)
             outcome = Outcome(state=lifecycle.SUCCEED, assess_result=result)
-        self.store.force(job, outcome, time.time())
+        self.store.force(job, outcome, self.service.clock.now())
         return self._show(job_id)
 
     async def set_job_state(self, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +170,7 @@ class Control:
             await self.succeed_job(job_id, body)  # checks, or computes, the assess_result
             self.store.set_progress(job.job_id, lifecycle.MANUAL)
         else:
-            steering.set_state(self.store, job, body["state"], body, time.time())
+            steering.set_state(self.store, job, body["state"], body, self.service.clock.now())
         return self._show(job_id)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -174,7 +185,7 @@ class Control:
         return job
 
     def _show(self, job_id: str) -> dict[str, Any]:
-        return self.service.settle(self._job(job_id), time.time()).to_api()
+        return self.service.settle(self._job(job_id), self.service.clock.now()).to_api()
 
 
 def _optional_object(body: Any) -> dict[str, Any]:

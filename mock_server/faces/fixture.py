@@ -7,6 +7,7 @@ Client-side code only (httpx and the `short_jobs` facade); the server it drives 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,6 @@ from short_jobs import AsyncShortJobs, ShortJobs
 if TYPE_CHECKING:
     from mock_server.core.config import Settings
     from mock_server.faces.inprocess import RunningMock
-    from mock_server.iam.model import Clock
 
 
 # Entries per GET /_mock/requests while `requests()` reads the whole journal (control.yaml's
@@ -37,6 +37,9 @@ class MockHandle:
         self.server = server
         self._control = httpx.Client(base_url=f"{server.url}/_mock", timeout=30)
         self._client: ShortJobs | None = None
+        # What this handle moved the mock's clock by (since its last reset): its clients sign
+        # with the mock's time, so a moved clock expires tokens and URLs, not their requests.
+        self._offset = 0.0
 
     # -- where it is and who may call it -------------------------------------------------------
 
@@ -88,16 +91,27 @@ class MockHandle:
 
     @property
     def client(self) -> ShortJobs:
-        """A `ShortJobs` for this mock, AK/SK-signed like the official SDK."""
+        """A `ShortJobs` for this mock, AK/SK-signed like the official SDK (at the mock's time:
+        `advance_clock` moves its signing clock too)."""
         if self._client is None:
             self._client = ShortJobs(
-                self.url, project_id=self.project_id, ak=self.ak, sk=self.sk, poll_interval=0.05
+                self.url,
+                project_id=self.project_id,
+                ak=self.ak,
+                sk=self.sk,
+                poll_interval=0.05,
+                signing_clock=self.mock_time,
             )
         return self._client
+
+    def mock_time(self) -> datetime:
+        """The mock's clock as this handle moved it (UTC): what its clients sign with."""
+        return datetime.now(UTC) + timedelta(seconds=self._offset)
 
     def async_client(self, **options: Any) -> AsyncShortJobs:
         """A new `AsyncShortJobs` for this mock (close it, or use `async with`)."""
         options.setdefault("poll_interval", 0.05)
+        options.setdefault("signing_clock", self.mock_time)
         return AsyncShortJobs(
             self.url, project_id=self.project_id, ak=self.ak, sk=self.sk, **options
         )
@@ -112,17 +126,25 @@ class MockHandle:
 
     def reset(self) -> int:
         """Forget every job, upload, journal entry, fault, IAM token and temporary credential,
-        and set IAM's clock back to now; answer how many jobs there were."""
+        and set the mock's clock back to now; answer how many jobs there were."""
         removed: int = self._call("POST", "/reset")["jobs_removed"]
-        self._iam_clock().offset = 0.0
+        self._offset = 0.0
         return removed
 
-    def advance_iam_clock(self, seconds: float) -> None:
-        """Move IAM's clock on: tokens and temporary credentials expire as if `seconds` passed."""
-        self._iam_clock().offset += seconds
+    def advance_clock(self, seconds: float) -> float:
+        """Move the mock's one clock on by `seconds` (>= 0), in every worker process and for every
+        rule that reads time: IAM tokens and temporary credentials expire, upload URLs pass their
+        `Expires`, a request signed with the wall clock falls outside the gateway's 15 minutes
+        after a move of more than that (this handle's clients sign with the moved clock), a job
+        in PROCESSING reaches its end. `POST /_mock/clock`, so it works the same against a mock
+        in another process. Answers the clock's offset from the wall clock, seconds."""
+        offset: float = self._call("POST", "/clock", json={"seconds": seconds})["offset_seconds"]
+        self._offset = offset
+        return offset
 
-    def _iam_clock(self) -> Clock:
-        return self.server.app.iam.clock
+    def advance_iam_clock(self, seconds: float) -> None:
+        """`advance_clock(seconds)`: IAM's clock is the mock's one clock (kept for 0.1 users)."""
+        self.advance_clock(seconds)
 
     def requests(
         self,

@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 
 from mock_server.core.asgi import ASGIApp, Message, Receive, Scope, Send
 from mock_server.core.body import forwarded_scope, read_body, replay
+from mock_server.core.clock import Clock
 from mock_server.core.config import Settings
 from mock_server.core.database import Database
 from mock_server.core.errors import ApiError
@@ -37,7 +38,6 @@ from mock_server.http.responses import connexion_response
 from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.errors import IAM_TRACE_HEADER, IamCodes, IamError, render_iam
 from mock_server.iam.handlers import IamHandlers
-from mock_server.iam.model import Clock
 from mock_server.iam.store import IamStore
 
 log = logging.getLogger("mock_server.iam")
@@ -62,9 +62,9 @@ class Iam:
     credentials.
     """
 
-    def __init__(self, settings: Settings, database: Database) -> None:
+    def __init__(self, settings: Settings, database: Database, clock: Clock) -> None:
         self.settings = settings
-        self.clock = Clock()
+        self.clock = clock
         self.store = IamStore(database)
         self.credentials = IamCredentials(settings, self.store, self.clock)
         self.handlers = IamHandlers(settings, self.store, self.credentials, self.clock)
@@ -133,7 +133,8 @@ class IamEndpoint:
             body=body,
             path_project=None,
         )
-        authenticate_noted(scope, request, self.credentials, self.project_id, datetime.now(UTC))
+        now = datetime.fromtimestamp(self.credentials.clock.now(), UTC)
+        authenticate_noted(scope, request, self.credentials, self.project_id, now)
         state_of(scope).iam_caller = "authenticated"
 
 

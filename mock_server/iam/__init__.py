@@ -1,6 +1,7 @@
 """The mock's IAM: project discovery, password tokens and temporary credentials (issue 15).
 
-    model.py        the account (from the settings), issued tokens and credentials, the clock
+    model.py        the account (from the settings), issued tokens and credentials
+                    (time is the mock's one clock, mock_server.core.clock)
     store.py        their tables in the mock's SQLite store (survive restarts; reset clears them)
     credentials.py  `IamCredentials`: what the API gateway asks (is this token good? this AK's SK?)
     handlers.py     the three IAM operations of `mock_server/iam.yaml`
@@ -15,7 +16,7 @@ issued work alike, on the API and on IAM's own calls that need a caller.
 """
 
 from mock_server.iam.credentials import ExpiredAccessKey, IamCredentials
-from mock_server.iam.model import Account, Clock
+from mock_server.iam.model import Account
 from mock_server.iam.store import IamStore
 
-__all__ = ["Account", "Clock", "ExpiredAccessKey", "IamCredentials", "IamStore"]
+__all__ = ["Account", "ExpiredAccessKey", "IamCredentials", "IamStore"]

@@ -14,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from mock_server.core.clock import Now
 from mock_server.core.config import Settings
 from mock_server.core.text import same_secret
-from mock_server.iam.model import Clock, IssuedToken, digest, iam_time
+from mock_server.iam.model import IssuedToken, digest, iam_time
 from mock_server.iam.store import IamStore
 from short_jobs.signing import SignatureError
 
@@ -60,7 +61,7 @@ class ConfiguredCredentials:
 
 
 class IamCredentials:
-    def __init__(self, settings: Settings, store: IamStore, clock: Clock) -> None:
+    def __init__(self, settings: Settings, store: IamStore, clock: Now) -> None:
         self.settings = settings
         self.fixed = ConfiguredCredentials.from_settings(settings)
         self.store = store

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_server.core.asgi import Scope
+from mock_server.core.clock import Now
 from mock_server.core.config import Settings
 from mock_server.core.state import state_of
 from mock_server.core.text import same_secret
@@ -18,7 +19,6 @@ from mock_server.iam.errors import IamCodes, IamError
 from mock_server.iam.model import (
     DEFAULT_DOMAIN,
     Account,
-    Clock,
     IssuedToken,
     digest,
     iam_time,
@@ -33,7 +33,7 @@ DEFAULT_CREDENTIAL_SECONDS = 900
 
 class IamHandlers:
     def __init__(
-        self, settings: Settings, store: IamStore, credentials: IamCredentials, clock: Clock
+        self, settings: Settings, store: IamStore, credentials: IamCredentials, clock: Now
     ) -> None:
         self.settings = settings
         self.account = Account.from_settings(settings)

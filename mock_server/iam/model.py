@@ -1,7 +1,7 @@
 """IAM's state as plain values: the one account, issued tokens and temporary credentials.
 
-No HTTP here. Times are Unix seconds (floats) from a `Clock`, which tests may shift to see tokens
-expire without waiting.
+No HTTP here. Times are Unix seconds (floats) from the mock's one clock (`core.clock`), which tests
+may move (`POST /_mock/clock`) to see tokens expire without waiting.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,16 +37,6 @@ def stable_id(kind: str, name: str) -> str:
 def digest(token: str) -> str:
     """Tokens are stored by their SHA-256, never as issued."""
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-class Clock:
-    """Wall-clock time, plus an offset a test may set to move IAM's clock forward."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def now(self) -> float:
-        return time.time() + self.offset
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qsl
@@ -46,8 +47,15 @@ class UploadGate(Protocol):
 class UploadEndpoint:
     """ASGI app for `/{BUCKET}/...`: checks the pre-signature, then streams the body to disk."""
 
-    def __init__(self, settings: Settings, gate: UploadGate, area: UploadArea) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        gate: UploadGate,
+        area: UploadArea,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
+        self.clock = clock  # Unix seconds: the mock's one clock (core.clock)
         self.gate = gate
         self.area = area
 
@@ -89,7 +97,7 @@ class UploadEndpoint:
         query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
         try:
             presign.check_presigned(
-                scope["method"], bucket, key, query, headers, self._secret_for, int(time.time())
+                scope["method"], bucket, key, query, headers, self._secret_for, int(self.clock())
             )
         except presign.PresignError as error:
             error.resource = path

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -70,7 +69,7 @@ class Dashboard:
     ) -> str:
         """The page, as HTML text, for these filters."""
         store = self.service.store
-        now = time.time()
+        now = self.service.clock.now()  # the mock's one clock, as the jobs were settled by
         jobs = [
             job_view(self.service.settle(job, now))
             for job in store.jobs(MAX_JOBS)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.core.asgi import Answer, Scope
+from mock_server.core.clock import Clock
 from mock_server.core.config import Settings
 from mock_server.core.database import Database
 from mock_server.core.errors import ApiError, Codes
@@ -55,6 +56,7 @@ class Service:
         self.settings = settings
         self.generation = generation
         self.store = Store(database)
+        self.clock = Clock(database)  # the mock's one clock (core.clock)
         self.uploads = UploadArea(settings.data_dir / "uploads")
         # The objects go with the jobs, in reset's transaction: under the write lock an upload's
         # install takes, so no upload lands between the jobs' removal and the files'.
@@ -76,7 +78,7 @@ class Service:
 
     def create(self, project_id: str, body: dict[str, Any], scope: Scope) -> dict[str, str]:
         """create_short_job once connexion (or the fast lane) has checked the request."""
-        now = time.time()
+        now = self.clock.now()
         headers: dict[bytes, bytes] = {}
         for name, value in scope["headers"]:
             headers.setdefault(name, value)  # the first of repeated headers, as validated
@@ -116,7 +118,7 @@ class Service:
                     f"job {job_id} has no uploaded data: PUT the zip to its data_uploading_url"
                     " first",
                 )
-            committed = lifecycle.commit(job, time.time(), self.settings.processing_seconds)
+            committed = lifecycle.commit(job, self.clock.now(), self.settings.processing_seconds)
             if not self.store.transition(job, committed):
                 raise ApiError(Codes.INVALID_PARAMETER, f"job {job_id} is already committed")
         self.wake()
@@ -141,8 +143,10 @@ class Service:
         return self.show(project_id, job_id)
 
     def show(self, project_id: str, job_id: str) -> dict[str, Any]:
-        job = steering.on_show(self.store, self.find(project_id, job_id), time.time())  # polls:N
-        return self.settle(job, time.time()).to_api()
+        job = steering.on_show(
+            self.store, self.find(project_id, job_id), self.clock.now()
+        )  # polls:N
+        return self.settle(job, self.clock.now()).to_api()
 
     # -- shared by the handlers, the worker and the control plane -------------------------------
 

@@ -20,7 +20,6 @@ from mock_server.core.errors import ApiError
 from mock_server.http.gateway import GatewayRequest, authenticate
 from mock_server.iam.credentials import ExpiredAccessKey, IamCredentials
 from mock_server.iam.model import (
-    Clock,
     IssuedToken,
     TemporaryCredential,
     digest,
@@ -39,18 +38,24 @@ PROPERTIES = settings(
 )
 
 
-class FrozenClock(Clock):
+class FrozenClock:
     """Time stands still but for the offset, so expiry is decided exactly."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
 
     def now(self) -> float:
         return 1_800_000_000.0 + self.offset
+
+
+CLOCK = FrozenClock()
 
 
 @pytest.fixture(scope="module")
 def iam(tmp_path_factory: pytest.TempPathFactory) -> Iterator[IamCredentials]:
     store = Store(tmp_path_factory.mktemp("iam") / "jobs.sqlite3")
     try:
-        yield IamCredentials(SETTINGS, IamStore(store.database), FrozenClock())
+        yield IamCredentials(SETTINGS, IamStore(store.database), CLOCK)
     finally:
         store.close()
 
@@ -68,16 +73,16 @@ def issue(iam: IamCredentials, ttl: float) -> str:
 def test_an_issued_token_is_good_exactly_until_it_expires(
     iam: IamCredentials, ttl: float, elapsed: float
 ) -> None:
-    iam.clock.offset = 0
+    CLOCK.offset = 0
     token = issue(iam, ttl)
     assert iam.token_problem(token) is None
-    iam.clock.offset = elapsed
+    CLOCK.offset = elapsed
     problem = iam.token_problem(token)
     if elapsed < ttl:
         assert problem is None
     else:
         assert problem is not None and "has expired" in problem
-    iam.clock.offset = 0
+    CLOCK.offset = 0
 
 
 @PROPERTIES
@@ -157,15 +162,15 @@ def test_a_temporary_ak_goes_only_with_its_own_signed_security_token(
 
 
 def test_an_expired_temporary_ak_is_a_401_saying_so(iam: IamCredentials) -> None:
-    iam.clock.offset = 0
+    CLOCK.offset = 0
     credential = new_credential("u", iam.clock.now(), 900)
     iam.store.add_credential(credential)
-    iam.clock.offset = 900
+    CLOCK.offset = 900
     try:
         problem = refusal(signed_by(credential, credential.security_token, True), iam)
         assert problem is not None and f"{credential.access!r} has expired" in problem
     finally:
-        iam.clock.offset = 0
+        CLOCK.offset = 0
 
 
 def test_an_expired_temporary_ak_says_so_and_the_configured_one_never_expires(
@@ -173,7 +178,7 @@ def test_an_expired_temporary_ak_says_so_and_the_configured_one_never_expires(
 ) -> None:
     credential = new_credential("u", iam.clock.now(), 900)
     iam.store.add_credential(credential)
-    iam.clock.offset = 900
+    CLOCK.offset = 900
     try:
         with pytest.raises(ExpiredAccessKey, match="has expired"):
             iam.secret_for(credential.access)
@@ -181,4 +186,4 @@ def test_an_expired_temporary_ak_says_so_and_the_configured_one_never_expires(
         assert iam.token_problem(SETTINGS.token) is None
         assert iam.secret_for("NOSUCHAK") is None
     finally:
-        iam.clock.offset = 0
+        CLOCK.offset = 0
