@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 import respx
 
 from short_jobs import (
+    NO_RETRY,
     UploadError,
 )
 from short_jobs.errors import (
@@ -116,3 +118,48 @@ def test_upload_of_a_missing_file_raises_before_sending(
     with pytest.raises(UsageError, match="no such file"):
         sj.upload(UPLOAD_URL, tmp_path / "missing.zip")
     assert not route.called
+
+
+def _etag_variants(md5: str) -> list[str]:
+    """How a service may write the same MD5 as an ETag: quoted or not, weak, either case."""
+    return [f'"{md5}"', md5, f'W/"{md5}"', f'"{md5.upper()}"']
+
+
+def test_an_etag_that_is_the_md5_of_what_was_sent_passes_in_every_spelling(
+    sj: Surface, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    path = stored_zip(tmp_path / "r.zip", b"recording")
+    md5 = hashlib.md5(path.read_bytes()).hexdigest()
+    for etag in [*_etag_variants(md5), None]:
+        headers = {} if etag is None else {"ETag": etag}
+        mock.put(UPLOAD_URL).respond(200, headers=headers)
+        sj.upload(UPLOAD_URL, path)  # no error: stored what was sent (or not said)
+
+
+def test_an_etag_that_is_not_the_md5_of_what_was_sent_is_an_upload_error(
+    sj: Surface, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    path = stored_zip(tmp_path / "r.zip", b"recording")
+    other = hashlib.md5(b"something else").hexdigest()
+    mock.put(UPLOAD_URL).respond(200, headers={"ETag": f'"{other}"'})
+    with pytest.raises(UploadError) as caught:
+        sj.upload(UPLOAD_URL, path)
+    assert caught.value.error_code == "ETagMismatch"
+    assert other in str(caught.value)
+
+
+def test_the_mocks_own_failure_reaches_the_caller_as_its_obs_code(
+    make: Make, mock: respx.MockRouter, tmp_path: Path
+) -> None:
+    """A 500 InternalError in OBS XML (a full disk at the mock) is raised with its code."""
+    sj = make(BASE, project_id=PROJECT, ak=AK, sk=SK, rand=lambda: 0.5, retry=NO_RETRY)
+    path = stored_zip(tmp_path / "r.zip", b"recording")
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code>'
+        "<Message>We encountered an internal error.</Message>"
+        "<RequestId>rid-500</RequestId><HostId>h</HostId></Error>"
+    )
+    mock.put(UPLOAD_URL).respond(500, text=xml, headers={"Content-Type": "application/xml"})
+    with pytest.raises(UploadError) as caught:
+        sj.upload(UPLOAD_URL, path)
+    assert (caught.value.status, caught.value.error_code) == (500, "InternalError")
