@@ -62,7 +62,9 @@ def test_a_move_backwards_or_not_a_number_is_refused_in_the_services_shape(
     assert short_jobs_mock.advance_clock(0) == 0
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(moves=st.lists(st.floats(min_value=0, max_value=1e6), max_size=6))
 def test_moves_add_up_and_time_never_runs_back(
     short_jobs_mock: MockHandle, moves: list[float]
