@@ -65,6 +65,8 @@ from benchlib import (
     wrk,
 )
 
+from mock_server.core.config import LOG_LEVELS
+
 SECTIONS = ("load", "cold", "upload", "client", "lifecycle")
 LOAD_TARGET = 1.5  # mock create and show at c=16: >= 1.5x Prism
 COLD_TARGET_S = 1.0
@@ -572,7 +574,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
     args.section_list = sections
     args.log_level_list = [level.strip() for level in args.log_levels.split(",") if level.strip()]
-    if not set(args.log_level_list) <= {"trace", "debug", "info", "warning", "error", "critical"}:
+    if not set(args.log_level_list) <= set(LOG_LEVELS):
         parser.error("--log-levels takes the mock's --log-level values")
     try:
         args.connection_levels = [int(c) for c in args.connections.split(",") if c.strip()]

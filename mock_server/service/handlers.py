@@ -194,6 +194,7 @@ class Service:
         self._wake = asyncio.Event()
         self.store.release_leases(self.generation)
         while True:
+            # leases are about live processes: the wall clock, not the one a test moves
             claimed = self.store.claim_unassessed(self.owner, time.time(), ASSESSMENT_LEASE_SECONDS)
             for job in claimed:
                 await self.assess_now(job)
@@ -206,7 +207,7 @@ class Service:
     async def assess_now(self, job: Job) -> None:
         """Assess a job and keep the outcome, unless another worker has kept one meanwhile."""
         outcome = await self.assess(job)
-        self.store.save_outcome(job.job_id, outcome, time.time(), replace=False)
+        self.store.save_outcome(job.job_id, outcome, self.clock.now(), replace=False)
 
     async def assess(self, job: Job) -> Outcome:
         from mock_server.assessment import AssessmentFailed, assess_zip

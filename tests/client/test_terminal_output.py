@@ -140,7 +140,6 @@ WAV = speech_like_wav_bytes(seconds=1.0)
 def hostile() -> Iterator[Hostile]:
     state = Hostile()
     server = StubServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()

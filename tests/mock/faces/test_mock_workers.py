@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from helpers import free_port
+from helpers import free_port, stop
 
 from mock_server.core.config import DEFAULT_PROJECT_ID, DEFAULT_TOKEN
 
@@ -307,16 +307,6 @@ def _start(data_dir: Path, workers: int, log: Path) -> tuple[subprocess.Popen[by
     return process, port
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
@@ -352,7 +342,7 @@ def test_fresh_data_dirs_start_every_worker_without_a_lock_error(tmp_path: Path)
             )
             assert "job_id" in created, created
         finally:
-            _stop(process)
+            stop(process)
         assert process.returncode == 0  # a graceful stop, not a crash loop
         text = log.read_text()
         assert "Traceback" not in text and "locked" not in text, text
@@ -373,7 +363,7 @@ def test_workers_die_with_their_supervisor_even_after_kill_9(tmp_path: Path) -> 
             time.sleep(0.05)
         assert not any(_alive(pid) for pid in workers), (tmp_path / "log").read_text()
     finally:
-        _stop(process)
+        stop(process)
 
 
 def test_a_data_dir_that_cannot_be_used_stops_the_command_at_once(tmp_path: Path) -> None:
@@ -384,7 +374,7 @@ def test_a_data_dir_that_cannot_be_used_stops_the_command_at_once(tmp_path: Path
     try:
         assert process.wait(START_SECONDS) == 1
     finally:
-        _stop(process)
+        stop(process)
     text = (tmp_path / "log").read_text()
     assert "cannot serve from" in text and "Traceback" not in text, text
     assert "Booting worker" not in text, text

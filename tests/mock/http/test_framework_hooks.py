@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import functools
 import inspect
 import logging
 import threading
@@ -39,7 +40,8 @@ from mock_server.http.validation import VALIDATOR_MAP_OVERRIDES
 BY_NAME = {hook.name: hook for hook in HOOKS}
 
 
-def _test_functions() -> set[str]:
+@functools.cache
+def _test_functions() -> frozenset[str]:
     names: set[str] = set()
     for path in (ROOT / "tests").rglob("test_*.py"):
         tree = ast.parse(path.read_text("utf-8"))
@@ -49,7 +51,7 @@ def _test_functions() -> set[str]:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
             and node.name.startswith("test_")
         )
-    return names
+    return frozenset(names)
 
 
 @pytest.mark.parametrize("hook", HOOKS, ids=lambda hook: hook.name)
