@@ -61,6 +61,7 @@ class SlowUpload:
     begun: threading.Event = field(default_factory=threading.Event)
     answer: list[httpx.Response] = field(default_factory=list)
     thread: threading.Thread | None = None
+    refused_at_start: str | None = None  # "gone" or "committed": refused before its body
 
     def start(self) -> None:
         half = len(self.body) // 2
@@ -125,10 +126,14 @@ class Overlaps(RuleBasedStateMachine):
         self.known.append(job)
         return job
 
-    def _expect_upload(self, job: Job, body: bytes, answer: httpx.Response) -> None:
-        if job.gone:
+    def _expect_upload(
+        self, job: Job, body: bytes, answer: httpx.Response, refused_at_start: str | None = None
+    ) -> None:
+        """`refused_at_start`: why the job took no data when the upload's headers arrived (the
+        endpoint answers that at once, whatever happens to the job while the body comes)."""
+        if refused_at_start == "gone" or (refused_at_start is None and job.gone):
             assert answer.status_code == 404 and b"<Code>NoSuchKey</Code>" in answer.content
-        elif job.committed is not None:
+        elif refused_at_start == "committed" or job.committed is not None:
             assert answer.status_code == 403 and b"<Code>AccessDenied</Code>" in answer.content
         else:
             assert answer.status_code == 200, answer.text
@@ -143,6 +148,10 @@ class Overlaps(RuleBasedStateMachine):
     @rule(job=jobs)
     def start_slow_upload(self, job: Job) -> None:
         upload = SlowUpload(job, self._tag())
+        if job.gone:
+            upload.refused_at_start = "gone"
+        elif job.committed is not None:
+            upload.refused_at_start = "committed"
         upload.start()
         self.slow.append(upload)
 
@@ -150,7 +159,7 @@ class Overlaps(RuleBasedStateMachine):
     @rule(which=st.integers(min_value=0, max_value=2))
     def finish_slow_upload(self, which: int) -> None:
         upload = self.slow.pop(which % len(self.slow))
-        self._expect_upload(upload.job, upload.body, upload.finish())
+        self._expect_upload(upload.job, upload.body, upload.finish(), upload.refused_at_start)
 
     @rule(job=jobs)
     def commit(self, job: Job) -> None:
