@@ -5,11 +5,13 @@ this module only says how each kind runs:
 
 - A Python block whose first line is ``# test_NAME.py`` is a test file: pytest runs it in a fresh
   project (pytester, a subprocess), where only the installed `pytest11` entry point can provide the
-  `short_jobs_mock` fixture; it takes every address from it. All its tests must pass.
+  `short_jobs_mock` fixture; it takes every address from it. All its tests must pass in a
+  project with `filterwarnings = error`.
 - Any other Python block is a script written for `make mock` (`http://127.0.0.1:8000`, IAM on
   `:8001`, the mock's default credentials). It runs in a fresh interpreter, in a folder holding the
   files the docs speak of (`recordings/`, `recordings.zip`, ...), with those addresses replaced by
-  the test's mock (which has the same default credentials), and must exit 0 without a warning.
+  the test's mock (which has the same default credentials), and must exit 0 under `-W error`
+  without a warning (an unclosed client's ResourceWarning included).
 - A shell block right after a ``<!-- runnable -->`` comment runs the same way with
   ``bash -euo pipefail``, with this environment's commands first on PATH and none of the user's
   HUAWEICLOUD_SDK_* or SHORT_JOBS_* variables. Shell blocks without the mark are illustrations
@@ -144,7 +146,9 @@ def _defaults(m: MockHandle) -> None:
 def test_the_python_example_runs(block: Block, short_jobs_mock: MockHandle, user_dir: Path) -> None:
     _defaults(short_jobs_mock)
     done = subprocess.run(
-        [sys.executable, "-c", _for_this_mock(block.source, short_jobs_mock)],
+        # `-W error`: a user's strict suite (`filterwarnings = error`) turns every warning into a
+        # failure, the ResourceWarning of an unclosed client (ignored by default) included
+        [sys.executable, "-W", "error", "-c", _for_this_mock(block.source, short_jobs_mock)],
         cwd=user_dir,
         env=_env(),
         capture_output=True,
@@ -179,5 +183,10 @@ def test_the_runnable_shell_example_runs(
 def test_the_test_file_passes_in_a_fresh_project(block: Block, pytester: pytest.Pytester) -> None:
     assert block.test_file is not None
     pytester.makepyfile(**{block.test_file: block.source})
+    # a strict user suite: every warning fails a test (the loop scope is set, as pytest-asyncio,
+    # installed here, asks every project to)
+    pytester.makeini(
+        "[pytest]\nfilterwarnings = error\nasyncio_default_fixture_loop_scope = function\n"
+    )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=len(re.findall(r"^def test_", block.source, re.M)))
