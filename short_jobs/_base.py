@@ -23,7 +23,7 @@ import httpx
 from short_jobs import redact
 from short_jobs.auth import AkSkAuth, TokenAuth
 from short_jobs.endpoints import ENDPOINT_ENV, resolve_endpoint
-from short_jobs.environment import check_http_environment
+from short_jobs.environment import check_http_environment, tls_verify
 from short_jobs.errors import (
     REQUEST_ID_HEADER,
     JobFailedError,
@@ -419,6 +419,7 @@ class FacadeBase:
         # Before any httpx client is built: a proxy or CA variable httpx cannot use is the
         # user's to fix, named, not a bare ValueError from inside httpx.
         check_http_environment(self._verify)
+        self._verify = tls_verify(self._verify)  # one TLS context for every client (see there)
         # The generated Client gets the auth through httpx_args, so even the flavour (sync or
         # async) this facade does not use builds an authenticated httpx client if asked for one.
         self.client = Client(

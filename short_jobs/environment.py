@@ -13,6 +13,11 @@ private CAs rely on), so when a client is built httpx reads (httpx 0.28, ``_clie
 - ``SSL_CERT_FILE``, else ``SSL_CERT_DIR``, when TLS verification is on (``verify=True``): the
   CA bundle or directory to trust instead of certifi's.
 
+Building that TLS context (loading the CA bundle) is most of what a new httpx client costs: about
+90 ms, paid by every client, even one that only ever speaks plain HTTP. :func:`tls_verify` builds
+it once per CA setting (the variables and the bundle's size and modification time) and hands every
+client of the process the same context, as httpx would have built it.
+
 :func:`check_http_environment` builds the same pieces httpx builds, one variable at a time, and
 raises :class:`~short_jobs.errors.UsageError` naming the variable and saying what it holds
 (userinfo scrubbed) and what would work, before any request is sent. The toolkit's own variables
@@ -22,6 +27,7 @@ read (:mod:`short_jobs._base`), each error naming its variable the same way.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import ssl
@@ -34,7 +40,13 @@ from httpx._utils import URLPattern  # the matcher httpx builds for each proxy a
 from short_jobs.errors import UsageError, literal
 from short_jobs.redact import scrub
 
-__all__ = ["PROXY_SCHEMES", "SSL_VARIABLES", "check_http_environment", "proxy_variables"]
+__all__ = [
+    "PROXY_SCHEMES",
+    "SSL_VARIABLES",
+    "check_http_environment",
+    "proxy_variables",
+    "tls_verify",
+]
 
 PROXY_SCHEMES = ("http", "https", "all")
 """The ``<scheme>_proxy`` variables httpx uses (others, such as ``ftp_proxy``, it ignores)."""
@@ -103,7 +115,7 @@ def _check_ssl(environ: Mapping[str, str]) -> None:
     cafile = environ.get("SSL_CERT_FILE")
     if cafile:
         try:
-            ssl.create_default_context(cafile=cafile)
+            _default_context(*_ca_setting(environ))  # the clients' context: built once, kept
         except (OSError, ValueError) as exc:
             detail = getattr(exc, "strerror", None) or str(exc)
             raise _refuse(
@@ -133,3 +145,32 @@ def check_http_environment(verify: object = True, environ: Mapping[str, str] | N
         _check_no_proxy(*proxies["no"])
     if verify is True:
         _check_ssl(os.environ)
+
+
+def tls_verify(verify: bool | str | ssl.SSLContext) -> bool | str | ssl.SSLContext:
+    """What the toolkit's httpx clients get as ``verify``: for ``True``, the process's one
+    context for the current CA setting (built as httpx builds it, ``httpx.create_ssl_context``
+    with ``trust_env``); anything else as given. Call :func:`check_http_environment` first."""
+    if verify is not True:
+        return verify
+    return _default_context(*_ca_setting(os.environ))
+
+
+def _ca_setting(environ: Mapping[str, str]) -> tuple[str | None, str | None, int, int]:
+    """The SSL variables, and the bundle's size and mtime (a replaced bundle is read again)."""
+    cafile = environ.get("SSL_CERT_FILE") or None
+    capath = None if cafile else environ.get("SSL_CERT_DIR") or None
+    where = cafile or capath
+    try:
+        stat = os.stat(where) if where else None
+    except OSError:
+        stat = None  # httpx's own error is raised when the context is built
+    return cafile, capath, stat.st_size if stat else -1, stat.st_mtime_ns if stat else -1
+
+
+@functools.lru_cache(maxsize=8)
+def _default_context(
+    _cafile: str | None, _capath: str | None, _size: int, _mtime: int
+) -> ssl.SSLContext:
+    # The key's fields are what httpx reads from the environment here (see the module's text).
+    return httpx.create_ssl_context(verify=True, trust_env=True)

@@ -43,6 +43,7 @@ from short_jobs.conformance.statements import (
     Statement,
     by_id,
 )
+from short_jobs.environment import tls_verify
 from short_jobs.errors import AuthError, NetworkError
 from short_jobs_client import Client
 from short_jobs_client.api.short_jobs import commit_short_job, create_short_job, show_short_job
@@ -147,15 +148,16 @@ class _Run:
         self.results: dict[str, Result] = {}
         timeout = httpx.Timeout(options.http_timeout, connect=10.0)
         hooks = recorder.hooks()
+        self._verify = tls_verify(target.verify)  # one TLS context for all the run's clients
         self.api = httpx.Client(
             base_url=target.endpoint,
             auth=target.auth,
             timeout=timeout,
-            verify=target.verify,
+            verify=self._verify,
             event_hooks=hooks,
         )
         # No auth, no base URL: the upload URL and the bad-credential probes carry their own.
-        self.plain = httpx.Client(timeout=timeout, verify=target.verify, event_hooks=hooks)
+        self.plain = httpx.Client(timeout=timeout, verify=self._verify, event_hooks=hooks)
         self.client = Client(base_url=target.endpoint).set_httpx_client(self.api)
         self.random_job = str(uuid.uuid4())
         self.creates_sent = 0
@@ -275,7 +277,7 @@ class _Run:
             base_url=self.target.endpoint,
             auth=auth,
             timeout=self.api.timeout,
-            verify=self.target.verify,
+            verify=self._verify,
             event_hooks=self.recorder.hooks(),
         )
         return Client(base_url=self.target.endpoint).set_httpx_client(http)

@@ -12,6 +12,7 @@ install stays free of both.
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from collections.abc import Mapping
 from pathlib import Path
@@ -55,10 +56,8 @@ class Contract:
     def load(cls, path: Path | None = None) -> Contract:
         """Read the spec at ``path`` (default: :func:`default_spec_path`)."""
         source = path or default_spec_path()
-        document = yaml.safe_load(source.read_text(encoding="utf-8"))
-        if not isinstance(document, dict) or "paths" not in document:
-            raise ValueError(f"{source} is not an OpenAPI document")
-        return cls(document)
+        stat = source.stat()
+        return cls(_parse(str(source), stat.st_size, stat.st_mtime_ns))
 
     @property
     def operation_ids(self) -> frozenset[str]:
@@ -139,3 +138,12 @@ def _where(error: jsonschema.ValidationError) -> str:
 def _snippet(body: bytes) -> str:
     text = body[:80].decode("utf-8", "replace")
     return repr(text) if body else "an empty body"
+
+
+@functools.lru_cache(maxsize=8)
+def _parse(source: str, _size: int, _mtime_ns: int) -> Mapping[str, Any]:
+    """The spec at ``source``, parsed once per version of the file (a run only reads it)."""
+    document = yaml.safe_load(Path(source).read_text(encoding="utf-8"))
+    if not isinstance(document, dict) or "paths" not in document:
+        raise ValueError(f"{source} is not an OpenAPI document")
+    return document
