@@ -4,8 +4,10 @@ Its options are made from the declaration of `Settings` (see `config.py`): one o
 setting, with the same environment variables that `Settings.from_environ` reads.
 
 One server listens on two addresses, the API's (`--port`) and IAM's (`--iam-port`); the app
-tells them apart by the port a request arrived on (`Frontdoor.iam_port`), so the IAM port that
-was really bound (any free one for 0) is handed to the app before it serves.
+tells them apart by the port a request arrived on (`Frontdoor.iam_port`). Both are bound first
+(`listen.py`: one line and exit status 3 for an address it cannot take), so the ports really
+bound (any free ones for 0) are in the settings the app is built from, the startup line
+(`banner.py`) and the ready file (`ready.py`, `--ready-file`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from mock_server.core.config import (
     setting_docs,
     value_type,
 )
+from mock_server.faces.banner import startup_line
 from mock_server.faces.listen import Listeners, listen
 from mock_server.faces.ready import ReadyReporter, prepare
 from short_jobs.version import package_version
@@ -175,8 +178,6 @@ def _serve(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
 
 def _announce(settings: Settings) -> None:
     """The startup line (banner.py), logged once by the process that serves or supervises."""
-    from mock_server.faces.banner import startup_line
-
     logging.getLogger("mock_server").info(startup_line(settings))
 
 
