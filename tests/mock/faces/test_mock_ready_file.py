@@ -24,7 +24,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mock_server.core.config import DEFAULT_IAM_PASSWORD, DEFAULT_IAM_USER, DEFAULT_REGION, Settings
-from mock_server.faces.ready import FORMAT, document, prepare, write_atomically
+from mock_server.faces.inprocess import running_mock
+from mock_server.faces.ready import FORMAT, ReadyReporter, document, prepare, write_atomically
 from short_jobs.version import package_version
 
 KEYS = {
@@ -77,6 +78,40 @@ def test_an_unwritable_place_is_refused_at_start_naming_the_option(tmp_path: Pat
     with pytest.raises(click.ClickException) as refused:
         prepare(settings)
     assert "--ready-file (SHORT_JOBS_MOCK_READY_FILE)" in refused.value.message
+
+
+def _dead_pid() -> int:
+    """A pid no process has: above the kernel's largest (Linux), else a very large one."""
+    pid_max = Path("/proc/sys/kernel/pid_max")
+    return int(pid_max.read_text()) + 1 if pid_max.exists() else 2**31 - 2
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_it_is_written_by_the_last_worker_to_start_and_only_then(
+    tmp_path: Path, workers: int
+) -> None:
+    """Each serving process notes itself, then counts the live ones: the file appears when
+    the count reaches --workers (a dead worker's note does not count), never before."""
+    ready = tmp_path / "ready.json"
+    with running_mock(tmp_path / "data", validate_responses=False) as server:
+        api_port = int(server.url.rsplit(":", 1)[1])
+        iam_port = int(server.iam_url.rsplit(":", 1)[1])
+        settings = Settings(port=api_port, iam_port=iam_port, workers=workers, ready_file=ready)
+        registry = tmp_path / "registry"
+        registry.mkdir()
+        (registry / str(_dead_pid())).touch()
+        others = [os.getppid(), 1][: workers - 1]  # live processes, standing for other workers
+        for pid in others[:-1] if others else []:
+            (registry / str(pid)).touch()
+        reporter = ReadyReporter(settings, owner=4242, registry=registry)
+        if others:
+            reporter._report()  # one worker short
+            assert not ready.exists()
+            (registry / str(others[-1])).touch()
+        reporter._report()
+        content = json.loads(ready.read_text())
+        assert content == document(settings, 4242)
+        assert httpx.get(content["api"] + "/", timeout=30).status_code == 200
 
 
 class Started:
