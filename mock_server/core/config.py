@@ -118,6 +118,12 @@ class Settings:
         "Base of upload URLs, when behind a proxy.",
         shown_default="the request's own host",
     )
+    ready_file: Path | None = setting(
+        None,
+        "Once the mock answers, write its addresses (API, IAM, docs...) here as JSON, for a "
+        "script to wait on (see the docs, CI).",
+        shown_default="none",
+    )
     workers: int = setting(
         1,
         "Worker processes sharing the store (more than 1: gunicorn supervises them).",

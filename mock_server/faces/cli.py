@@ -4,17 +4,21 @@ Its options are made from the declaration of `Settings` (see `config.py`): one o
 setting, with the same environment variables that `Settings.from_environ` reads.
 
 One server listens on two addresses, the API's (`--port`) and IAM's (`--iam-port`); the app
-tells them apart by the port a request arrived on (`Frontdoor.iam_port`), so the IAM port that
-was really bound (any free one for 0) is handed to the app before it serves.
+tells them apart by the port a request arrived on (`Frontdoor.iam_port`). Both are bound first
+(`listen.py`: one line and exit status 3 for an address it cannot take), so the ports really
+bound (any free ones for 0) are in the settings the app is built from, the startup line
+(`banner.py`) and the ready file (`ready.py`, `--ready-file`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import sqlite3
 import sys
+import threading
 import uuid
 from collections.abc import Sequence
 from functools import cache
@@ -33,6 +37,9 @@ from mock_server.core.config import (
     setting_docs,
     value_type,
 )
+from mock_server.faces.banner import startup_line
+from mock_server.faces.listen import Listeners, listen
+from mock_server.faces.ready import ReadyReporter, prepare
 from short_jobs.version import package_version
 
 GENERATION_ENV = "SHORT_JOBS_MOCK_GENERATION"
@@ -82,47 +89,81 @@ def command() -> click.Command:
 def run(settings: Settings) -> None:
     """Serve until stopped: one uvicorn process, or gunicorn supervising `settings.workers`
     uvicorn workers (uvicorn's own spawned workers where there is no fork(), as on Windows).
-    Either way on two addresses: the API's and IAM's."""
+    Either way on two addresses, the API's and IAM's, bound first (listen.py: an address that
+    cannot be bound ends it with one line and exit status 3), then announced with the ports
+    really bound; with `--ready-file`, the file is written once the mock answers (ready.py)."""
     logging.basicConfig(
         level=logging.DEBUG if settings.log_level == "trace" else settings.log_level.upper(),
         format="%(asctime)s %(name)s %(message)s",
     )
+    if settings.ready_file is not None:
+        settings = settings.with_overrides(ready_file=settings.ready_file.absolute())
+    listeners = listen(settings)
+    try:
+        _run_bound(listeners.bound_settings(settings), listeners)
+    finally:
+        listeners.close()
+
+
+def _run_bound(settings: Settings, listeners: Listeners) -> None:
+    reporter = prepare(settings)
+    if reporter is None:
+        _run_on(settings, listeners, reporter)
+        return
+    # uvicorn ends its graceful stop on SIGTERM by raising the signal again with the handler it
+    # found: the default one would end the process before the ready file is removed
+    terminated = False
+    main = threading.current_thread() is threading.main_thread()  # signals: the main one only
+    previous = signal.signal(signal.SIGTERM, _terminate) if main else None
+    try:
+        _run_on(settings, listeners, reporter)
+    except _Terminated:
+        terminated = True
+    finally:
+        reporter.stopped()  # only in the started process, not in a forked worker
+        if main:
+            signal.signal(signal.SIGTERM, previous)
+    if terminated:  # stopped by SIGTERM, as the process that started it sees
+        signal.raise_signal(signal.SIGTERM)
+
+
+class _Terminated(BaseException):
+    """SIGTERM reached the started process (after uvicorn's graceful stop)."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise _Terminated
+
+
+def _run_on(settings: Settings, listeners: Listeners, reporter: ReadyReporter | None) -> None:
     generation = uuid.uuid4().hex
+    # Worker processes that start from an import string read their settings from here.
+    os.environ.update(settings.to_environ())
+    os.environ[GENERATION_ENV] = generation
     if settings.workers > 1 and hasattr(os, "fork"):
         from mock_server.faces.supervisor import supervise
 
-        os.environ.update(settings.to_environ())
-        os.environ[GENERATION_ENV] = generation
         app = _build(settings, generation)
         _announce(settings)  # here, in the arbiter: once, not once per worker
-        # gunicorn binds both addresses (the API's first), after the app is built: a port 0
-        # becomes known only then, before any worker is forked
-        supervise(settings, app, lambda ports: _serve_iam_on(app, settings, ports[1]))
+        supervise(settings, app, listeners, reporter)
         return
     options: dict[str, Any] = {
         "host": settings.host,
         "log_level": settings.log_level,
         "access_log": False,  # the app logs one line per request itself
         "lifespan": "on",
+        "callback_notify": reporter,  # awaited first right after startup
     }
     target = "mock_server.app:app_from_environ"
     built = _build(settings, generation) if settings.workers == 1 else None
     _announce(settings)
-    # uvicorn binds one address per Config: one for each (its own binding: IPv6, reuse...)
-    sockets = [
-        uvicorn.Config(target, port=settings.port, **options).bind_socket(),
-        uvicorn.Config(target, port=settings.iam_listen_port, **options).bind_socket(),
-    ]
-    settings = settings.with_overrides(iam_port=sockets[1].getsockname()[1])
-    # Worker processes that start from an import string read their settings from here.
-    os.environ.update(settings.to_environ())
-    os.environ[GENERATION_ENV] = generation
     if built is None:
-        _log_iam(settings, settings.iam_listen_port)
-        _serve(uvicorn.Config(target, factory=True, workers=settings.workers, **options), sockets)
+        _serve(
+            uvicorn.Config(target, factory=True, workers=settings.workers, **options),
+            listeners.sockets,
+        )
     else:
-        _serve_iam_on(built, settings, settings.iam_listen_port)
-        _serve(uvicorn.Config(built, **options), sockets)
+        _serve(uvicorn.Config(built, **options), listeners.sockets)
 
 
 def _serve(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
@@ -135,25 +176,8 @@ def _serve(config: uvicorn.Config, sockets: list[socket.socket]) -> None:
         uvicorn.Server(config).run(sockets=sockets)
 
 
-def _serve_iam_on(app: ASGIApp, settings: Settings, port: int) -> None:
-    from mock_server.app import Frontdoor
-
-    if isinstance(app, Frontdoor):
-        app.iam_port = port
-    _log_iam(settings, port)
-
-
-def _log_iam(settings: Settings, port: int) -> None:
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    logging.getLogger("mock_server").info(
-        "IAM on http://%s:%d (HUAWEICLOUD_SDK_IAM_ENDPOINT)", host, port
-    )
-
-
 def _announce(settings: Settings) -> None:
     """The startup line (banner.py), logged once by the process that serves or supervises."""
-    from mock_server.faces.banner import startup_line
-
     logging.getLogger("mock_server").info(startup_line(settings))
 
 

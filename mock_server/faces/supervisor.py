@@ -18,8 +18,11 @@ does when things go wrong, as gunicorn documents it:
 - a worker whose arbiter is gone, even by `kill -9`, notices within `PARENT_CHECK_SECONDS` (it
   compares its parent's pid with the arbiter's, as gunicorn's own workers do) and exits.
 
-The ports really bound (a port 0 is any free one) are handed to a `bound` callback from gunicorn's
-documented `when_ready` server hook, which runs in the arbiter after binding and before any fork.
+gunicorn binds nothing itself: it serves the sockets `listen.py` bound (its documented `fd://FD`
+addresses, in `bind`'s order: the API's, then IAM's), so an address that cannot be bound is said
+the same way as with one process (one line, exit status 3), and the ports, a port 0 included,
+are known before the app is built. With `--ready-file`, each worker hands its start to the
+`ReadyReporter` (ready.py), which writes the file once every worker serves.
 
 The SQLite connection the arbiter used to build the app is closed before the fork: every worker
 opens its own (`Store` reopens lazily), as SQLite requires across fork().
@@ -41,6 +44,8 @@ from uvicorn_worker import UvicornWorker
 
 from mock_server.core.asgi import ASGIApp
 from mock_server.core.config import Settings
+from mock_server.faces.listen import Listeners, listen
+from mock_server.faces.ready import ReadyReporter
 
 log = logging.getLogger("mock_server.supervisor")
 
@@ -66,7 +71,10 @@ class MockWorker(UvicornWorker):  # type: ignore[misc]
     }
 
     async def callback_notify(self) -> None:
-        """uvicorn calls this every `timeout_notify` seconds."""
+        """uvicorn calls this right after startup, then every `timeout_notify` seconds."""
+        reporter = getattr(self.app, "reporter", None)  # self.app: the Supervisor below
+        if reporter is not None:
+            await reporter()
         if os.getppid() != self.ppid:
             log.warning("worker %d: the arbiter (pid %d) is gone; exiting", os.getpid(), self.ppid)
             self.alive = False
@@ -112,21 +120,25 @@ class Supervisor(BaseApplication):  # type: ignore[misc]
     gunicorn's command line, config file or GUNICORN_CMD_ARGS."""
 
     def __init__(
-        self, settings: Settings, app: ASGIApp, bound: Callable[[list[int]], None] | None = None
+        self,
+        settings: Settings,
+        app: ASGIApp,
+        listeners: Listeners,
+        reporter: ReadyReporter | None = None,
     ) -> None:
         self.settings = settings
         self.app = app
-        self.bound = bound
+        # gunicorn closes the sockets it serves when it stops: it gets duplicates of its own,
+        # and `listeners` stay the caller's to close
+        self.fds = [os.dup(sock.fileno()) for sock in listeners.sockets]
+        self.reporter = reporter
         super().__init__()
 
     def gunicorn_settings(self) -> dict[str, Any]:
-        host = self.settings.host
-        address = f"[{host}]" if ":" in host else host
-        ports = (self.settings.port, self.settings.iam_listen_port)
         level = self.settings.log_level
         chosen: dict[str, Any] = {
-            "bind": [f"{address}:{port}" for port in ports],
-            "when_ready": self._when_ready,
+            # gunicorn's documented form for sockets bound already; API first, IAM second
+            "bind": [f"fd://{fd}" for fd in self.fds],
             "workers": self.settings.workers,
             "worker_class": f"{MockWorker.__module__}.{MockWorker.__name__}",
             "preload_app": True,
@@ -143,11 +155,6 @@ class Supervisor(BaseApplication):  # type: ignore[misc]
         }
         return {key: value for key, value in chosen.items() if key in self.cfg.settings}
 
-    def _when_ready(self, server: Any) -> None:
-        """gunicorn's `when_ready(server)`: its listeners are in `bind`'s order."""
-        if self.bound is not None:
-            self.bound([listener.getsockname()[1] for listener in server.LISTENERS])
-
     def load_config(self) -> None:
         for key, value in self.gunicorn_settings().items():
             self.cfg.set(key, value)
@@ -158,16 +165,22 @@ class Supervisor(BaseApplication):  # type: ignore[misc]
 
 
 def supervise(
-    settings: Settings, app: ASGIApp, bound: Callable[[list[int]], None] | None = None
+    settings: Settings,
+    app: ASGIApp,
+    listeners: Listeners | None = None,
+    reporter: ReadyReporter | None = None,
 ) -> None:
     """Serve `app`, built in this process, with `settings.workers` worker processes until
-    stopped (see the module's doc); `bound` gets the ports bound (API, IAM), before any fork."""
+    stopped (see the module's doc), on `listeners` (bound from `settings` when None: the ports
+    must then be the ones the app was built for, or 0 for IAM's only if the app ignores it)."""
+    if listeners is None:
+        listeners = listen(settings)
     # no SQLite connection may cross the fork: each worker opens its own
     service = getattr(app, "service", None)
     if service is not None:
         service.store.close()
     try:
-        Supervisor(settings, app, bound).run()
+        Supervisor(settings, app, listeners, reporter).run()
     except HaltServer as halt:
         # gunicorn's halt() stops the other workers (SIGTERM sent) and reaps them; when one of
         # them failed to boot as well, the reaping raises HaltServer again instead of exiting.

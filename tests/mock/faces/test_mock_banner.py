@@ -13,16 +13,19 @@ from pathlib import Path
 import httpx
 import pytest
 from helpers import free_port, wait_ready
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mock_server.core.config import Settings
 from mock_server.faces.banner import startup_line
+from mock_server.faces.banner import urls as addresses_of
 
 
 def test_the_line_says_where_what_and_whether(tmp_path: Path) -> None:
     settings = Settings(port=9123, data_dir=tmp_path / "data", control=True)
     line = startup_line(settings)
     assert "\n" not in line
-    assert line.startswith("short-jobs mock: http://127.0.0.1:9123 |")
+    assert line.startswith("short-jobs mock: API http://127.0.0.1:9123 | IAM http://127.0.0.1:9124")
     assert f"data dir {(tmp_path / 'data').resolve()}" in line
     assert f"AK {settings.ak}, project {settings.project_id}" in line
     assert "control plane on: http://127.0.0.1:9123/_mock/" in line
@@ -32,17 +35,49 @@ def test_the_line_says_where_what_and_whether(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("overrides", "url"),
+    ("overrides", "api", "iam"),
     [
-        ({"public_url": "https://mock.example.test/base/"}, "https://mock.example.test/base"),
-        ({"host": "::1", "port": 8000}, "http://[::1]:8000"),
-        ({"port": 0}, "http://127.0.0.1:PORT"),
+        (
+            {"public_url": "https://mock.example.test/base/"},
+            "https://mock.example.test/base",
+            "http://127.0.0.1:8001",
+        ),
+        ({"host": "::1", "port": 8000}, "http://[::1]:8000", "http://[::1]:8001"),
+        ({"host": "0.0.0.0", "iam_port": 9100}, "http://127.0.0.1:8000", "http://127.0.0.1:9100"),
+        ({"host": "::", "port": 41234}, "http://[::1]:41234", "http://[::1]:41235"),
     ],
 )
-def test_the_url_is_where_users_reach_it(overrides: dict[str, object], url: str) -> None:
+def test_the_urls_are_where_users_reach_it(
+    overrides: dict[str, object], api: str, iam: str
+) -> None:
     line = startup_line(Settings().with_overrides(**overrides))
-    assert line.startswith(f"short-jobs mock: {url} |")
+    assert line.startswith(f"short-jobs mock: API {api} | IAM {iam} ")
     assert "control plane off" in line and "dashboard" not in line
+
+
+@pytest.mark.parametrize("overrides", [{"port": 0}, {"port": 8000, "iam_port": 0}])
+def test_a_port_not_bound_yet_has_no_address(overrides: dict[str, int]) -> None:
+    """No placeholder: the line is made once the ports are bound (listen.py), or not at all."""
+    with pytest.raises(ValueError, match="bound"):
+        startup_line(Settings().with_overrides(**overrides))
+
+
+@given(
+    api=st.integers(1, 65535),
+    iam=st.integers(1, 65535),
+    host=st.sampled_from(["127.0.0.1", "localhost", "::1", "0.0.0.0", "::", "10.1.2.3"]),
+    control=st.booleans(),
+)
+def test_every_address_in_the_line_is_a_bound_port_and_says_whose(
+    api: int, iam: int, host: str, control: bool
+) -> None:
+    settings = Settings(host=host, port=api, iam_port=iam, control=control)
+    line = startup_line(settings)
+    assert "PORT" not in line and "\n" not in line
+    found = addresses_of(settings)
+    assert f"API {found.api} " in line and f"IAM {found.iam} " in line
+    ports = {int(port) for port in re.findall(r"://(?:\[[^]]+\]|[^/:|\s]+):(\d+)", line)}
+    assert ports == {api, iam}
 
 
 @pytest.mark.slow

@@ -495,7 +495,7 @@ def test_run_picks_one_process_gunicorn_or_uvicorns_own_workers(
     monkeypatch.setattr(
         supervisor,
         "supervise",
-        lambda settings, app, bound=None: calls.append(("gunicorn", app, {})),
+        lambda settings, app, *_: calls.append(("gunicorn", app, {})),
     )
     # run() exports the settings and configures logging: not for the rest of the test session
     monkeypatch.setattr(os, "environ", dict(os.environ))
@@ -560,23 +560,27 @@ def test_under_gunicorn_iam_answers_on_its_port_and_its_tokens_work_on_every_wor
         process.wait(20)
 
 
-def test_the_iam_port_gunicorn_bound_reaches_the_app_before_any_fork() -> None:
-    """gunicorn's `when_ready` hook hands the ports bound, in `bind`'s order (API, IAM)."""
+def test_gunicorn_serves_the_sockets_bound_before_it_in_api_then_iam_order() -> None:
+    """gunicorn binds nothing itself: `bind` names the sockets listen.py bound (`fd://N`, the
+    API's first), so their ports, a port 0 included, are known before the app is built."""
     from mock_server.core.config import Settings
+    from mock_server.faces.listen import listen
     from mock_server.faces.supervisor import Supervisor
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         raise AssertionError("never served")
 
-    seen: list[list[int]] = []
-    supervisor = Supervisor(Settings(port=0, workers=2), app, seen.append)
-    assert supervisor.gunicorn_settings()["bind"] == ["127.0.0.1:0", "127.0.0.1:0"]
-    with socket.socket() as api, socket.socket() as iam:
-        api.bind(("127.0.0.1", 0))
-        iam.bind(("127.0.0.1", 0))
-
-        class Arbiter:
-            LISTENERS = (api, iam)
-
-        supervisor.cfg.when_ready(Arbiter())
-        assert seen == [[api.getsockname()[1], iam.getsockname()[1]]]
+    settings = Settings(port=0, workers=2)
+    listeners = listen(settings)
+    try:
+        supervisor = Supervisor(listeners.bound_settings(settings), app, listeners)
+        bind = supervisor.gunicorn_settings()["bind"]
+        served = [socket.socket(fileno=int(fd.removeprefix("fd://"))) for fd in bind]
+        try:
+            assert [sock.getsockname()[1] for sock in served] == list(listeners.ports)
+        finally:
+            for sock in served:
+                sock.close()
+        assert 0 not in listeners.ports
+    finally:
+        listeners.close()
