@@ -19,7 +19,6 @@ import asyncio
 import io
 import time
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -47,7 +46,7 @@ from mock_server.service.store import Job, Outcome
 
 PROPERTY = {"expected": "a", "actual": "b", "suggestion": "", "suggestion_en": "", "status": 0}
 PINNED_RESULT = {
-    **{name: PROPERTY for name in ("speed", "sound", "snr", "reverb", "dnsmos_ovrl", "dnsmos_bak")},
+    **dict.fromkeys(("speed", "sound", "snr", "reverb", "dnsmos_ovrl", "dnsmos_bak"), PROPERTY),
     "suggestion": "set by the test",
 }
 WORKER_OUTCOMES = (
@@ -268,9 +267,9 @@ def _zip(tag: int) -> bytes:
 
 
 @pytest.fixture
-def late_writes(tmp_path: Path) -> Iterator[type[LateWrites]]:
+def late_writes(tmp_path: Path) -> type[LateWrites]:
     LateWrites.data_dir = tmp_path
-    yield LateWrites
+    return LateWrites
 
 
 def test_late_writes_never_undo_set_state_or_a_reset(late_writes: type[LateWrites]) -> None:
