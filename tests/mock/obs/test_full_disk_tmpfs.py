@@ -101,18 +101,16 @@ def test_a_put_that_fills_the_data_dir_answers_obs_xml_and_loses_nothing(
         assert _files(uploads) == before  # the partial object is gone, the stored one intact
 
         # the client says which OBS code it got
-        with (
-            ShortJobs(
-                base,
-                project_id=DEFAULT_PROJECT_ID,
-                ak=DEFAULT_AK,
-                sk=DEFAULT_SK,
-                retry=RetryPolicy(attempts=1),
-            ) as client,
-            pytest.raises(UploadError) as refused,
-        ):
-            big_file = small_disk.parent / "big.zip"
-            big_file.write_bytes(big)
+        big_file = small_disk.parent / "big.zip"
+        big_file.write_bytes(big)
+        client = ShortJobs(
+            base,
+            project_id=DEFAULT_PROJECT_ID,
+            ak=DEFAULT_AK,
+            sk=DEFAULT_SK,
+            retry=RetryPolicy(attempts=1),
+        )
+        with client, pytest.raises(UploadError) as refused:
             client.upload(job["data_uploading_url"], big_file)
         assert (refused.value.status, refused.value.error_code) == (500, "InternalError")
         assert _files(uploads) == before
