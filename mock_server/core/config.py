@@ -135,7 +135,7 @@ class Settings:
     log_level: str = setting("info", "Logging level.", choices=LOG_LEVELS)
     allowed_hosts: str = setting(
         "",
-        "More Host names the control plane and dashboard answer, comma-separated (e.g. `mock` "
+        "More Host names the control plane and dashboard answer, comma-separated (e.g. mock "
         "under docker compose); matched exactly, any port.",
         shown_default="none: the served address, loopback and `localhost`",
     )
