@@ -31,6 +31,7 @@ import contextlib
 import http.client
 import io
 import json
+import sqlite3
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
@@ -362,6 +363,16 @@ class AcrossWorkers(RuleBasedStateMachine):
         if not self.slow:
             assert list(self.uploads.glob(".incoming-*")) == []
 
+    @invariant()
+    def a_reset_leaves_no_row(self) -> None:
+        """The store itself (read as another SQLite reader): the jobs are exactly those not
+        reset, and nothing else names a job that was."""
+        live = {job for job, entry in self.model.items() if entry.status != GONE}
+        uri = f"file:{self.uploads.parent / 'jobs.sqlite3'}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
+            assert {row[0] for row in db.execute("SELECT job_id FROM jobs")} == live
+            assert {row[0] for row in db.execute("SELECT job_id FROM shows")} <= live
+
 
 def stored_now(uploads: Path) -> dict[str, bytes]:
     return {path.stem: path.read_bytes() for path in uploads.glob("*.zip")}
@@ -395,7 +406,7 @@ def test_operations_through_two_workers_lose_or_swap_nothing(
     run_state_machine_as_test(
         across_workers,
         settings=settings(
-            max_examples=40,
+            max_examples=25,
             stateful_step_count=20,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
