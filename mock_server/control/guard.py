@@ -13,8 +13,15 @@ call it for someone else:
   `Content-Type: application/json`, which no simple request can, with or without a body.
 - DNS rebinding: a name the attacker controls resolved to 127.0.0.1 reaches the mock with
   `Host: evil.example`. Refused: a Host whose name is not `localhost` (or `*.localhost`, RFC
-  6761), a loopback address, or the address the connection reached (`scope["server"]`). An IP
-  literal cannot be rebound: the browser's origin is then the address itself.
+  6761), a loopback address, the address the connection reached (`scope["server"]`), or one of
+  the names the user allowed (`--allowed-hosts`, e.g. `mock` when a docker compose service calls
+  `http://mock:8080/_mock/reset`). An IP literal cannot be rebound: the browser's origin is then
+  the address itself; an allowed name is the user's statement that it is theirs.
+
+Names compare as DNS names do: case-insensitive (RFC 4343), one trailing dot meaning the same
+name (an absolute FQDN, RFC 1034 3.1), a Unicode name as its IDNA A-label (`bücher.example` is
+`xn--bcher-kva.example`, the form browsers send), the port ignored. Nothing else matches: no
+wildcards, no suffixes (`mock.evil.example` is not `mock`).
 
 Clients that are not browsers (httpx, curl, the official SDK) send neither Origin nor
 Sec-Fetch-*, and reach the mock by its address or localhost: nothing changes for them beyond the
@@ -25,7 +32,11 @@ Origin, and the real service answers any caller its gateway authenticates.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Sequence
+from functools import cache
+
+import idna
 
 from mock_server.core.media import MediaTypeError, is_json, parse_media_type
 from mock_server.core.text import header_text
@@ -39,18 +50,21 @@ def cross_site_problem(
     headers: Sequence[tuple[bytes, bytes]],
     served: str | None,
     scheme: str = "http",
+    allowed: str = "",
 ) -> str | None:
     """Why this request to the control plane is refused (one sentence), or None if it is not.
 
     `headers`: the ASGI header pairs; `served`: the address the connection reached (the host of
-    ASGI `scope["server"]`), None when unknown.
+    ASGI `scope["server"]`), None when unknown; `allowed`: the setting `allowed_hosts`, names
+    separated by commas or white space (each may carry a port, which is ignored).
     """
     values = _headers(headers)
     host = values.get("host")
-    if host is not None and not _allowed_host(host, served):
+    if host is not None and not _allowed_host(host, served, allowed_names(allowed)):
         return (
-            f"Host {host!r} is not this mock's address or localhost"
-            " (a DNS-rebinding guard: call the control plane by IP address or localhost)"
+            f"Host {host!r} is not this mock's address, localhost or an allowed name"
+            " (a DNS-rebinding guard: call the control plane by IP address or localhost,"
+            " or allow the name with --allowed-hosts)"
         )
     origin = values.get("origin")
     if origin is not None and (host is None or origin.lower() != f"{scheme}://{host}".lower()):
@@ -82,11 +96,19 @@ def _headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     return values
 
 
-def _allowed_host(host: str, served: str | None) -> bool:
+@cache
+def allowed_names(setting: str) -> frozenset[str]:
+    """The names of the `allowed_hosts` setting in canonical form (`canonical_name`); an entry
+    that is no host name (`a b:c`, `-`) is left out, as it could never match a Host."""
+    entries = setting.replace(",", " ").split()
+    return frozenset(name for entry in entries if (name := _host_name(entry)) is not None)
+
+
+def _allowed_host(host: str, served: str | None, allowed: frozenset[str] = frozenset()) -> bool:
     name = _host_name(host)
     if name is None:
         return False
-    if name == "localhost" or name.endswith(".localhost"):
+    if name == "localhost" or name.endswith(".localhost") or name in allowed:
         return True
     try:
         address = ipaddress.ip_address(name)
@@ -101,18 +123,44 @@ def _allowed_host(host: str, served: str | None) -> bool:
 
 
 def _host_name(host: str) -> str | None:
-    """The name part of a Host value (RFC 9110, 7.2: uri-host [":" port]), lower-cased and
-    without a trailing dot; None when it is not one."""
-    text = host.strip().lower()
+    """The name part of a Host value (RFC 9110, 7.2: uri-host [":" port]) in canonical form
+    (`canonical_name`); None when it is not one."""
+    text = host.strip()
     if text.startswith("["):
         end = text.find("]")
         if end < 0 or (text[end + 1 :] and not text[end + 1 :].startswith(":")):
             return None
-        return text[1:end]
+        return text[1:end].lower() or None
     name, _, port = text.partition(":")
     if (port and not port.isascii()) or (port and not port.isdigit()):
         return None
-    return name.rstrip(".") or None
+    return canonical_name(name)
+
+
+def canonical_name(name: str) -> str | None:
+    """A host name as browsers send it and DNS compares it: lower-case, without the one trailing
+    dot of an absolute name, a Unicode name as its A-label (UTS #46 non-transitional, as the
+    WHATWG URL standard maps hosts: `ß.de` is `xn--zca.de`); None when it is no name (empty, an
+    empty label, a label over 63 octets, a character no host name has).
+
+    ASCII names keep `_` (docker compose service names may have it; IDNA 2008 would refuse it).
+    """
+    if name.endswith("."):
+        name = name[:-1]
+    if not name.isascii():
+        try:
+            name = idna.encode(name, uts46=True, transitional=False).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return None
+    name = name.lower()
+    labels = name.split(".")
+    if not all(_LABEL.fullmatch(label) for label in labels):
+        return None
+    return name
+
+
+# One label of an ASCII host name (RFC 1123 2.1 letters, digits and hyphens, plus `_`).
+_LABEL = re.compile(r"[a-z0-9_-]{1,63}")
 
 
 def _json(content_type: str | None) -> bool:

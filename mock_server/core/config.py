@@ -139,6 +139,12 @@ class Settings:
     )
     log_requests: bool = setting(True, "Log one line per request.", shown_default="on")
     log_level: str = setting("info", "Logging level.", choices=LOG_LEVELS)
+    allowed_hosts: str = setting(
+        "",
+        "More Host names the control plane and dashboard answer, comma-separated (e.g. mock "
+        "under docker compose); matched exactly, any port.",
+        shown_default="none: the served address, loopback and `localhost`",
+    )
     fast_lane: bool = setting(
         True,
         "Answer create and show through the fast lane (same answers, less CPU).",

@@ -209,7 +209,11 @@ class Frontdoor:
         if isinstance(route, Route) and (route.control or path.startswith(CONTROL_PREFIX + "/")):
             server = scope.get("server")
             problem = cross_site_problem(
-                scope["method"], scope["headers"], server[0] if server else None, scope["scheme"]
+                scope["method"],
+                scope["headers"],
+                server[0] if server else None,
+                scope["scheme"],
+                self.settings.allowed_hosts,
             )
             if problem is not None:
                 raise ApiError(ControlCodes.CROSS_SITE, problem)

@@ -1,8 +1,10 @@
 """The jobs: their rows in the mock's SQLite database (`mock_server.core.database`).
 
-Every transition is a compare-and-set on the current state (`transition`), so two processes can
-never both apply it; read-modify-writes run inside the database's `BEGIN IMMEDIATE`. Jobs never
-leave the database except through the one reset (`Database.reset`).
+Every transition is a compare-and-set on the current state and progress mode (`transition`), so
+two processes can never both apply it, and none applies a step it read before the job was pinned;
+read-modify-writes run inside the database's `BEGIN IMMEDIATE`. Jobs never leave the database
+except through the one reset (`Database.reset`), and a write that lands for a job after the reset
+removed it writes nothing (every write by job id is an UPDATE, or an INSERT that checks the job).
 """
 
 from __future__ import annotations
@@ -140,10 +142,17 @@ class Store:
         return [_job(row) for row in rows]
 
     def transition(self, before: Job, after: Job) -> bool:
-        """Store `after` if the job is still in `before`'s state; False if another was first."""
+        """Store `after` if the job is still in `before`'s state and progress mode; False if
+        another was first (or the job is gone).
+
+        The mode is part of the comparison because what is due depends on it: a show or a
+        worker that read the job `timed` must not apply its step after `set_state` pinned the
+        job (mode `manual`) in the very state it read, nor after `set_job_progress` changed how
+        it moves (issue 19, item 1: set_state/worker).
+        """
         cursor = self._db.execute(
             "UPDATE jobs SET state = ?, lastupdate_time = ?, progress = ?, committed_at = ?,"
-            " processing_seconds = ? WHERE job_id = ? AND state = ?",
+            " processing_seconds = ? WHERE job_id = ? AND state = ? AND progress = ?",
             (
                 after.state,
                 after.lastupdate_time,
@@ -152,6 +161,7 @@ class Store:
                 after.processing_seconds,
                 before.job_id,
                 before.state,
+                before.progress,
             ),
         )
         return cursor.rowcount == 1
@@ -218,14 +228,17 @@ class Store:
             )
 
     def count_show(self, job_id: str, state: str) -> int:
-        """Count one show of a job in `state`; answer its shows in that state (1 after a change)."""
+        """Count one show of a job in `state`; answer its shows in that state (1 after a change),
+        0 when the job is gone (a reset came between the show's read and this count: nothing is
+        written for it, so the reset leaves nothing behind)."""
         row = self._db.execute(
-            "INSERT INTO shows (job_id, state, count) VALUES (?, ?, 1) ON CONFLICT (job_id) DO"
+            "INSERT INTO shows (job_id, state, count) SELECT ?, ?, 1"
+            " WHERE EXISTS (SELECT 1 FROM jobs WHERE job_id = ?) ON CONFLICT (job_id) DO"
             " UPDATE SET count = CASE WHEN state = excluded.state THEN count + 1 ELSE 1 END,"
             " state = excluded.state RETURNING count",
-            (job_id, state),
+            (job_id, state, job_id),
         ).fetchone()
-        return int(row[0])
+        return 0 if row is None else int(row[0])
 
 
 def _clear(db: sqlite3.Connection) -> int:
