@@ -287,6 +287,36 @@ class MockHandle:
         sent = {key: value for key, value in body.items() if value is not None}
         return self._call("PUT", f"/jobs/{job_id}/state", json=sent)
 
+    def make_job(
+        self,
+        state: str = "SUCCEED",
+        *,
+        assess_result: dict[str, Any] | None = None,
+        job_failed_code: str | None = None,
+        job_failed_reason: str | None = None,
+        language: str = "CN",
+        app_user_id: str | None = None,
+    ) -> str:
+        """A committed job of this mock's project in `state` (any JobState but CREATING), with
+        its outcome, in one call: no upload, no assessment. Answers its job id.
+
+        SUCCEED shows `assess_result` (default: a canned AssessResult, every value in range); a
+        failure state shows `job_failed_code` / `job_failed_reason` (default MSS.29999999);
+        WAITING and PROCESSING show neither and reach that outcome with `advance` (FAILED when
+        a failure is given). Pinned like `set_state` (progress `manual`). `POST /_mock/jobs`.
+        """
+        body = {
+            "state": state,
+            "assess_result": assess_result,
+            "job_failed_code": job_failed_code,
+            "job_failed_reason": job_failed_reason,
+            "language": language,
+            "app_user_id": app_user_id,
+        }
+        sent = {key: value for key, value in body.items() if value is not None}
+        job_id: str = self._call("POST", "/jobs", json=sent)["job_id"]
+        return job_id
+
     def assert_called(
         self, operation: str | None, times: int | None = None, **filters: Any
     ) -> list[dict[str, Any]]:
