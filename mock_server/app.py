@@ -95,9 +95,9 @@ def _preload_assessment() -> None:
     """Import the assessment and load DNSMOS (a daemon thread: shutdown never waits for it). A
     failure here is left for the first assessment to report as the job's outcome."""
     try:
-        from mock_server.assessment import dnsmos
+        from mock_server.assessment import preload
 
-        dnsmos.preload()
+        preload()
     except Exception:  # the first assessment meets it again and fails that job, logged there
         logging.getLogger("mock_server.service").debug("preloading DNSMOS failed", exc_info=True)
 
