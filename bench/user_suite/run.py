@@ -30,6 +30,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -101,18 +102,19 @@ def figures(times: Path, wall: float) -> dict[str, float]:
     }
 
 
-def pytest_alone(workers: int, directory: Path) -> float:
-    """The wall time, ms, of pytest (the same options) on one empty test and no fixture."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "pytest.ini").write_text("[pytest]\n")
-    (directory / "test_empty.py").write_text("def test_nothing():\n    pass\n")
+def pytest_alone(workers: int) -> float:
+    """The wall time, ms, of pytest (the same options) on one empty test and no fixture (in a
+    temporary directory: a test file under bench/ would be type-checked by `make lint`)."""
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"]
     if workers > 1:
         args += ["-p", "xdist.plugin", "-n", str(workers)]
     env = dict(os.environ, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-    started = time.perf_counter()
-    subprocess.run(args, cwd=directory, env=env, capture_output=True, check=True)
-    return (time.perf_counter() - started) * 1000
+    with tempfile.TemporaryDirectory() as directory:
+        (Path(directory) / "pytest.ini").write_text("[pytest]\n")
+        (Path(directory) / "test_empty.py").write_text("def test_nothing():\n    pass\n")
+        started = time.perf_counter()
+        subprocess.run(args, cwd=directory, env=env, capture_output=True, check=True)
+        return (time.perf_counter() - started) * 1000
 
 
 def main() -> None:
@@ -130,7 +132,7 @@ def main() -> None:
     for round_ in range(args.rounds):
         ordered = subjects if round_ % 2 == 0 else subjects[::-1]
         for workers in args.workers:
-            alone = pytest_alone(workers, RESULTS / f"user_suite-{stamp}-empty")
+            alone = pytest_alone(workers)
             for name, tree in ordered:
                 times = RESULTS / f"user_suite-{stamp}-{name}-n{workers}-{round_}.jsonl"
                 wall = run_suite(tree, workers, times)

@@ -175,7 +175,7 @@ def test_make_job_with_the_tests_result_or_failure(short_jobs_mock: MockHandle) 
     m = short_jobs_mock
     result = {**canned.CANNED_RESULT, "suggestion": "from the test"}
     done = m.make_job(assess_result=result, language="EN", app_user_id="user-1")
-    assert m.client.wait(done, timeout=5).assess_result.to_dict() == result
+    assert m.client.wait(done, timeout=5).to_dict()["assess_result"] == result
     failed = m.make_job("FAILED", job_failed_code="MSS.20000002", job_failed_reason="broken.wav")
     detail = m.client.show(failed)
     assert (detail.job_failed_code, detail.job_failed_reason) == ("MSS.20000002", "broken.wav")
