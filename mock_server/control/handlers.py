@@ -8,6 +8,7 @@ do not exist (404 APIGW.0101), and nothing here costs the emulated API anything.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from itertools import islice
 from typing import Any
@@ -19,8 +20,8 @@ from mock_server.core.asgi import Answer
 from mock_server.core.body import parse_json
 from mock_server.core.errors import ApiError, Codes
 from mock_server.core.spec import spec_document
-from mock_server.service import lifecycle, steering
-from mock_server.service.handlers import Service
+from mock_server.service import canned, lifecycle, steering
+from mock_server.service.handlers import Service, new_job_id
 from mock_server.service.store import Job, Outcome
 
 
@@ -111,6 +112,20 @@ class Control:
         self.control.put_setting(lifecycle.PROGRESS_SETTING, body["mode"])
         return {"mode": body["mode"]}
 
+    async def make_job(self, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        """A committed job of the mock's project in `body["state"]` with its outcome, in one
+        call and without audio (`service.canned`); answers it as show_short_job would, 201."""
+        if "assess_result" in body:
+            _check_assess_result(body["assess_result"])
+        job, outcome = canned.plan(
+            new_job_id(), self.service.settings.project_id, body, self.service.clock.now()
+        )
+        with self.store.database.transaction():
+            self.store.insert(replace(job, state=lifecycle.CREATING, committed_at=None))
+            self.store.transition(replace(job, state=lifecycle.CREATING), job)
+            self.store.save_outcome(job.job_id, outcome, job.committed_at or 0.0, replace=True)
+        return self._show(job.job_id), 201
+
     async def set_job_progress(self, job_id: str, body: dict[str, str]) -> dict[str, Any]:
         job = self._job(job_id)
         self.store.set_progress(job.job_id, body["mode"])
@@ -119,8 +134,8 @@ class Control:
     async def advance_job(self, job_id: str) -> dict[str, Any]:
         job = self.service.settle(self._job(job_id), self.service.clock.now())
         if job.state == lifecycle.PROCESSING and job.outcome is None:
-            await self.service.assess_now(job)
-            job = self._job(job_id)
+            # the worker (of whichever process) assesses it: wait for that one assessment
+            job = await self.service.outcome_of(job)
         after = lifecycle.step(job, self.service.clock.now())
         if after is None:
             raise ApiError(

@@ -106,6 +106,12 @@ class Settings:
     processing_seconds: float = setting(
         2.0, "How long a committed job takes (fractions and 0 allowed).", minimum=0
     )
+    assessment_wait_seconds: float = setting(
+        30.0,
+        "How long the show (polls:N) or advance due to move a job to its outcome waits for"
+        " the job's assessment, seconds (then 500 MSS.00000004 saying so).",
+        minimum=0,
+    )
     upload_url_ttl: int = setting(3600, "Upload URL validity, seconds.", minimum=1)
     max_upload_bytes: int = setting(
         512 * MIB,

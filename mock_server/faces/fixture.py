@@ -7,6 +7,8 @@ Client-side code only (httpx and the `short_jobs` facade); the server it drives 
 
 from __future__ import annotations
 
+import functools
+import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,16 @@ if TYPE_CHECKING:
 JOURNAL_PAGE = 10000
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The one TLS context of the fixture's clients: httpx's default one, made once.
+
+    httpx builds a context for every client it makes (tens of ms: the CA bundle is read each
+    time) even for an `http://` URL that never uses it; the fixture makes a control client and a
+    `ShortJobs` per test, so it shares one instead."""
+    return httpx.create_ssl_context()
+
+
 class ControlPlaneError(Exception):
     """The control plane refused a call (a bad argument, or an unknown job)."""
 
@@ -35,7 +47,9 @@ class MockHandle:
 
     def __init__(self, server: RunningMock) -> None:
         self.server = server
-        self._control = httpx.Client(base_url=f"{server.url}/_mock", timeout=30)
+        self._control = httpx.Client(
+            base_url=f"{server.url}/_mock", timeout=30, verify=tls_context()
+        )
         self._client: ShortJobs | None = None
         # What this handle moved the mock's clock by (since its last reset): its clients sign
         # with the mock's time, so a moved clock expires tokens and URLs, not their requests.
@@ -101,6 +115,7 @@ class MockHandle:
                 sk=self.sk,
                 poll_interval=0.05,
                 signing_clock=self.mock_time,
+                verify=tls_context(),
             )
         return self._client
 
@@ -112,6 +127,7 @@ class MockHandle:
         """A new `AsyncShortJobs` for this mock (close it, or use `async with`)."""
         options.setdefault("poll_interval", 0.05)
         options.setdefault("signing_clock", self.mock_time)
+        options.setdefault("verify", tls_context())
         return AsyncShortJobs(
             self.url, project_id=self.project_id, ak=self.ak, sk=self.sk, **options
         )
@@ -286,6 +302,36 @@ class MockHandle:
         }
         sent = {key: value for key, value in body.items() if value is not None}
         return self._call("PUT", f"/jobs/{job_id}/state", json=sent)
+
+    def make_job(
+        self,
+        state: str = "SUCCEED",
+        *,
+        assess_result: dict[str, Any] | None = None,
+        job_failed_code: str | None = None,
+        job_failed_reason: str | None = None,
+        language: str = "CN",
+        app_user_id: str | None = None,
+    ) -> str:
+        """A committed job of this mock's project in `state` (any JobState but CREATING), with
+        its outcome, in one call: no upload, no assessment. Answers its job id.
+
+        SUCCEED shows `assess_result` (default: a canned AssessResult, every value in range); a
+        failure state shows `job_failed_code` / `job_failed_reason` (default MSS.29999999);
+        WAITING and PROCESSING show neither and reach that outcome with `advance` (FAILED when
+        a failure is given). Pinned like `set_state` (progress `manual`). `POST /_mock/jobs`.
+        """
+        body = {
+            "state": state,
+            "assess_result": assess_result,
+            "job_failed_code": job_failed_code,
+            "job_failed_reason": job_failed_reason,
+            "language": language,
+            "app_user_id": app_user_id,
+        }
+        sent = {key: value for key, value in body.items() if value is not None}
+        job_id: str = self._call("POST", "/jobs", json=sent)["job_id"]
+        return job_id
 
     def assert_called(
         self, operation: str | None, times: int | None = None, **filters: Any

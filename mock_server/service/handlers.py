@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import itertools
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from mock_server.core.asgi import Answer, Scope
 from mock_server.core.clock import Clock
@@ -33,6 +36,10 @@ log = logging.getLogger("mock_server.service")
 ASSESSMENT_LEASE_SECONDS = 120.0
 # How often a worker looks for jobs committed through another worker process.
 POLL_SECONDS = 0.25
+# How often a running assessment checks its job still holds the lease (a reset removes it).
+LEASE_CHECK_SECONDS = 0.02
+# How often a show or advance waiting for an assessment's outcome reads the store.
+OUTCOME_POLL_SECONDS = 0.01
 
 
 def new_job_id() -> str:
@@ -140,12 +147,20 @@ class Service:
         return refusal
 
     async def show_short_job(self, project_id: str, job_id: str) -> dict[str, Any]:
-        return self.show(project_id, job_id)
+        return await self.show(project_id, job_id)
 
-    def show(self, project_id: str, job_id: str) -> dict[str, Any]:
-        job = steering.on_show(
+    async def show(self, project_id: str, job_id: str) -> dict[str, Any]:
+        """show_short_job once checked. Under `polls:N` each show counts (`steering.count_show`);
+        the show due to move the job to its outcome waits for the assessment first."""
+        job, needs_outcome = steering.count_show(
             self.store, self.find(project_id, job_id), self.clock.now()
-        )  # polls:N
+        )
+        if needs_outcome:
+            job = await self.outcome_of(job)
+            after = lifecycle.step(job, self.clock.now())
+            if after is not None:
+                # another show of the same job may have taken the step meanwhile: then re-read
+                job = after if self.store.transition(job, after) else self.find(project_id, job_id)
         return self.settle(job, self.clock.now()).to_api()
 
     # -- shared by the handlers, the worker and the control plane -------------------------------
@@ -167,6 +182,39 @@ class Service:
                     break
                 job = current
         return job
+
+    async def outcome_of(self, job: Job) -> Job:
+        """The job once its assessment's outcome is in the store, whichever worker process runs
+        it (the store is polled, so this holds across `--workers`).
+
+        Waits at most `settings.assessment_wait_seconds`; then raises `ApiError` 500
+        MSS.00000004 naming the job and the setting. Raises 400 MSS.00000003 if the job is gone
+        meanwhile (a reset) or was never committed (nothing would ever assess it).
+        """
+        if job.outcome is not None:
+            return job
+        if job.committed_at is None:
+            raise ApiError(
+                Codes.INVALID_PARAMETER,
+                f"job {job.job_id} was never committed, so it has no assessment to wait for:"
+                " set_state it to SUCCEED with an assess_result, or to FAILED",
+            )
+        wait = self.settings.assessment_wait_seconds
+        deadline = time.monotonic() + wait
+        self.wake()  # this process's worker looks now, not at its next poll
+        while True:
+            current = self.store.get(job.job_id)
+            if current is None:
+                raise ApiError(Codes.INVALID_PARAMETER, f"job {job.job_id} does not exist")
+            if current.outcome is not None:
+                return current
+            if time.monotonic() >= deadline:
+                raise ApiError(
+                    Codes.INTERNAL,
+                    f"the assessment of job {job.job_id} did not finish within {wait:g} s"
+                    " (--assessment-wait-seconds); the step to its outcome waits for it",
+                )
+            await asyncio.sleep(OUTCOME_POLL_SECONDS)
 
     def default_progress(self) -> str:
         """How new jobs progress: `timed`, unless the control plane chose otherwise."""
@@ -190,19 +238,47 @@ class Service:
     # -- the assessment worker ------------------------------------------------------------------
 
     async def run_worker(self) -> None:
-        """Assess committed jobs, in this process or after a restart, until cancelled."""
+        """Assess committed jobs, in this process or after a restart, until cancelled.
+
+        Each claim is a lease of its own (`owner` and a serial number), and an outcome is kept
+        only while the job still holds it (`Store.save_outcome(lease=...)`): a reset removes the
+        job (its id may even come back), and the assessment running for it is abandoned within
+        `LEASE_CHECK_SECONDS`, its outcome never written. Cancelling the worker (shutdown)
+        abandons the running assessment at once: it runs on a daemon thread nobody joins.
+        """
         self._wake = asyncio.Event()
         self.store.release_leases(self.generation)
+        claims = itertools.count(1)
         while True:
             # leases are about live processes: the wall clock, not the one a test moves
-            claimed = self.store.claim_unassessed(self.owner, time.time(), ASSESSMENT_LEASE_SECONDS)
+            lease = f"{self.owner}:{next(claims)}"
+            claimed = self.store.claim_unassessed(lease, time.time(), ASSESSMENT_LEASE_SECONDS)
             for job in claimed:
-                await self.assess_now(job)
+                await self.assess_leased(job, lease)
             if claimed:
                 continue
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+
+    async def assess_leased(self, job: Job, lease: str) -> None:
+        """Assess a claimed job and keep the outcome, unless the claim was lost meanwhile (a
+        reset removed the job, another worker kept an outcome, the lease lapsed): then the
+        assessment is abandoned as soon as that is seen, and its outcome discarded."""
+        if not self.store.holds_lease(job.job_id, lease):
+            return  # removed (or settled) between the claim and its turn
+        running = asyncio.ensure_future(self.assess(job))
+        try:
+            while not running.done():
+                await asyncio.wait({running}, timeout=LEASE_CHECK_SECONDS)
+                if not running.done() and not self.store.holds_lease(job.job_id, lease):
+                    log.debug("job %s is gone or settled: its assessment is abandoned", job.job_id)
+                    return
+        finally:
+            running.cancel()  # a no-op once done; else its thread ends alone, its outcome dropped
+        self.store.save_outcome(
+            job.job_id, running.result(), self.clock.now(), replace=False, lease=lease
+        )
 
     async def assess_now(self, job: Job) -> None:
         """Assess a job and keep the outcome, unless another worker has kept one meanwhile."""
@@ -210,11 +286,13 @@ class Service:
         self.store.save_outcome(job.job_id, outcome, self.clock.now(), replace=False)
 
     async def assess(self, job: Job) -> Outcome:
+        """The outcome of assessing job's upload, computed on a daemon thread (`off_loop`):
+        cancelling the await abandons the computation, and shutdown never waits for it."""
         from mock_server.assessment import AssessmentFailed, assess_zip
 
         path = self.uploads.path(job.job_id)
         try:
-            assessment = await asyncio.to_thread(assess_zip, path, job.language)
+            assessment = await off_loop(assess_zip, path, job.language)
         except AssessmentFailed as failure:
             return Outcome(
                 state=lifecycle.FAILED, failed_code=failure.code, failed_reason=failure.reason
@@ -227,6 +305,38 @@ class Service:
                 failed_reason="internal error while assessing the recordings",
             )
         return Outcome(state=lifecycle.SUCCEED, assess_result=assessment.to_json())
+
+
+T = TypeVar("T")
+
+
+async def off_loop(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` on a daemon thread of its own, awaited without blocking the loop.
+
+    Not `asyncio.to_thread`: the loop's default executor is joined when the loop closes
+    (`asyncio.run` waits for it), so a server shutting down would wait seconds for an
+    assessment nobody reads. A daemon thread is never joined; cancelling the await drops its
+    result.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def deliver(outcome: Callable[[], None]) -> None:
+        if not future.done():  # cancelled meanwhile: nobody reads it
+            outcome()
+
+    def run() -> None:
+        try:
+            result = function(*args)
+        except BaseException as error:  # handed to the awaiting task, as to_thread does
+            report: Callable[[], None] = functools.partial(future.set_exception, error)
+        else:
+            report = functools.partial(future.set_result, result)
+        with contextlib.suppress(RuntimeError):  # the loop closed: the server is gone
+            loop.call_soon_threadsafe(deliver, report)
+
+    threading.Thread(target=run, name="assessment", daemon=True).start()
+    return await future
 
 
 def _refusal(job: Job | None) -> ObsError | None:

@@ -15,8 +15,10 @@ pins the job: its progress becomes `manual`, so it stays in the state until the 
 
 `polls:N` is moto's "manual progression, N times" as a pure function (`polls_due`): each state a
 committed job passes through is shown N times; the next show moves it one step (WAITING ->
-PROCESSING -> the assessment's outcome, which it waits for). Only `show_short_job` counts; the
-control plane and the dashboard look without counting.
+PROCESSING -> the assessment's outcome). The show due to take the step to the outcome waits for
+the assessment (in whichever worker process runs it, up to `--assessment-wait-seconds`), so
+the sequence is the same on every machine. Only `show_short_job` counts; the control plane and
+the dashboard look without counting.
 """
 
 from __future__ import annotations
@@ -144,14 +146,28 @@ def polls_due(job: Job, shows: int, every: int, now: float) -> Job | None:
 
 
 def on_show(store: Store, job: Job, now: float) -> Job:
-    """Count a `show_short_job` of a `polls:N` job and apply the step it makes due."""
+    """Count a `show_short_job` of a `polls:N` job and apply the step it makes due (the job stays
+    in PROCESSING when that step needs an outcome that is not in yet: see `count_show`)."""
+    return count_show(store, job, now)[0]
+
+
+def count_show(store: Store, job: Job, now: float) -> tuple[Job, bool]:
+    """Count a `show_short_job` of a `polls:N` job and apply the step it makes due.
+
+    Answers the job and whether this show is the one due to move it from PROCESSING to its
+    outcome while the assessment has not delivered one yet: then the caller waits for the
+    outcome (`Service.outcome_of`) and takes that step (`lifecycle.step`), so that the
+    sequence is exactly N WAITING, N PROCESSING, then the outcome, however long the
+    assessment takes.
+    """
     every = polls_every(job.progress)
     if every is None or job.committed_at is None:
-        return job
-    while (
-        after := polls_due(job, store.count_show(job.job_id, job.state), every, now)
-    ) is not None:
+        return job, False
+    while store.count_show(job.job_id, job.state) > every:
+        after = lifecycle.step(job, now)
+        if after is None:
+            return job, job.state == lifecycle.PROCESSING and job.outcome is None
         if not store.transition(job, after):
-            return store.get(job.job_id) or job  # another show moved it first
+            return store.get(job.job_id) or job, False  # another show moved it first
         job = after  # this show is the first in the new state: counted on the next turn
-    return job
+    return job, False

@@ -169,9 +169,15 @@ class Store:
     def set_progress(self, job_id: str, progress: str) -> None:
         self._db.execute("UPDATE jobs SET progress = ? WHERE job_id = ?", (progress, job_id))
 
-    def save_outcome(self, job_id: str, outcome: Outcome, at: float, *, replace: bool) -> bool:
-        """Record the assessment's outcome once (or override it, for forced outcomes)."""
+    def save_outcome(
+        self, job_id: str, outcome: Outcome, at: float, *, replace: bool, lease: str | None = None
+    ) -> bool:
+        """Record the assessment's outcome once (or override it, for forced outcomes). With
+        `lease`, only while the job still holds that lease: a reset (which removes the row, and
+        may see its id made again) or a lapsed claim discards the outcome."""
         condition = "" if replace else " AND outcome_state IS NULL"
+        if lease is not None:
+            condition += " AND lease_owner = ?"
         cursor = self._db.execute(
             "UPDATE jobs SET outcome_state = ?, outcome_at = ?, failed_code = ?, failed_reason = ?,"
             " assess_result = ?, lease_owner = NULL, lease_until = NULL"
@@ -183,9 +189,18 @@ class Store:
                 outcome.failed_reason,
                 None if outcome.assess_result is None else json.dumps(outcome.assess_result),
                 job_id,
+                *(() if lease is None else (lease,)),
             ),
         )
         return cursor.rowcount == 1
+
+    def holds_lease(self, job_id: str, lease: str) -> bool:
+        """Whether job `job_id` exists, has no outcome yet and is leased to `lease`."""
+        row = self._db.execute(
+            "SELECT 1 FROM jobs WHERE job_id = ? AND lease_owner = ? AND outcome_state IS NULL",
+            (job_id, lease),
+        ).fetchone()
+        return row is not None
 
     def claim_unassessed(self, owner: str, now: float, lease_seconds: float) -> list[Job]:
         """Committed jobs with no outcome that nobody alive is assessing, leased to `owner`."""
