@@ -7,7 +7,6 @@ Client-side code only (httpx and the `short_jobs` facade); the server it drives 
 
 from __future__ import annotations
 
-import functools
 import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ import httpx
 
 from mock_server.faces.expectations import check_called, matching
 from short_jobs import AsyncShortJobs, ShortJobs
+from short_jobs.environment import tls_verify
 
 if TYPE_CHECKING:
     from mock_server.core.config import Settings
@@ -28,14 +28,12 @@ if TYPE_CHECKING:
 JOURNAL_PAGE = 10000
 
 
-@functools.cache
 def tls_context() -> ssl.SSLContext:
-    """The one TLS context of the fixture's clients: httpx's default one, made once.
-
-    httpx builds a context for every client it makes (tens of ms: the CA bundle is read each
-    time) even for an `http://` URL that never uses it; the fixture makes a control client and a
-    `ShortJobs` per test, so it shares one instead."""
-    return httpx.create_ssl_context()
+    """The fixture's clients' TLS context: the process's one context for the CA setting
+    (`short_jobs.environment.tls_verify`), so no client reads the CA bundle again."""
+    context = tls_verify(True)
+    assert isinstance(context, ssl.SSLContext)
+    return context
 
 
 class ControlPlaneError(Exception):
