@@ -84,7 +84,9 @@ def main() -> None:
             for name, source in sources:
                 for level in ("warning", "info"):
                     subject = mock_subject(
-                        f"{name} {level}", Path(work) / f"{name}-{level}", source=source,
+                        f"{name} {level}",
+                        Path(work) / f"{name}-{level}",
+                        source=source,
                         log_level=level,
                     )
                     server = Running(subject, Path(work) / f"{name}-{level}.log")
