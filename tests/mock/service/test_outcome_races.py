@@ -186,7 +186,7 @@ class LateWrites(RuleBasedStateMachine):
     def show(self, job: Model, which: int) -> None:
         process = self._process(which)
         try:
-            process.service.show(process.settings.project_id, job.job_id)
+            asyncio.run(process.service.show(process.settings.project_id, job.job_id))
         except ApiError:
             assert job.gone
 
