@@ -24,7 +24,7 @@ import yaml
 from helpers import ROOT
 
 # Where the recipe is written (move it with the text when it lands in the README or docs/).
-RECIPE_DOC = ROOT / "docs" / "pending" / "ci.md"
+RECIPE_DOC = ROOT / "docs" / "ci.md"
 NOT_RUN_USES = ("actions/checkout@", "actions/setup-python@")  # the runner's, not the recipe's
 NOT_RUN_NAMES = ("Install",)  # the toolkit is installed here already (this checkout)
 DEFAULT_STEP_SECONDS = 300
