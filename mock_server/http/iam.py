@@ -46,6 +46,7 @@ log = logging.getLogger("mock_server.iam")
 # body may stand in for the headers (CreateTemporaryAccessKeyByToken's auth.identity.token.id).
 AUTHENTICATED = {
     ("GET", "/v3/projects"): False,
+    ("POST", "/v3/projects"): False,
     ("GET", "/v3/auth/domains"): False,
     ("GET", "/v3/regions"): False,
     ("POST", "/v3.0/OS-CREDENTIAL/securitytokens"): True,

@@ -1,10 +1,12 @@
-"""The mock's IAM: project discovery, password tokens and temporary credentials (issue 15).
+"""The mock's IAM: what the official SDK cores ask during sign-in (projects, domains, regions,
+project creation), password tokens and temporary credentials (issues 15, 21).
 
-    model.py        the account (from the settings), issued tokens and credentials
+    model.py        the account (from the settings), created projects, issued tokens and
+                    credentials
                     (time is the mock's one clock, mock_server.core.clock)
     store.py        their tables in the mock's SQLite store (survive restarts; reset clears them)
     credentials.py  `IamCredentials`: what the API gateway asks (is this token good? this AK's SK?)
-    handlers.py     the three IAM operations of `mock_server/iam.yaml`
+    handlers.py     the IAM operations of `mock_server/iam.yaml`
     errors.py       IAM's error table and Keystone's error shape
 
 The IAM endpoint itself (auth, connexion over iam.yaml) is in the HTTP layer,

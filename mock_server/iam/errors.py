@@ -30,7 +30,9 @@ class IamCodes:
     )
     WRONG_PASSWORD = IamCode(401, "Unauthorized", "The username or password is wrong.")
     NOT_FOUND = IamCode(404, "Not Found", "Could not find the requested resource.")
+    FORBIDDEN = IamCode(403, "Forbidden", "You are not authorized to perform the requested action.")
     METHOD_NOT_ALLOWED = IamCode(405, "Method Not Allowed", "The method is not allowed.")
+    CONFLICT = IamCode(409, "Conflict", "The project name already exists.")
     TOO_LARGE = IamCode(413, "Request Entity Too Large", "The request body is too large.")
     INTERNAL = IamCode(500, "Internal Server Error", "An unexpected error occurred.")
 
@@ -40,6 +42,7 @@ class IamCodes:
         for row in (
             cls.BAD_REQUEST,
             cls.UNAUTHORIZED,
+            cls.FORBIDDEN,
             cls.NOT_FOUND,
             cls.METHOD_NOT_ALLOWED,
             cls.TOO_LARGE,

@@ -18,11 +18,14 @@ from mock_server.iam.credentials import IamCredentials
 from mock_server.iam.errors import IamCodes, IamError
 from mock_server.iam.model import (
     DEFAULT_DOMAIN,
+    PUBLIC_REGIONS,
     Account,
     IssuedToken,
+    Project,
     digest,
     iam_time,
     new_credential,
+    new_project_id,
     new_token,
 )
 from mock_server.iam.store import IamStore
@@ -53,26 +56,60 @@ class IamHandlers:
         *,
         url: str,
     ) -> dict[str, Any]:
-        """The account's one project when it matches every filter given; else none. `url`: the
-        URL the request was sent to (its `links.self` is built on it)."""
-        account = self.account
-        project = {
-            **account.project(),
-            "links": {"self": f"{url.split('?')[0]}/{account.project_id}"},
-        }
-        matches = (
-            name in (None, account.region)
-            and domain_id in (None, account.domain_id)
+        """The account's projects (the configured one, then those created by
+        `keystone_create_project`) that match every filter given, `per_page` (default all) on
+        page `page` (default 1). `url`: the URL the request was sent to (`links.self` is built on
+        it). A region without a project answers an empty list, as IAM does."""
+        base = url.split("?")[0]
+        projects = [
+            {**project, "links": {"self": f"{base}/{project['id']}"}}
+            for project in self._projects()
+            if name in (None, project["name"])
+            and domain_id in (None, project["domain_id"])
             and enabled in (None, True)
             and is_domain in (None, False)
-            and parent_id in (None, account.domain_id)
-            and (page or 1) == 1
-        )
-        del per_page  # one project always fits a page
+            and parent_id in (None, project["parent_id"])
+        ]
+        size = per_page or max(len(projects), 1)
+        first = ((page or 1) - 1) * size
         return {
-            "projects": [project] if matches else [],
+            "projects": projects[first : first + size],
             "links": {"self": url, "previous": None, "next": None},
         }
+
+    def _projects(self) -> list[dict[str, Any]]:
+        return [self.account.project(), *(p.to_api() for p in self.store.projects())]
+
+    async def keystone_create_project(
+        self, body: dict[str, Any], *, url: str
+    ) -> tuple[dict[str, Any], int]:
+        """KeystoneCreateProject: a project named after a public region (`cn-north-4`, what
+        the Node core creates when `GET /v3/projects?name=<region>` finds none) or a
+        sub-project (`cn-north-4_team`), in the caller's domain (iam.yaml's pattern admits the
+        names of the regions `GET /v3/regions` lists). 403 for another domain or a `parent_id`
+        that is not the domain, 409 for a name that exists (the mock's region has its
+        project). The mock's MetaStudio serves its configured project only: a created project
+        is IAM's (listed, found by name), not the API's."""
+        wanted = body["project"]
+        name = wanted["name"]
+        account = self.account
+        for field in ("domain_id", "parent_id"):
+            if wanted.get(field, account.domain_id) != account.domain_id:
+                raise IamError(
+                    IamCodes.FORBIDDEN,
+                    f"({field} {wanted[field]!r} is not the caller's domain, {account.domain_id})",
+                )
+        project = Project(
+            id=new_project_id(),
+            name=name,
+            domain_id=account.domain_id,
+            description=str(wanted.get("description", "")),
+            created_at=self.clock.now(),
+        )
+        if name == account.region or not self.store.add_project(project):
+            raise IamError(IamCodes.CONFLICT, f"({name!r})")
+        answer = {**project.to_api(), "links": {"self": f"{url.split('?')[0]}/{project.id}"}}
+        return {"project": answer}, 201
 
     async def keystone_list_auth_domains(self) -> dict[str, Any]:
         """KeystoneListAuthDomains: the caller's one domain (the Node, Go and Java cores read
@@ -85,18 +122,25 @@ class IamHandlers:
         }
         return {"domains": [domain], "links": {"self": "/v3/auth/domains"}}
 
+    def _region_ids(self) -> list[str]:
+        return sorted({self.account.region, *PUBLIC_REGIONS})
+
     async def keystone_list_regions(self) -> dict[str, Any]:
-        """KeystoneListRegions: the mock's one region, `type: public` (the Node core keeps the
-        public ones when it considers creating a project for a region)."""
-        region = {
-            "id": self.account.region,
-            "type": "public",
-            "description": "",
-            "parent_region_id": None,
-            "locales": {"en-us": self.account.region, "zh-cn": self.account.region},
-            "links": {"self": f"/v3/regions/{self.account.region}"},
-        }
-        return {"regions": [region], "links": {"self": "/v3/regions"}}
+        """KeystoneListRegions: every public region (`model.PUBLIC_REGIONS` and the mock's own),
+        `type: public`, whatever the account's projects (the Node core keeps the public ones
+        when it considers creating a project for a region)."""
+        regions = [
+            {
+                "id": region,
+                "type": "public",
+                "description": "",
+                "parent_region_id": None,
+                "locales": {"en-us": region, "zh-cn": region},
+                "links": {"self": f"/v3/regions/{region}"},
+            }
+            for region in self._region_ids()
+        ]
+        return {"regions": regions, "links": {"self": "/v3/regions"}}
 
     async def keystone_create_user_token_by_password(
         self, body: dict[str, Any], nocatalog: str | None = None

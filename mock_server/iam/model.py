@@ -1,4 +1,5 @@
-"""IAM's state as plain values: the one account, issued tokens and temporary credentials.
+"""IAM's state as plain values: the one account, its projects, issued tokens and temporary
+credentials.
 
 No HTTP here. Times are Unix seconds (floats) from the mock's one clock (`core.clock`), which tests
 may move (`POST /_mock/clock`) to see tokens expire without waiting.
@@ -22,6 +23,17 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 DEFAULT_DOMAIN = "mock-domain"
 _NAMES = uuid.UUID("6f1c2d9e-58a4-4a5e-9d0b-5a1b2c3d4e5f")  # a namespace for the ids below
 _AK_ALPHABET = string.ascii_uppercase + string.digits
+# Huawei Cloud's public regions, as the official Go core lists them with their IAM endpoints
+# (huaweicloud-sdk-go-v3, core/auth/internal/iam_endpoint.go). KeystoneListRegions lists every
+# region whatever the account's projects; the Node core only creates a project (POST
+# /v3/projects) for a region in this list (core/internal/services/iam.service.ts).
+PUBLIC_REGIONS = (
+    "cn-north-1", "cn-north-2", "cn-north-4", "cn-north-9", "cn-east-2", "cn-east-3",
+    "cn-east-4", "cn-east-5", "cn-south-1", "cn-south-2", "cn-southwest-2", "ap-southeast-1",
+    "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "af-south-1", "sa-brazil-1",
+    "la-south-2", "la-north-2", "na-mexico-1", "eu-west-0", "my-kualalumpur-1", "ru-moscow-1",
+    "me-east-1", "ae-ad-1", "tr-west-1",
+)  # fmt: skip
 _SK_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -77,6 +89,36 @@ class Account:
             "is_domain": False,
             "parent_id": self.domain_id,
         }
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project the account created (KeystoneCreateProject), besides its configured one.
+
+    `name` is a region id (the region's own project, as the Node core creates) or
+    `{region}_{suffix}` (a sub-project), as IAM names projects."""
+
+    id: str
+    name: str
+    domain_id: str
+    description: str
+    created_at: float
+
+    def to_api(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "domain_id": self.domain_id,
+            "description": self.description,
+            "enabled": True,
+            "is_domain": False,
+            "parent_id": self.domain_id,
+        }
+
+
+def new_project_id() -> str:
+    """A fresh 32-hex project id, as IAM's look."""
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Issued tokens and temporary credentials, in tables of their own in the mock's SQLite store.
+"""Created projects, issued tokens and temporary credentials, in tables of their own in the mock's
+SQLite store.
 
 They use the database's connection of this process (same discipline: the event-loop thread;
 asked for at each use, since the database reopens it after a fork), are created here under its
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from mock_server.core.database import Database
-from mock_server.iam.model import IssuedToken, TemporaryCredential
+from mock_server.iam.model import IssuedToken, Project, TemporaryCredential
 
 _TABLES = (
     """CREATE TABLE IF NOT EXISTS iam_tokens (
@@ -29,6 +30,13 @@ _TABLES = (
         user_name TEXT NOT NULL,
         issued_at REAL NOT NULL,
         expires_at REAL NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS iam_projects (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        domain_id TEXT NOT NULL,
+        description TEXT NOT NULL,
+        created_at REAL NOT NULL
     )""",
 )
 KEEP_EXPIRED_SECONDS = 24 * 60 * 60
@@ -89,6 +97,32 @@ class IamStore:
         ).fetchone()
         return None if row is None else TemporaryCredential(**dict(row))
 
+    def add_project(self, project: Project) -> bool:
+        """Store a created project; False (nothing stored) if its name is taken."""
+        with self._database.transaction():
+            found = self._db.execute(
+                "SELECT 1 FROM iam_projects WHERE name = ?", (project.name,)
+            ).fetchone()
+            if found is not None:
+                return False
+            self._db.execute(
+                "INSERT INTO iam_projects (id, name, domain_id, description, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (
+                    project.id,
+                    project.name,
+                    project.domain_id,
+                    project.description,
+                    project.created_at,
+                ),
+            )
+        return True
+
+    def projects(self) -> list[Project]:
+        """The created projects, oldest first."""
+        rows = self._db.execute("SELECT * FROM iam_projects ORDER BY created_at, id").fetchall()
+        return [Project(**dict(row)) for row in rows]
+
     def _prune(self, table: str, now: float) -> None:
         self._db.execute(f"DELETE FROM {table} WHERE expires_at < ?", (now - KEEP_EXPIRED_SECONDS,))
 
@@ -105,4 +139,5 @@ def _clear(db: sqlite3.Connection) -> int:
     return int(
         db.execute("DELETE FROM iam_tokens").rowcount
         + db.execute("DELETE FROM iam_credentials").rowcount
+        + db.execute("DELETE FROM iam_projects").rowcount
     )

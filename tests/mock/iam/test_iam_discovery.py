@@ -16,6 +16,7 @@ from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredenti
 from huaweicloudsdkmetastudio.v1 import MetaStudioClient
 
 from mock_server.faces.fixture import MockHandle
+from mock_server.iam.model import PUBLIC_REGIONS
 from short_jobs.signing import sign_request
 
 
@@ -41,12 +42,13 @@ def test_auth_domains_answer_the_callers_domain(short_jobs_mock: MockHandle) -> 
     assert domain["id"] == projects.json()["projects"][0]["domain_id"]
 
 
-def test_regions_list_the_mock_region_as_public(short_jobs_mock: MockHandle) -> None:
+def test_regions_list_every_public_region_and_the_mocks(short_jobs_mock: MockHandle) -> None:
     answer = signed_get(short_jobs_mock, "/v3/regions")
     assert answer.status_code == 200, answer.text
-    assert [(r["id"], r["type"]) for r in answer.json()["regions"]] == [
-        (short_jobs_mock.region, "public")
-    ]
+    regions = {r["id"]: r["type"] for r in answer.json()["regions"]}
+    assert regions[short_jobs_mock.region] == "public"
+    assert set(regions) >= set(PUBLIC_REGIONS)
+    assert set(regions.values()) == {"public"}
 
 
 def test_a_wrong_sk_is_refused_in_iams_shape(short_jobs_mock: MockHandle) -> None:
