@@ -274,3 +274,11 @@ def options_table() -> str:
         shown = doc.shown_default or f"`{default(name)}`"
         lines.append(f"| `{option}` | {variables} | {shown} | {doc.help} |")
     return "\n".join(lines) + "\n"
+
+
+KEEP_ALIVE_SECONDS = 75
+"""Seconds an idle keep-alive connection stays open, in every way the mock is served (one
+process, gunicorn's workers, the fixture's in-process server). Longer than the idle expiry of the
+client pools that talk to it (httpx: 5 s, which equalled uvicorn's default 5 s): a client then
+never sends a request on a connection the server is closing at that moment (the keep-alive race,
+RFC 9112 section 9.8; nginx's default keepalive_timeout is 75 s for the same reason)."""

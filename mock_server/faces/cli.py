@@ -29,6 +29,7 @@ import uvicorn
 
 from mock_server.core.asgi import ASGIApp
 from mock_server.core.config import (
+    KEEP_ALIVE_SECONDS,
     Settings,
     click_type,
     default,
@@ -152,6 +153,7 @@ def _run_on(settings: Settings, listeners: Listeners, reporter: ReadyReporter | 
         "log_level": settings.log_level,
         "access_log": False,  # the app logs one line per request itself
         "lifespan": "on",
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
         "callback_notify": reporter,  # awaited first right after startup
     }
     target = "mock_server.app:app_from_environ"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from mock_server.core.asgi import ASGIApp
-from mock_server.core.config import Settings
+from mock_server.core.config import KEEP_ALIVE_SECONDS, Settings
 from mock_server.faces.extra import quiet_imports
 
 with quiet_imports():  # whoever imports this module first also imports connexion
@@ -92,7 +92,13 @@ def running_mock(data_dir: Path, **overrides: Any) -> Iterator[RunningMock]:
     served: ASGIApp = app
     for watcher in WATCHERS:
         served = watcher(served, settings)
-    config = uvicorn.Config(served, lifespan="on", log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        served,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run,

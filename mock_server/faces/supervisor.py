@@ -43,7 +43,7 @@ from gunicorn.errors import HaltServer
 from uvicorn_worker import UvicornWorker
 
 from mock_server.core.asgi import ASGIApp
-from mock_server.core.config import Settings
+from mock_server.core.config import KEEP_ALIVE_SECONDS, Settings
 from mock_server.faces.listen import Listeners, listen
 from mock_server.faces.ready import ReadyReporter
 
@@ -53,9 +53,6 @@ log = logging.getLogger("mock_server.supervisor")
 PARENT_CHECK_SECONDS = 1.0
 # How long the workers get to finish their requests on SIGTERM.
 GRACEFUL_SECONDS = 10
-# Idle keep-alive connections are closed after this long: uvicorn's default, as with one
-# process (gunicorn's own default, 2 s, made clients that pool connections meet closed ones).
-KEEP_ALIVE_SECONDS = 5
 
 
 class MockWorker(UvicornWorker):  # type: ignore[misc]
