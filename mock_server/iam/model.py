@@ -80,15 +80,8 @@ class Account:
         return stable_id("user", self.user_name)
 
     def project(self) -> dict[str, object]:
-        return {
-            "id": self.project_id,
-            "name": self.region,
-            "domain_id": self.domain_id,
-            "description": "",
-            "enabled": True,
-            "is_domain": False,
-            "parent_id": self.domain_id,
-        }
+        """The configured project (named after the region), in IAM's shape."""
+        return Project(self.project_id, self.region, self.domain_id, "", 0.0).to_api()
 
 
 @dataclass(frozen=True)

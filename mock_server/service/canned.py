@@ -9,7 +9,7 @@ with it, so no worker ever assesses it and shows answer exactly what the service
 
 - SUCCEED shows `assess_result` (the test's, or `CANNED_RESULT`);
 - a failure state (steering.FAILURE_STATES) shows `job_failed_code` and `job_failed_reason`
-  (defaults as `set_state`'s: `steering.DEFAULT_FAILED_CODE`);
+  (defaults as `set_state`'s: `steering.failure_outcome`);
 - WAITING and PROCESSING show neither; their outcome is SUCCEED with `assess_result`, or FAILED
   with `job_failed_code` / `job_failed_reason` when those are given, reached with `advance`;
 - any other state shows neither, and takes neither.
@@ -60,7 +60,7 @@ CANNED_RESULT: dict[str, Any] = {
     "suggestion": "canned result of the mock (short_jobs_mock.make_job): no recording was assessed",
 }
 
-# States a canned job may be in: every JobState after the upload (CREATING is create's).
+# States whose outcome is reached later with `advance`: either a result or a failure may be given.
 ENDED_BY_ADVANCE = frozenset({lifecycle.WAITING, lifecycle.PROCESSING})
 
 
@@ -90,14 +90,7 @@ def plan(job_id: str, project_id: str, body: dict[str, Any], now: float) -> tupl
     if result_given and not (fields.result or reaches_both):
         raise ApiError(Codes.INVALID_BODY, f"{state} shows no assess_result")
     if fields.failure or failure_given:
-        ends_in = state if fields.failure else lifecycle.FAILED
-        outcome = Outcome(
-            state=ends_in,
-            failed_code=body.get("job_failed_code", steering.DEFAULT_FAILED_CODE),
-            failed_reason=body.get(
-                "job_failed_reason", f"set to {ends_in} by the mock's control plane"
-            ),
-        )
+        outcome = steering.failure_outcome(state if fields.failure else lifecycle.FAILED, body)
     else:
         outcome = Outcome(
             state=lifecycle.SUCCEED, assess_result=body.get("assess_result", CANNED_RESULT)

@@ -280,11 +280,6 @@ class Service:
             job.job_id, running.result(), self.clock.now(), replace=False, lease=lease
         )
 
-    async def assess_now(self, job: Job) -> None:
-        """Assess a job and keep the outcome, unless another worker has kept one meanwhile."""
-        outcome = await self.assess(job)
-        self.store.save_outcome(job.job_id, outcome, self.clock.now(), replace=False)
-
     async def assess(self, job: Job) -> Outcome:
         """The outcome of assessing job's upload, computed on a daemon thread (`off_loop`):
         cancelling the await abandons the computation, and shutdown never waits for it."""

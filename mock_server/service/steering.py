@@ -13,7 +13,7 @@ must cope with all of them. `fields_in` says what `show_short_job` answers besid
 pins the job: its progress becomes `manual`, so it stays in the state until the test moves it
 (`advance`, another `set_state`, `set_job_progress`).
 
-`polls:N` is moto's "manual progression, N times" as a pure function (`polls_due`): each state a
+`polls:N` is moto's "manual progression, N times" (`count_show`): each state a
 committed job passes through is shown N times; the next show moves it one step (WAITING ->
 PROCESSING -> the assessment's outcome). The show due to take the step to the outcome waits for
 the assessment (in whichever worker process runs it, up to `--assessment-wait-seconds`), so
@@ -92,19 +92,22 @@ def plan_state(
     fields = check_fields(state, body)
     pinned = replace(job, state=state, lastupdate_time=int(now), progress=lifecycle.MANUAL)
     if fields.failure:
-        outcome = Outcome(
-            state=state,
-            failed_code=body.get("job_failed_code", DEFAULT_FAILED_CODE),
-            failed_reason=body.get(
-                "job_failed_reason", f"set to {state} by the mock's control plane"
-            ),
-        )
-        return pinned, outcome
+        return pinned, failure_outcome(state, body)
     if fields.result:
         if body.get("assess_result") is None:
             raise ApiError(Codes.INVALID_PARAMETER, "SUCCEED needs an assess_result")
         return pinned, Outcome(state=state, assess_result=body["assess_result"])
     return pinned, None
+
+
+def failure_outcome(state: str, body: dict[str, Any]) -> Outcome:
+    """A forced failure in `state`: `body`'s `job_failed_code` and `job_failed_reason`, or the
+    defaults (`DEFAULT_FAILED_CODE`, "set to STATE by the mock's control plane")."""
+    return Outcome(
+        state=state,
+        failed_code=body.get("job_failed_code", DEFAULT_FAILED_CODE),
+        failed_reason=body.get("job_failed_reason", f"set to {state} by the mock's control plane"),
+    )
 
 
 def set_state(store: Store, job: Job, state: str, body: dict[str, Any], now: float) -> None:
@@ -133,22 +136,6 @@ def polls_every(progress: str) -> int | None:
     """N of a `polls:N` progress mode, else None."""
     match = POLLS.match(progress)
     return int(match.group(1)) if match else None
-
-
-def polls_due(job: Job, shows: int, every: int, now: float) -> Job | None:
-    """The job one step on if this show is the (every+1)-th in its state, else None.
-
-    `shows`: how many shows (this one included) the job has had in its current state.
-    """
-    if job.committed_at is None or shows <= every:
-        return None
-    return lifecycle.step(job, now)
-
-
-def on_show(store: Store, job: Job, now: float) -> Job:
-    """Count a `show_short_job` of a `polls:N` job and apply the step it makes due (the job stays
-    in PROCESSING when that step needs an outcome that is not in yet: see `count_show`)."""
-    return count_show(store, job, now)[0]
 
 
 def count_show(store: Store, job: Job, now: float) -> tuple[Job, bool]:

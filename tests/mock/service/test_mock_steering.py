@@ -189,7 +189,7 @@ def test_polls_shows_each_state_n_times_then_steps_on(
             store.save_outcome(job.job_id, outcome, time.time(), replace=False)
         current = store.get(job.job_id)
         assert current is not None
-        seen.append(steering.on_show(store, current, time.time()).state)
+        seen.append(steering.count_show(store, current, time.time())[0].state)
     store.close()
 
     assert seen[:every] == [lifecycle.WAITING] * every
@@ -204,9 +204,9 @@ def test_polls_ignores_other_modes_and_uncommitted_jobs(tmp_path: Path) -> None:
     for progress in ("timed", "manual", "immediate", "polls:x", "polls:0"):
         job = _committed(store, progress, outcome)
         for _ in range(5):
-            assert steering.on_show(store, job, time.time()) == job
+            assert steering.count_show(store, job, time.time()) == (job, False)
     fresh = replace(_committed(store, "polls:1", outcome), committed_at=None)
-    assert steering.polls_due(fresh, shows=10, every=1, now=time.time()) is None
+    assert steering.count_show(store, fresh, time.time()) == (fresh, False)
     store.close()
 
 

@@ -89,7 +89,7 @@ class Late:
 
     process: Process
     job: Job
-    kind: str  # "outcome" (a worker's), "show" (on_show + settle) or "settle"
+    kind: str  # "outcome" (a worker's), "show" (count_show + settle) or "settle"
     outcome: Outcome | None = None
 
 
@@ -218,9 +218,10 @@ class LateWrites(RuleBasedStateMachine):
         if late.kind == "outcome":
             assert late.outcome is not None
             service.assess = _answering(late.outcome)  # type: ignore[method-assign]
-            asyncio.run(service.assess_now(late.job))
+            # the worker's own path: the outcome is kept only while the job holds its lease
+            asyncio.run(service.assess_leased(late.job, late.process.name))
         elif late.kind == "show":
-            service.settle(steering.on_show(service.store, late.job, now), now)
+            service.settle(steering.count_show(service.store, late.job, now)[0], now)
         else:
             service.settle(late.job, now)
 
