@@ -12,6 +12,7 @@ bound (any free ones for 0) are in the settings the app is built from, the start
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import signal
@@ -41,6 +42,7 @@ from mock_server.core.config import (
 from mock_server.faces.banner import startup_line
 from mock_server.faces.listen import Listeners, listen
 from mock_server.faces.ready import ReadyReporter, prepare
+from mock_server.http.accesslog import BatchedStreamHandler, CachedTimeFormatter
 from short_jobs.version import package_version
 
 GENERATION_ENV = "SHORT_JOBS_MOCK_GENERATION"
@@ -93,10 +95,7 @@ def run(settings: Settings) -> None:
     Either way on two addresses, the API's and IAM's, bound first (listen.py: an address that
     cannot be bound ends it with one line and exit status 3), then announced with the ports
     really bound; with `--ready-file`, the file is written once the mock answers (ready.py)."""
-    logging.basicConfig(
-        level=logging.DEBUG if settings.log_level == "trace" else settings.log_level.upper(),
-        format="%(asctime)s %(name)s %(message)s",
-    )
+    _configure_logging(settings)
     if settings.ready_file is not None:
         settings = settings.with_overrides(ready_file=settings.ready_file.absolute())
     listeners = listen(settings)
@@ -104,6 +103,39 @@ def run(settings: Settings) -> None:
         _run_bound(listeners.bound_settings(settings), listeners)
     finally:
         listeners.close()
+
+
+LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
+# Writes of at most this many bytes to a pipe are atomic (pipe(7)): gunicorn's workers share
+# stderr, so a batch of access lines goes out in whole lines.
+_PIPE_BUF = 4096
+
+
+def _configure_logging(settings: Settings) -> None:
+    """As `logging.basicConfig` (nothing changes when the root logger has handlers: whoever
+    embeds the mock configured it), with a stderr handler that writes the access log's batches
+    with one write each (`accesslog.BatchedStreamHandler`)."""
+    if logging.root.handlers:
+        return
+    handler = _stderr_handler()
+    handler.setFormatter(CachedTimeFormatter(LOG_FORMAT))
+    level = logging.DEBUG if settings.log_level == "trace" else settings.log_level.upper()
+    logging.basicConfig(level=level, handlers=[handler])
+
+
+def _stderr_handler() -> logging.Handler:
+    """A handler on a block-buffered stream of its own over stderr's file descriptor (sys.stderr
+    is line buffered: a write(2) per line); sys.stderr itself when it has no descriptor."""
+    try:
+        descriptor = os.dup(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):  # replaced by an object without one
+        return BatchedStreamHandler(sys.stderr)
+    stream = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(descriptor, "w"), _PIPE_BUF),
+        encoding=sys.stderr.encoding,
+        errors="backslashreplace",
+    )
+    return BatchedStreamHandler(stream)
 
 
 def _run_bound(settings: Settings, listeners: Listeners) -> None:

@@ -13,6 +13,13 @@ through the handlers of the loggers above `mock_server.access` (the root's strea
 file). Leaving the context, at shutdown under uvicorn or gunicorn (SIGTERM), writes every line
 still queued before it returns. Handlers put on `mock_server.access` itself still get each
 record at once, on the request's thread (as tests do).
+
+Moving the work to a thread was not enough: measured with `bench/cpu_cost.py`, the line was
+still a third of a show's CPU, and most of that was the two threads handing the GIL to each
+other for every record (the writer woke per line) and a write(2) per line (stderr is line
+buffered). So the writer takes records in batches (`_Batching`: when the queue is empty it
+flushes, then gathers for `GATHER_SECONDS` before it waits again), `BatchedStreamHandler` writes
+a batch with one flush, and `CachedTimeFormatter` formats `asctime`'s seconds once a second.
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from logging.handlers import QueueHandler, QueueListener
+from typing import TextIO
 
 from mock_server.core.asgi import Scope
 from mock_server.core.state import state_of
@@ -30,6 +39,9 @@ from mock_server.core.text import escape, header_text
 
 access_log = logging.getLogger("mock_server.access")
 LINE = '%s "%s %s" %s %s %.1fms rid=%s'
+# How long the writer gathers records after it emptied the queue: a line reaches its stream at
+# most this late, and a busy mock hands the GIL to the writer ~20 times a second, not per line.
+GATHER_SECONDS = 0.05
 
 
 class Escaped:
@@ -54,8 +66,7 @@ def log_request(
     state = state_of(scope)
     client = scope.get("client") or ("-", 0)
     query = header_text(scope.get("query_string", b"")) if not hide_query else ""
-    access_log.info(
-        LINE,
+    arguments = (
         Escaped(str(client[0])),
         Escaped(scope["method"]),
         Escaped(scope["path"] + ("?" + query if query else "")),
@@ -64,6 +75,12 @@ def log_request(
         seconds * 1000,
         state.request_id or "-",
     )
+    # Logger.info would walk the stack for the caller's file and line (findCaller), which the
+    # line does not show; the record is otherwise the one info() makes.
+    record = access_log.makeRecord(
+        access_log.name, logging.INFO, __file__, 0, LINE, arguments, None, "log_request"
+    )
+    access_log.handle(record)
 
 
 class _Enqueue(QueueHandler):
@@ -83,10 +100,85 @@ class _Above(logging.Handler):
         if parent is not None:
             parent.handle(record)
 
+    def flush(self) -> None:
+        """Ends a batch: every `BatchedStreamHandler` above writes what it holds."""
+        logger: logging.Logger | None = access_log.parent
+        while logger is not None:
+            for handler in logger.handlers:
+                if isinstance(handler, BatchedStreamHandler):
+                    handler.flush()
+            logger = logger.parent if logger.propagate else None
+
+
+_writer = threading.local()  # `batching` is set on the writer's thread only
+
+
+class _Batching(QueueListener):
+    """A `QueueListener` that takes records in batches through its documented `dequeue` hook:
+    when the queue is empty, it ends the batch (flushes) and gathers for `GATHER_SECONDS`
+    before it blocks."""
+
+    def __init__(self, lines: queue.SimpleQueue[logging.LogRecord], above: _Above) -> None:
+        super().__init__(lines, above)
+        self.lines = lines
+        self.above = above
+
+    def dequeue(self, block: bool) -> logging.LogRecord:
+        _writer.batching = True
+        try:
+            return self.lines.get_nowait()
+        except queue.Empty:
+            if not block:
+                raise
+        self.above.flush()
+        time.sleep(GATHER_SECONDS)
+        return self.lines.get()
+
+    def flush(self) -> None:
+        self.above.flush()
+
+
+class BatchedStreamHandler(logging.StreamHandler[TextIO]):
+    """A `StreamHandler` that leaves its stream unflushed for records the access log's writer
+    hands it (the writer flushes once a batch); every other record is flushed at once, as
+    `logging.StreamHandler` does."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # as StreamHandler.emit (Handler.handle holds the lock), the flush left to the batch's end
+        try:
+            self.stream.write(self.format(record) + self.terminator)
+            if not getattr(_writer, "batching", False):
+                self.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+
+
+class CachedTimeFormatter(logging.Formatter):
+    """`logging.Formatter` whose `asctime` text is the standard library's, with the seconds
+    part (`time.strftime`, the costly call) made once per second of `record.created` instead of
+    once per record. Exact: local time changes only at whole seconds."""
+
+    _cached: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        second = int(record.created)
+        cached = self._cached
+        if cached[0] == second and datefmt is None:
+            text = cached[1]
+        else:
+            text = time.strftime(datefmt or self.default_time_format, self.converter(second))
+            if datefmt is None:
+                self._cached = (second, text)
+        if datefmt is None and self.default_msec_format:
+            return self.default_msec_format % (text, record.msecs)
+        return text
+
 
 _lock = threading.Lock()
 _users = 0
-_listener: QueueListener | None = None
+_listener: _Batching | None = None
 _handler: _Enqueue | None = None
 
 
@@ -109,7 +201,7 @@ def _start() -> None:
             return
         lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
         _handler = _Enqueue(lines)
-        _listener = QueueListener(lines, _Above())
+        _listener = _Batching(lines, _Above())
         _listener.start()
         access_log.addHandler(_handler)
         access_log.propagate = False
@@ -124,4 +216,5 @@ def _stop() -> None:
         access_log.propagate = True  # first: a line logged meanwhile is written, not lost
         access_log.removeHandler(_handler)
         _listener.stop()  # writes what is still queued, then joins the thread
+        _listener.flush()  # the last batch
         _listener = _handler = None

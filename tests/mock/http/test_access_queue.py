@@ -2,26 +2,37 @@
 
 Every request still gets exactly one line, escaped as before, written by the listener thread;
 at SIGTERM (one process and gunicorn's workers alike) every line still queued is written before
-the process exits.
+the process exits. Lines are written in batches, each batch flushed once, and a line reaches a
+running mock's stderr without waiting for more; the cached time text is the standard library's.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
+import select
 import signal
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import pytest
 from helpers import collection, free_port, wait_ready
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mock_server.core.config import DEFAULT_PROJECT_ID, DEFAULT_TOKEN
 from mock_server.faces.inprocess import RunningMock
-from mock_server.http.accesslog import access_log, access_queue
+from mock_server.http.accesslog import (
+    BatchedStreamHandler,
+    CachedTimeFormatter,
+    access_log,
+    access_queue,
+)
 
 REQUESTS = 1000
 LINE = re.compile(r'^.* mock_server\.access 127\.0\.0\.1 "GET /v1/\S+" 400 MSS\.00000003 ', re.M)
@@ -94,3 +105,89 @@ def test_every_line_is_written_by_sigterm(workers: int, tmp_path: os.PathLike[st
             process.wait(10)
     lines = LINE.findall(stderr.decode("utf-8", "replace"))
     assert len(lines) == REQUESTS, stderr.decode()[-2000:]
+
+
+@given(
+    created=st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False),
+    earlier=st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False),
+    datefmt=st.sampled_from([None, "%Y-%m-%dT%H:%M:%S", "%H:%M"]),
+    msec_format=st.sampled_from(["%s,%03d", "%s.%03d", None]),
+)
+def test_the_cached_time_text_is_the_standard_librarys(
+    created: float, earlier: float, datefmt: str | None, msec_format: str | None
+) -> None:
+    cached, stdlib = (
+        CachedTimeFormatter("%(asctime)s", datefmt),
+        logging.Formatter("%(asctime)s", datefmt),
+    )
+    cached.default_msec_format = stdlib.default_msec_format = msec_format
+    for when in (earlier, created, created):  # another second cached first, then this one twice
+        record = logging.makeLogRecord({"msg": "m"})
+        record.created, record.msecs = when, int((when - int(when)) * 1000) + 0.0
+        assert cached.format(record) == stdlib.format(record)
+
+
+class _Flushes(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+        super().flush()
+
+
+def test_the_writer_flushes_once_a_batch_and_other_records_at_once() -> None:
+    stream = _Flushes()
+    handler = BatchedStreamHandler(stream)
+    root = logging.getLogger()
+    level = access_log.level
+    root.addHandler(handler)
+    access_log.setLevel(logging.INFO)
+    try:
+        with access_queue():
+            for number in range(500):
+                access_log.info("line %d", number)
+        # left (drained) or still open for a module's mock: every line comes, flushed
+        deadline = time.monotonic() + 30
+        while stream.getvalue().count("\n") < 500 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stream.getvalue().splitlines() == [f"line {n}" for n in range(500)]
+        assert 1 <= stream.flushes < 500
+        before = stream.flushes
+        logging.getLogger("mock_server").warning("not an access line")  # this thread's: at once
+        assert stream.flushes == before + 1
+    finally:
+        root.removeHandler(handler)
+        access_log.setLevel(level)
+
+
+@pytest.mark.slow
+def test_a_line_reaches_a_running_mocks_stderr(tmp_path: os.PathLike[str]) -> None:
+    """Batched, not held: the line of one request is on the pipe while the mock runs on."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "mock_server", "--port", str(port), "--iam-port", "0",
+            "--log-level", "info", "--data-dir", str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if not k.startswith("SHORT_JOBS_MOCK_")},
+    )  # fmt: skip
+    assert process.stderr is not None
+    seen = b""
+    try:
+        wait_ready(process, port)
+        url = f"http://127.0.0.1:{port}/v1/{DEFAULT_PROJECT_ID}/voice-training-manage/user/"
+        with httpx.Client(headers={"X-Auth-Token": DEFAULT_TOKEN}) as client:
+            assert client.get(url + "short-jobs/the-one-job").status_code == 400
+        deadline = time.monotonic() + 30
+        while b"the-one-job" not in seen and time.monotonic() < deadline:
+            if select.select([process.stderr], [], [], 0.5)[0]:
+                seen += os.read(process.stderr.fileno(), 65536)
+        assert process.poll() is None
+    finally:
+        process.terminate()
+        process.communicate(timeout=60)
+    assert b'"GET /v1/' in seen and b"the-one-job" in seen, seen[-2000:]
