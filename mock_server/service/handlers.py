@@ -150,17 +150,19 @@ class Service:
         return await self.show(project_id, job_id)
 
     async def show(self, project_id: str, job_id: str) -> dict[str, Any]:
-        """show_short_job once checked. Under `polls:N` each show counts (`steering.count_show`);
-        the show due to move the job to its outcome waits for the assessment first."""
-        job, needs_outcome = steering.count_show(
-            self.store, self.find(project_id, job_id), self.clock.now()
-        )
-        if needs_outcome:
+        """show_short_job once checked. Under `polls:N` each show counts (`steering.count_show`),
+        reading the job under the write lock it counts in (two shows, even through two worker
+        processes, are two counts in one order); the show due to move the job to its outcome
+        waits for the assessment first, then counts as a show of the job as it is then."""
+        job = self.find(project_id, job_id)
+        while steering.counts_shows(job):
+            with self.store.atomic():
+                job, needs_outcome = steering.count_show(
+                    self.store, self.find(project_id, job_id), self.clock.now()
+                )
+            if not needs_outcome:
+                break
             job = await self.outcome_of(job)
-            after = lifecycle.step(job, self.clock.now())
-            if after is not None:
-                # another show of the same job may have taken the step meanwhile: then re-read
-                job = after if self.store.transition(job, after) else self.find(project_id, job_id)
         return self.settle(job, self.clock.now()).to_api()
 
     # -- shared by the handlers, the worker and the control plane -------------------------------
@@ -185,7 +187,9 @@ class Service:
 
     async def outcome_of(self, job: Job) -> Job:
         """The job once its assessment's outcome is in the store, whichever worker process runs
-        it (the store is polled, so this holds across `--workers`).
+        it (the store is polled, so this holds across `--workers`), or as soon as it is no
+        longer where `job` was (set_state moved or reopened it, its mode changed): the caller
+        goes on from there.
 
         Waits at most `settings.assessment_wait_seconds`; then raises `ApiError` 500
         MSS.00000004 naming the job and the setting. Raises 400 MSS.00000003 if the job is gone
@@ -206,7 +210,7 @@ class Service:
             current = self.store.get(job.job_id)
             if current is None:
                 raise ApiError(Codes.INVALID_PARAMETER, f"job {job.job_id} does not exist")
-            if current.outcome is not None:
+            if current.outcome is not None or _steered(job, current):
                 return current
             if time.monotonic() >= deadline:
                 raise ApiError(
@@ -332,6 +336,15 @@ async def off_loop(function: Callable[..., T], *args: Any) -> T:
 
     threading.Thread(target=run, name="assessment", daemon=True).start()
     return await future
+
+
+def _steered(read: Job, current: Job) -> bool:
+    """Whether the job moved away from where `read` found it, other than by its outcome."""
+    return (current.state, current.progress, current.committed_at) != (
+        read.state,
+        read.progress,
+        read.committed_at,
+    )
 
 
 def _refusal(job: Job | None) -> ObsError | None:
