@@ -28,7 +28,7 @@ from mock_server.core.state import state_of
 from mock_server.obs.area import UploadArea
 from mock_server.obs.errors import ObsCodes, ObsError, no_such_key
 from mock_server.service import lifecycle, steering
-from mock_server.service.store import Job, Outcome, Store
+from mock_server.service.store import GONE, HELD, Job, Outcome, Store
 
 log = logging.getLogger("mock_server.service")
 
@@ -267,22 +267,33 @@ class Service:
 
     async def assess_leased(self, job: Job, lease: str) -> None:
         """Assess a claimed job and keep the outcome, unless the claim was lost meanwhile (a
-        reset removed the job, another worker kept an outcome, the lease lapsed): then the
-        assessment is abandoned as soon as that is seen, and its outcome discarded."""
-        if not self.store.holds_lease(job.job_id, lease):
+        reset removed the job, another worker kept an outcome, set_state reopened it, the lease
+        lapsed): then the assessment is abandoned as soon as that is seen, its outcome
+        discarded, and one debug line says why (`_abandoned`)."""
+        if not self._still_held(job, lease):
             return  # removed (or settled) between the claim and its turn
         running = asyncio.ensure_future(self.assess(job))
         try:
             while not running.done():
                 await asyncio.wait({running}, timeout=LEASE_CHECK_SECONDS)
-                if not running.done() and not self.store.holds_lease(job.job_id, lease):
-                    log.debug("job %s is gone or settled: its assessment is abandoned", job.job_id)
+                if not running.done() and not self._still_held(job, lease):
                     return
         finally:
             running.cancel()  # a no-op once done; else its thread ends alone, its outcome dropped
-        self.store.save_outcome(
+        kept = self.store.save_outcome(
             job.job_id, running.result(), self.clock.now(), replace=False, lease=lease
         )
+        if not kept:
+            self._still_held(job, lease)  # lost between the last look and the save: say why
+
+    def _still_held(self, job: Job, lease: str) -> bool:
+        """Whether the claim `lease` on `job` still holds; if not, one debug line says why."""
+        status = self.store.lease_status(job.job_id, lease)
+        if status == GONE:
+            log.debug("assessment of job %s ended by a reset", job.job_id)
+        elif status != HELD:
+            log.debug("assessment of job %s ended: its claim was lost", job.job_id)
+        return status == HELD
 
     async def assess(self, job: Job) -> Outcome:
         """The outcome of assessing job's upload, computed on a daemon thread (`off_loop`):

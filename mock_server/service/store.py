@@ -18,6 +18,9 @@ from typing import Any
 
 from mock_server.core.database import Database
 
+# What `Store.lease_status` answers.
+HELD, GONE, LOST = "held", "gone", "lost"
+
 _TABLES = """
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -203,11 +206,19 @@ class Store:
 
     def holds_lease(self, job_id: str, lease: str) -> bool:
         """Whether job `job_id` exists, has no outcome yet and is leased to `lease`."""
+        return self.lease_status(job_id, lease) == HELD
+
+    def lease_status(self, job_id: str, lease: str) -> str:
+        """`HELD` if job `job_id` has no outcome yet and is leased to `lease`; `GONE` if there
+        is no such job (a reset removed it); else `LOST` (an outcome was kept, the job was
+        reopened, or the claim lapsed and another took it)."""
         row = self._db.execute(
-            "SELECT 1 FROM jobs WHERE job_id = ? AND lease_owner = ? AND outcome_state IS NULL",
-            (job_id, lease),
+            "SELECT lease_owner = ? AND outcome_state IS NULL FROM jobs WHERE job_id = ?",
+            (lease, job_id),
         ).fetchone()
-        return row is not None
+        if row is None:
+            return GONE
+        return HELD if row[0] else LOST
 
     def claim_unassessed(self, owner: str, now: float, lease_seconds: float) -> list[Job]:
         """Committed jobs with no outcome that nobody alive is assessing, leased to `owner`."""
