@@ -158,34 +158,38 @@ class Control:
 
     async def succeed_job(self, job_id: str, body: Any = None) -> dict[str, Any]:
         job = self._job(job_id)
-        result = _optional_object(body).get("assess_result")
-        if result is None:
-            if not self.service.uploads.has(job.job_id):
-                raise ApiError(
-                    Codes.INVALID_PARAMETER,
-                    f"job {job_id} has no upload to assess: give an assess_result",
-                )
-            outcome = await self.service.assess(job)
-            if outcome.state != lifecycle.SUCCEED:
-                raise ApiError(
-                    Codes.INVALID_PARAMETER,
-                    f"job {job_id}'s upload cannot be assessed: {outcome.failed_reason}",
-                )
-        else:
-            _check_assess_result(result)
-            outcome = Outcome(state=lifecycle.SUCCEED, assess_result=result)
+        outcome = await self._success(job, _optional_object(body))
         self.store.force(job, outcome, self.service.clock.now())
         return self._show(job_id)
 
+    async def _success(self, job: Job, body: dict[str, Any]) -> Outcome:
+        """SUCCEED with `body`'s assess_result (checked), or the assessment of the job's upload."""
+        result = body.get("assess_result")
+        if result is not None:
+            _check_assess_result(result)
+            return Outcome(state=lifecycle.SUCCEED, assess_result=result)
+        if not self.service.uploads.has(job.job_id):
+            raise ApiError(
+                Codes.INVALID_PARAMETER,
+                f"job {job.job_id} has no upload to assess: give an assess_result",
+            )
+        outcome = await self.service.assess(job)
+        if outcome.state != lifecycle.SUCCEED:
+            raise ApiError(
+                Codes.INVALID_PARAMETER,
+                f"job {job.job_id}'s upload cannot be assessed: {outcome.failed_reason}",
+            )
+        return outcome
+
     async def set_job_state(self, job_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Put a job in any JobState, with the fields the service shows in it (steering.py)."""
+        """Put a job in any JobState, with the fields the service shows in it (steering.py), in
+        one transaction that also starts its show count afresh (`Store.pin`)."""
         job = self._job(job_id)
         steering.check_fields(body["state"], body)
-        if body["state"] == lifecycle.SUCCEED:
-            await self.succeed_job(job_id, body)  # checks, or computes, the assess_result
-            self.store.set_progress(job.job_id, lifecycle.MANUAL)
-        else:
-            steering.set_state(self.store, job, body["state"], body, self.service.clock.now())
+        if body["state"] == lifecycle.SUCCEED:  # checks, or computes, the assess_result
+            outcome = await self._success(job, body)
+            body = {**body, "assess_result": outcome.assess_result}
+        steering.set_state(self.store, job, body["state"], body, self.service.clock.now())
         return self._show(job_id)
 
     # -- helpers --------------------------------------------------------------------------------

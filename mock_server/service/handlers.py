@@ -28,7 +28,7 @@ from mock_server.core.state import state_of
 from mock_server.obs.area import UploadArea
 from mock_server.obs.errors import ObsCodes, ObsError, no_such_key
 from mock_server.service import lifecycle, steering
-from mock_server.service.store import Job, Outcome, Store
+from mock_server.service.store import GONE, HELD, Job, Outcome, Store
 
 log = logging.getLogger("mock_server.service")
 
@@ -150,17 +150,19 @@ class Service:
         return await self.show(project_id, job_id)
 
     async def show(self, project_id: str, job_id: str) -> dict[str, Any]:
-        """show_short_job once checked. Under `polls:N` each show counts (`steering.count_show`);
-        the show due to move the job to its outcome waits for the assessment first."""
-        job, needs_outcome = steering.count_show(
-            self.store, self.find(project_id, job_id), self.clock.now()
-        )
-        if needs_outcome:
+        """show_short_job once checked. Under `polls:N` each show counts (`steering.count_show`),
+        reading the job under the write lock it counts in (two shows, even through two worker
+        processes, are two counts in one order); the show due to move the job to its outcome
+        waits for the assessment first, then counts as a show of the job as it is then."""
+        job = self.find(project_id, job_id)
+        while steering.counts_shows(job):
+            with self.store.atomic():
+                job, needs_outcome = steering.count_show(
+                    self.store, self.find(project_id, job_id), self.clock.now()
+                )
+            if not needs_outcome:
+                break
             job = await self.outcome_of(job)
-            after = lifecycle.step(job, self.clock.now())
-            if after is not None:
-                # another show of the same job may have taken the step meanwhile: then re-read
-                job = after if self.store.transition(job, after) else self.find(project_id, job_id)
         return self.settle(job, self.clock.now()).to_api()
 
     # -- shared by the handlers, the worker and the control plane -------------------------------
@@ -185,7 +187,9 @@ class Service:
 
     async def outcome_of(self, job: Job) -> Job:
         """The job once its assessment's outcome is in the store, whichever worker process runs
-        it (the store is polled, so this holds across `--workers`).
+        it (the store is polled, so this holds across `--workers`), or as soon as it is no
+        longer where `job` was (set_state moved or reopened it, its mode changed): the caller
+        goes on from there.
 
         Waits at most `settings.assessment_wait_seconds`; then raises `ApiError` 500
         MSS.00000004 naming the job and the setting. Raises 400 MSS.00000003 if the job is gone
@@ -206,7 +210,7 @@ class Service:
             current = self.store.get(job.job_id)
             if current is None:
                 raise ApiError(Codes.INVALID_PARAMETER, f"job {job.job_id} does not exist")
-            if current.outcome is not None:
+            if current.outcome is not None or _steered(job, current):
                 return current
             if time.monotonic() >= deadline:
                 raise ApiError(
@@ -263,22 +267,33 @@ class Service:
 
     async def assess_leased(self, job: Job, lease: str) -> None:
         """Assess a claimed job and keep the outcome, unless the claim was lost meanwhile (a
-        reset removed the job, another worker kept an outcome, the lease lapsed): then the
-        assessment is abandoned as soon as that is seen, and its outcome discarded."""
-        if not self.store.holds_lease(job.job_id, lease):
+        reset removed the job, another worker kept an outcome, set_state reopened it, the lease
+        lapsed): then the assessment is abandoned as soon as that is seen, its outcome
+        discarded, and one debug line says why (`_abandoned`)."""
+        if not self._still_held(job, lease):
             return  # removed (or settled) between the claim and its turn
         running = asyncio.ensure_future(self.assess(job))
         try:
             while not running.done():
                 await asyncio.wait({running}, timeout=LEASE_CHECK_SECONDS)
-                if not running.done() and not self.store.holds_lease(job.job_id, lease):
-                    log.debug("job %s is gone or settled: its assessment is abandoned", job.job_id)
+                if not running.done() and not self._still_held(job, lease):
                     return
         finally:
             running.cancel()  # a no-op once done; else its thread ends alone, its outcome dropped
-        self.store.save_outcome(
+        kept = self.store.save_outcome(
             job.job_id, running.result(), self.clock.now(), replace=False, lease=lease
         )
+        if not kept:
+            self._still_held(job, lease)  # lost between the last look and the save: say why
+
+    def _still_held(self, job: Job, lease: str) -> bool:
+        """Whether the claim `lease` on `job` still holds; if not, one debug line says why."""
+        status = self.store.lease_status(job.job_id, lease)
+        if status == GONE:
+            log.debug("assessment of job %s ended by a reset", job.job_id)
+        elif status != HELD:
+            log.debug("assessment of job %s ended: its claim was lost", job.job_id)
+        return status == HELD
 
     async def assess(self, job: Job) -> Outcome:
         """The outcome of assessing job's upload, computed on a daemon thread (`off_loop`):
@@ -332,6 +347,15 @@ async def off_loop(function: Callable[..., T], *args: Any) -> T:
 
     threading.Thread(target=run, name="assessment", daemon=True).start()
     return await future
+
+
+def _steered(read: Job, current: Job) -> bool:
+    """Whether the job moved away from where `read` found it, other than by its outcome."""
+    return (current.state, current.progress, current.committed_at) != (
+        read.state,
+        read.progress,
+        read.committed_at,
+    )
 
 
 def _refusal(job: Job | None) -> ObsError | None:

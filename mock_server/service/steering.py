@@ -18,7 +18,10 @@ committed job passes through is shown N times; the next show moves it one step (
 PROCESSING -> the assessment's outcome). The show due to take the step to the outcome waits for
 the assessment (in whichever worker process runs it, up to `--assessment-wait-seconds`), so
 the sequence is the same on every machine. Only `show_short_job` counts; the control plane and
-the dashboard look without counting.
+the dashboard look without counting. `set_state` starts the count afresh: after it (and a
+`set_job_progress` to `polls:N`), N shows in the state it set, then the step. A show counts only
+in the state and mode it read, so one that was in flight across a `set_state` or a reset leaves
+no count behind.
 """
 
 from __future__ import annotations
@@ -111,20 +114,13 @@ def failure_outcome(state: str, body: dict[str, Any]) -> Outcome:
 
 
 def set_state(store: Store, job: Job, state: str, body: dict[str, Any], now: float) -> None:
-    """Store `plan_state`'s answer: the outcome first (if any), then the pinned state."""
+    """Store `plan_state`'s answer in one transaction (`Store.pin`): the outcome (if any), the
+    pinned state, a fresh show count; CREATING reopens the job, its old outcome gone. Raises
+    `ApiError` 400 MSS.00000003 if the job is gone (a reset came first)."""
     pinned, outcome = plan_state(job, state, body, now)
-    if outcome is not None:
-        store.force(job, outcome, now)
-        store.set_progress(job.job_id, lifecycle.MANUAL)
-        return
-    store.set_progress(job.job_id, lifecycle.MANUAL)
-    current = store.get(job.job_id) or job
-    while not store.transition(current, pinned):
-        # another request moved it meanwhile (a worker's settle): set it from where it is now
-        latest = store.get(job.job_id)
-        if latest is None:
-            raise ApiError(Codes.INVALID_PARAMETER, f"job {job.job_id} does not exist")
-        current = latest
+    reopen = state == lifecycle.CREATING
+    if not store.pin(job.job_id, state, pinned.progress, now, outcome, reopen=reopen):
+        raise ApiError(Codes.INVALID_PARAMETER, f"job {job.job_id} does not exist")
 
 
 # -- polls:N --------------------------------------------------------------------------------------
@@ -138,23 +134,42 @@ def polls_every(progress: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def counts_shows(job: Job) -> bool:
+    """Whether a show of `job` (as read) counts: a committed job in a `polls:N` mode."""
+    return polls_every(job.progress) is not None and job.committed_at is not None
+
+
 def count_show(store: Store, job: Job, now: float) -> tuple[Job, bool]:
-    """Count a `show_short_job` of a `polls:N` job and apply the step it makes due.
+    """Count a `show_short_job` of a `polls:N` job the show read as `job`, and apply the step
+    it makes due, in one transaction (the caller's, if it holds one: `Service.show` reads the
+    job inside it, so two shows never count as one).
 
     Answers the job and whether this show is the one due to move it from PROCESSING to its
-    outcome while the assessment has not delivered one yet: then the caller waits for the
-    outcome (`Service.outcome_of`) and takes that step (`lifecycle.step`), so that the
-    sequence is exactly N WAITING, N PROCESSING, then the outcome, however long the
-    assessment takes.
+    outcome while the assessment has not delivered one yet: then nothing is counted, the
+    caller waits for the outcome (`Service.outcome_of`) and shows again, so that the sequence
+    is exactly N WAITING, N PROCESSING, then the outcome, however long the assessment takes.
+
+    A stale show (the job is no longer in the state and progress mode it read: a `set_state`,
+    a reset, another show's step came between) counts nothing and answers the job as it is now
+    (`Store.count_show`).
     """
     every = polls_every(job.progress)
     if every is None or job.committed_at is None:
         return job, False
-    while store.count_show(job.job_id, job.state) > every:
-        after = lifecycle.step(job, now)
-        if after is None:
-            return job, job.state == lifecycle.PROCESSING and job.outcome is None
-        if not store.transition(job, after):
-            return store.get(job.job_id) or job, False  # another show moved it first
-        job = after  # this show is the first in the new state: counted on the next turn
-    return job, False
+    with store.atomic():
+        while True:
+            if (
+                job.state == lifecycle.PROCESSING
+                and job.outcome is None
+                and store.show_count(job.job_id, job.state) >= every
+            ):
+                return job, True
+            counted = store.count_show(job.job_id, job.state, job.progress)
+            if counted == 0:
+                return store.get(job.job_id) or job, False  # stale: nothing lands
+            after = lifecycle.step(job, now) if counted > every else None
+            if after is None:
+                return job, False
+            if not store.transition(job, after):  # only outside a transaction: moved meanwhile
+                return store.get(job.job_id) or job, False
+            job = after  # this show is the first in the new state: counted on the next turn

@@ -18,6 +18,9 @@ from typing import Any
 
 from mock_server.core.database import Database
 
+# What `Store.lease_status` answers.
+HELD, GONE, LOST = "held", "gone", "lost"
+
 _TABLES = """
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -109,6 +112,13 @@ class Store:
     def _write(self) -> contextlib.AbstractContextManager[None]:
         return self.database.transaction()
 
+    def atomic(self) -> contextlib.AbstractContextManager[None]:
+        """The database's write transaction, or the one this connection is already in (the
+        caller's: then its statements are part of that)."""
+        if self._db.in_transaction:
+            return contextlib.nullcontext()
+        return self.database.transaction()
+
     def close(self) -> None:
         """Close this process's connection to the database; the next use opens a new one."""
         self.database.close()
@@ -196,11 +206,19 @@ class Store:
 
     def holds_lease(self, job_id: str, lease: str) -> bool:
         """Whether job `job_id` exists, has no outcome yet and is leased to `lease`."""
+        return self.lease_status(job_id, lease) == HELD
+
+    def lease_status(self, job_id: str, lease: str) -> str:
+        """`HELD` if job `job_id` has no outcome yet and is leased to `lease`; `GONE` if there
+        is no such job (a reset removed it); else `LOST` (an outcome was kept, the job was
+        reopened, or the claim lapsed and another took it)."""
         row = self._db.execute(
-            "SELECT 1 FROM jobs WHERE job_id = ? AND lease_owner = ? AND outcome_state IS NULL",
-            (job_id, lease),
+            "SELECT lease_owner = ? AND outcome_state IS NULL FROM jobs WHERE job_id = ?",
+            (lease, job_id),
         ).fetchone()
-        return row is not None
+        if row is None:
+            return GONE
+        return HELD if row[0] else LOST
 
     def claim_unassessed(self, owner: str, now: float, lease_seconds: float) -> list[Job]:
         """Committed jobs with no outcome that nobody alive is assessing, leased to `owner`."""
@@ -235,23 +253,79 @@ class Store:
 
     def force(self, job: Job, outcome: Outcome, now: float) -> None:
         """End a job now with `outcome`, whatever its state (the control plane's override)."""
-        with self._write():
+        with self.atomic():
             self.save_outcome(job.job_id, outcome, now, replace=True)
             self._db.execute(
                 "UPDATE jobs SET state = ?, lastupdate_time = ? WHERE job_id = ?",
                 (outcome.state, int(now), job.job_id),
             )
 
-    def count_show(self, job_id: str, state: str) -> int:
-        """Count one show of a job in `state`; answer its shows in that state (1 after a change),
-        0 when the job is gone (a reset came between the show's read and this count: nothing is
-        written for it, so the reset leaves nothing behind)."""
+    def pin(
+        self,
+        job_id: str,
+        state: str,
+        progress: str,
+        at: float,
+        outcome: Outcome | None,
+        *,
+        reopen: bool,
+    ) -> bool:
+        """The control plane's `set_state`, in one transaction: the job in `state` and
+        `progress` (steering's `manual`), with `outcome` (replacing any, and ending any claim
+        on it) if given, its show count forgotten (`forget_shows`). False if the job is gone.
+
+        `reopen` (set_state CREATING: the job takes an upload and a commit again) also makes it
+        uncommitted, so everything its earlier commit led to goes: the outcome, the
+        assessment's claim (a running assessment is abandoned), the commit time. Its re-commit
+        is assessed afresh, on the upload it has then (issue 19, item 1: a reopened job never
+        shows the old outcome).
+        """
+        with self.atomic():
+            if outcome is not None:
+                self.save_outcome(job_id, outcome, at, replace=True)
+            uncommit = (
+                ", committed_at = NULL, processing_seconds = NULL, outcome_state = NULL,"
+                " outcome_at = NULL, failed_code = NULL, failed_reason = NULL,"
+                " assess_result = NULL, lease_owner = NULL, lease_until = NULL"
+                if reopen
+                else ""
+            )
+            cursor = self._db.execute(
+                f"UPDATE jobs SET state = ?, lastupdate_time = ?, progress = ?{uncommit}"
+                " WHERE job_id = ?",
+                (state, int(at), progress, job_id),
+            )
+            self.forget_shows(job_id)
+        return cursor.rowcount == 1
+
+    def forget_shows(self, job_id: str) -> None:
+        """Start the job's show count afresh (`set_state`: polls:N counts from there)."""
+        self._db.execute("DELETE FROM shows WHERE job_id = ?", (job_id,))
+
+    def show_count(self, job_id: str, state: str) -> int:
+        """How many shows the job has had in `state` since it came into it (0: none counted)."""
         row = self._db.execute(
-            "INSERT INTO shows (job_id, state, count) SELECT ?, ?, 1"
-            " WHERE EXISTS (SELECT 1 FROM jobs WHERE job_id = ?) ON CONFLICT (job_id) DO"
+            "SELECT count FROM shows WHERE job_id = ? AND state = ?", (job_id, state)
+        ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def count_show(self, job_id: str, state: str, progress: str) -> int:
+        """Count one show of a job the show read in `state` and `progress`; answer its shows in
+        that state (1 after a change).
+
+        The count lands only if the job is still in that state and progress mode: 0, and nothing
+        written, when it is gone (a reset came between the show's read and this count, which
+        leaves nothing behind) or was moved or steered meanwhile (a `set_state` or
+        `set_job_progress`, another show's step). A stale show never bumps nor restarts the
+        count of a state it did not see (issue 19, item 1: set_state/show).
+        """
+        row = self._db.execute(
+            "INSERT INTO shows (job_id, state, count) SELECT ?, ?, 1 WHERE EXISTS"
+            " (SELECT 1 FROM jobs WHERE job_id = ? AND state = ? AND progress = ?)"
+            " ON CONFLICT (job_id) DO"
             " UPDATE SET count = CASE WHEN state = excluded.state THEN count + 1 ELSE 1 END,"
             " state = excluded.state RETURNING count",
-            (job_id, state, job_id),
+            (job_id, state, job_id, state, progress),
         ).fetchone()
         return 0 if row is None else int(row[0])
 

@@ -91,6 +91,7 @@ class Late:
     job: Job
     kind: str  # "outcome" (a worker's), "show" (count_show + settle) or "settle"
     outcome: Outcome | None = None
+    lease: str = ""  # the worker's claim (each claim its own, as `Service.run_worker` has them)
 
 
 class LateWrites(RuleBasedStateMachine):
@@ -104,6 +105,7 @@ class LateWrites(RuleBasedStateMachine):
         self.known: list[Model] = []
         self.late: list[Late] = []
         self.zips = 0
+        self.claims = 0
 
     def teardown(self) -> None:
         for process in self.processes:
@@ -198,8 +200,10 @@ class LateWrites(RuleBasedStateMachine):
         process = self._process(which)
         # leases lapse at once: each claim sees every job without an outcome (two workers may
         # hold one job, as after a lapsed lease)
-        for job in process.service.store.claim_unassessed(process.name, time.time(), -1.0):
-            self.late.append(Late(process, job, "outcome", outcome))
+        self.claims += 1
+        lease = f"{process.name}:{self.claims}"
+        for job in process.service.store.claim_unassessed(lease, time.time(), -1.0):
+            self.late.append(Late(process, job, "outcome", outcome, lease))
 
     @precondition(lambda self: len(self.late) < 6)
     @rule(job=jobs, which=st.integers(0, 1), kind=st.sampled_from(["show", "settle"]))
@@ -219,7 +223,7 @@ class LateWrites(RuleBasedStateMachine):
             assert late.outcome is not None
             service.assess = _answering(late.outcome)  # type: ignore[method-assign]
             # the worker's own path: the outcome is kept only while the job holds its lease
-            asyncio.run(service.assess_leased(late.job, late.process.name))
+            asyncio.run(service.assess_leased(late.job, late.lease))
         elif late.kind == "show":
             service.settle(steering.count_show(service.store, late.job, now)[0], now)
         else:
@@ -241,6 +245,9 @@ class LateWrites(RuleBasedStateMachine):
                 assert shown["job_failed_code"] == model.pinned_code
             if model.pinned == lifecycle.SUCCEED:
                 assert shown["assess_result"] == PINNED_RESULT
+            if model.pinned == lifecycle.CREATING:
+                # reopened: nothing of its earlier commit is left, whatever lands late
+                assert (job.outcome, job.committed_at) == (None, None), job
 
     @invariant()
     def a_reset_leaves_nothing(self) -> None:
@@ -352,5 +359,84 @@ def test_a_worker_outcome_after_a_reset_brings_nothing_back(
         machine.reset(1)
         machine.late_write_lands(0)
         machine.a_reset_leaves_nothing()
+    finally:
+        machine.teardown()
+
+
+def _shows(machine: LateWrites, job: Model, times: int) -> list[str]:
+    """`times` shows of `job`, alternating the processes; the states they answered."""
+    answered = []
+    for turn in range(times):
+        process = machine.processes[turn % 2]
+        shown = asyncio.run(process.service.show(process.settings.project_id, job.job_id))
+        answered.append(shown["state"])
+    return answered
+
+
+def test_a_show_in_flight_across_a_set_state_counts_nothing(
+    late_writes: type[LateWrites],
+) -> None:
+    """polls:2: a show read the job WAITING; set_state(WAITING) came before its count. After
+    polls:2 again, the count starts at the set_state: two WAITING shows, then PROCESSING (the
+    stale show's count would have made it one)."""
+    machine = _machine(late_writes)
+    try:
+        job = cast(Model, machine.create(0))
+        machine.upload(job, 0)
+        machine.commit(job, 0)
+        machine.set_job_progress(job, 0, "polls:2")
+        machine.request_reads(job, 1, "show")
+        machine.set_state(job, 0, "WAITING")
+        machine.late_write_lands(0)
+        machine.set_job_progress(job, 1, "polls:2")
+        assert _shows(machine, job, 3) == ["WAITING", "WAITING", "PROCESSING"]
+    finally:
+        machine.teardown()
+
+
+def test_a_show_in_flight_across_another_shows_step_counts_nothing(
+    late_writes: type[LateWrites],
+) -> None:
+    """polls:1: a show read the job WAITING; another show took the step to PROCESSING before
+    its count. The stale show neither counts a WAITING show nor restarts PROCESSING's count:
+    one more show takes the step to the outcome."""
+    machine = _machine(late_writes)
+    try:
+        job = cast(Model, machine.create(0))
+        machine.upload(job, 0)
+        machine.commit(job, 0)
+        machine.worker_claims(1, WORKER_OUTCOMES[1])
+        machine.late_write_lands(0)  # the assessment's outcome is in
+        machine.set_job_progress(job, 0, "polls:1")
+        assert _shows(machine, job, 1) == ["WAITING"]
+        machine.request_reads(job, 1, "show")
+        assert _shows(machine, job, 1) == ["PROCESSING"]
+        machine.late_write_lands(0)
+        assert _shows(machine, job, 1) == ["FAILED"]
+    finally:
+        machine.teardown()
+
+
+def test_a_reopened_job_keeps_no_outcome_and_is_assessed_again(
+    late_writes: type[LateWrites],
+) -> None:
+    """Assessed, then set_state(CREATING): the old outcome goes; re-committed, the job waits
+    for a new assessment (a claim of it), and its late outcome is the one shown."""
+    machine = _machine(late_writes)
+    try:
+        job = cast(Model, machine.create(0))
+        machine.upload(job, 0)
+        machine.commit(job, 0)
+        machine.worker_claims(0, WORKER_OUTCOMES[0])
+        machine.late_write_lands(0)  # SUCCEED, by the worker
+        machine.set_state(job, 1, "CREATING")
+        machine.set_state_wins()
+        machine.upload(job, 1)
+        machine.commit(job, 1)
+        machine.worker_claims(1, WORKER_OUTCOMES[1])
+        assert [late.job.job_id for late in machine.late] == [job.job_id]
+        machine.late_write_lands(0)  # FAILED, by the assessment of the new upload
+        machine.set_job_progress(job, 0, "polls:1")
+        assert _shows(machine, job, 3) == ["WAITING", "PROCESSING", "FAILED"]
     finally:
         machine.teardown()

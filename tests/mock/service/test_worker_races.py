@@ -32,6 +32,7 @@ import http.client
 import io
 import json
 import sqlite3
+import time
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterator
@@ -74,9 +75,17 @@ PINNED_RESULT: dict[str, Any] = {
     "suggestion": SUGGESTION,
 }
 FAILURE_STATES = ("FAILED", "SPLIT_FAILED", "AUDIT_FAILED", "USER_REVIEW_REJECT")
-# set_state's targets: never CREATING here (it would reopen the upload, which the slow uploads'
-# model of "refused once closed" does not follow; the in-process model covers it)
-PIN_STATES = ("WAITING", "PROCESSING", "SUCCEED", *FAILURE_STATES, "AUDITING")
+# set_state's targets: any state, CREATING (which reopens the upload) included
+PIN_STATES = ("CREATING", "WAITING", "PROCESSING", "SUCCEED", *FAILURE_STATES, "AUDITING")
+# set_job_progress's modes: with --processing-seconds 3600, `timed` never moves a job here
+MODES = ("timed", "manual", "polls:1", "polls:2")
+# What the assessment of every zip of this file decides (they hold no audio), as
+# mock_server.assessment.assess_zip answers it: the outcome a polls:N step reaches
+WORKER_CODE = "MSS.20000002"
+STEPS = {"WAITING": "PROCESSING"}
+
+# (state, job_failed_code, assess_result's suggestion): what a show answers beside the id
+Shown = tuple[str, str | None, str | None]
 
 
 # -- the model: what each operation answers and leaves, as a function ------------------------------
@@ -86,20 +95,25 @@ PIN_STATES = ("WAITING", "PROCESSING", "SUCCEED", *FAILURE_STATES, "AUDITING")
 class Entry:
     status: str = OPEN
     stored: bytes | None = None  # the job's object
-    pinned: str | None = None  # the state set_state put it in
-    code: str | None = None  # the job_failed_code it set
+    state: str = "CREATING"
+    committed: bool = False  # since its last commit (set_state CREATING makes it uncommitted)
+    progress: str = "timed"
+    outcome: Shown | None = None  # one set_state stored; None: the assessment's, once committed
+    counted: tuple[str, int] | None = None  # the shows counted in one state (polls:N)
 
 
 @dataclass(frozen=True)
 class Answer:
     status: int
     code: str | None = None  # OBS' Code or the service's error_code
-    detail: Any = None  # a show's (state, job_failed_code, suggestion); a reset's count
+    detail: Any = None  # a show's Shown; a reset's count
 
 
 Model = dict[str, Entry]
+# How long the server may take to finish an upload whose client closed the connection (a bound).
+CLOSE_SECONDS = 10.0
 # ("upload", job_id, body), ("commit", job_id), ("reset",), ("show", job_id),
-# ("set_state", job_id, state)
+# ("set_state", job_id, state), ("progress", job_id, mode)
 Op = tuple[Any, ...]
 
 
@@ -119,35 +133,70 @@ def apply(model: Model, op: Op) -> tuple[Answer, Model]:
             return Answer(403, "AccessDenied"), model
         after[job] = replace(entry, stored=op[2])
         return Answer(200), after
+    if entry.status == GONE:  # commit, show, set_state, progress
+        return Answer(400, "MSS.00000003"), model
     if kind == "commit":
         if entry.status != OPEN or entry.stored is None:
             return Answer(400, "MSS.00000003"), model
-        after[job] = replace(entry, status=CLOSED)
+        after[job] = replace(entry, status=CLOSED, state="WAITING", committed=True)
         return Answer(200), after
     if kind == "show":
-        if entry.status == GONE:
-            return Answer(400, "MSS.00000003"), model
-        return Answer(200, None, _shown(entry)), model
-    assert kind == "set_state"
-    if entry.status == GONE:
-        return Answer(400, "MSS.00000003"), model
-    state = op[2]
-    pinned = replace(entry, status=CLOSED, pinned=state, code=_code(job, state))
-    after[job] = pinned
-    return Answer(200, None, _shown(pinned)), after
+        entry = _count_show(entry)
+    elif kind == "set_state":
+        state = op[2]
+        entry = replace(
+            entry,
+            status=OPEN if state == "CREATING" else CLOSED,
+            state=state,
+            progress="manual",
+            counted=None,  # a fresh count from the set_state
+            outcome=_pinned_outcome(job, state, entry),
+            committed=entry.committed and state != "CREATING",  # reopened: its outcome gone
+        )
+    else:
+        assert kind == "progress"
+        entry = replace(entry, progress=op[2])
+    after[job] = entry
+    return Answer(200, None, _shown(entry)), after
+
+
+def _pinned_outcome(job: str, state: str, entry: Entry) -> Shown | None:
+    if state in FAILURE_STATES:
+        return state, _code(job, state), None
+    if state == "SUCCEED":
+        return state, None, SUGGESTION
+    return None if state == "CREATING" else entry.outcome
+
+
+def _count_show(entry: Entry) -> Entry:
+    """A show under polls:N: N shows in each state, then the step (steering.count_show)."""
+    every = int(entry.progress.split(":")[1]) if entry.progress.startswith("polls:") else None
+    if every is None or not entry.committed:
+        return entry
+    while True:
+        before = entry.counted
+        count = before[1] + 1 if before is not None and before[0] == entry.state else 1
+        entry = replace(entry, counted=(entry.state, count))
+        if count <= every:
+            return entry
+        if entry.state in STEPS:
+            entry = replace(entry, state=STEPS[entry.state])
+            continue  # the show that steps is the first in the new state
+        if entry.state == "PROCESSING":  # to the outcome, once the assessment has one
+            outcome = entry.outcome or ("FAILED", WORKER_CODE, None)
+            return replace(entry, state=outcome[0], counted=None)
+        return entry
 
 
 def _code(job: str, state: str) -> str | None:
     return f"MSS.T{job[:8]}" if state in FAILURE_STATES else None
 
 
-def _shown(entry: Entry) -> tuple[str, str | None, str | None]:
-    if entry.pinned is not None:
-        result = SUGGESTION if entry.pinned == "SUCCEED" else None
-        return entry.pinned, entry.code, result
-    # committed: WAITING for a quarter of --processing-seconds 3600 (the worker's outcome shows
-    # only once the job reaches PROCESSING's end)
-    return ("CREATING" if entry.status == OPEN else "WAITING"), None, None
+def _shown(entry: Entry) -> Shown:
+    outcome = entry.outcome or (("FAILED", WORKER_CODE, None) if entry.committed else None)
+    if outcome is not None and outcome[0] == entry.state:
+        return outcome
+    return entry.state, None, None
 
 
 def stored(model: Model) -> dict[str, bytes]:
@@ -189,7 +238,7 @@ class Sent:
             return Answer(response.status, data["error_code"])
         if self.op[0] == "reset":
             return Answer(200, None, data["jobs_removed"])
-        if self.op[0] in ("show", "set_state"):
+        if self.op[0] in ("show", "set_state", "progress"):
             suggestion = (data.get("assess_result") or {}).get("suggestion")
             return Answer(200, None, (data["state"], data.get("job_failed_code"), suggestion))
         return Answer(response.status)
@@ -203,6 +252,7 @@ class Wire:
         self.urls: dict[str, str] = {}
 
     def send(self, op: Op, worker: int, slow: bool = False) -> Sent:
+        """Write `op` to a new connection to `worker` (with `slow`, only half its body)."""
         method, target, body, headers = self._request(op)
         connection = self.workers.connect_to(self.workers.pids[worker % 2])
         connection.putrequest(method, target, skip_accept_encoding=True)
@@ -225,6 +275,9 @@ class Wire:
             return "POST", f"{COLLECTION}/{job}", b"", API
         if kind == "show":
             return "GET", f"{COLLECTION}/{job}", b"", API
+        if kind == "progress":
+            mode = json.dumps({"mode": op[2]}).encode()
+            return "PUT", f"/_mock/jobs/{job}/progress", mode, CONTROL
         body: dict[str, Any] = {"state": op[2]}
         if op[2] == "SUCCEED":
             body["assess_result"] = PINNED_RESULT
@@ -232,6 +285,18 @@ class Wire:
         if code is not None:
             body["job_failed_code"] = code
         return "PUT", f"/_mock/jobs/{job}/state", json.dumps(body).encode(), CONTROL
+
+    def uploads_journaled(self, job: str) -> int:
+        """How many uploads of `job` the journal holds (each once the server is done with it)."""
+        connection = self.workers.connect_to(self.workers.pids[0])
+        try:
+            connection.request("GET", f"/_mock/requests?operation=upload&job_id={job}")
+            response = connection.getresponse()
+            body = json.loads(response.read())
+        finally:
+            connection.close()
+        assert response.status == 200 and not body["more"], body
+        return len(body["requests"])
 
     def create(self, worker: int) -> str:
         connection = self.workers.connect_to(self.workers.pids[worker % 2])
@@ -248,7 +313,9 @@ class Wire:
 
 # -- the state machine ----------------------------------------------------------------------------
 
-_kinds = st.sampled_from(["upload", "commit", "reset", "show", "set_state"])
+_kinds = st.sampled_from(["upload", "commit", "reset", "show", "set_state", "progress"])
+# set_state's state or set_job_progress's mode, whichever the kind takes
+_arguments = st.sampled_from(PIN_STATES + MODES)
 
 
 class AcrossWorkers(RuleBasedStateMachine):
@@ -270,14 +337,18 @@ class AcrossWorkers(RuleBasedStateMachine):
         for upload in self.slow:
             upload.answer()
 
-    def _op(self, kind: str, job: str, state: str) -> Op:
+    def _op(self, kind: str, job: str, argument: str) -> Op:
+        """The operation of `kind` on `job`; `argument`, a state or a mode, goes to the kind
+        that takes it (to the other, its fixed counterpart: a mode's state, a state's mode)."""
         if kind == "upload":
             self.zips += 1
             return ("upload", job, _zip(self.zips))
         if kind == "reset":
             return ("reset",)
         if kind == "set_state":
-            return ("set_state", job, state)
+            return ("set_state", job, argument if argument in PIN_STATES else "PROCESSING")
+        if kind == "progress":
+            return ("progress", job, argument if argument in MODES else "polls:1")
         return (kind, job)
 
     def _observe(self) -> None:
@@ -290,12 +361,18 @@ class AcrossWorkers(RuleBasedStateMachine):
         self.model[job] = Entry()
         return job
 
-    @rule(kind=_kinds, job=jobs, worker=st.integers(0, 1), state=st.sampled_from(PIN_STATES))
-    def one(self, kind: str, job: str, worker: int, state: str) -> None:
-        op = self._op(kind, job, state)
+    @rule(kind=_kinds, job=jobs, worker=st.integers(0, 1), argument=_arguments)
+    def one(self, kind: str, job: str, worker: int, argument: str) -> None:
+        op = self._op(kind, job, argument)
         expected, self.model = apply(self.model, op)
         assert self.wire.send(op, worker).answer() == expected, op[:2]
         self._observe()
+
+    @rule(job=jobs, worker=st.integers(0, 1), times=st.integers(1, 4))
+    def shows(self, job: str, worker: int, times: int) -> None:
+        """Shows in a row, through one worker then the other (polls:N counts them all)."""
+        for turn in range(times):
+            self.one("show", job, worker + turn, "")
 
     @rule(job=jobs, worker=st.integers(0, 1), pin=st.one_of(st.none(), st.sampled_from(PIN_STATES)))
     def close(self, job: str, worker: int, pin: str | None) -> None:
@@ -306,7 +383,7 @@ class AcrossWorkers(RuleBasedStateMachine):
     @rule(
         kinds=st.tuples(_kinds, _kinds),
         jobs_=st.tuples(jobs, jobs),
-        states=st.tuples(st.sampled_from(PIN_STATES), st.sampled_from(PIN_STATES)),
+        states=st.tuples(_arguments, _arguments),
         first=st.integers(0, 1),
     )
     def together(
@@ -334,7 +411,10 @@ class AcrossWorkers(RuleBasedStateMachine):
         assert orders, (
             f"{[op[:2] for op in ops]} answered {answers}, stored {sorted(found)}: in no order"
         )
-        self.model = orders[0]
+        # both orders may answer alike (two set_states answer each its own state): the one the
+        # store holds is the one that happened
+        kept = [after for after in orders if self._holds(after, jobs_)] or orders
+        self.model = kept[0]
         self._observe()
 
     @precondition(lambda self: len(self.slow) < 3)
@@ -347,15 +427,62 @@ class AcrossWorkers(RuleBasedStateMachine):
     @precondition(lambda self: self.slow)
     @rule(which=st.integers(0, 2))
     def finish_slow_upload(self, which: int) -> None:
+        """The rest of a slow upload's body. It was checked at its headers in one of the
+        statuses its job had while they were on their way (`seen`); if it passed that (open),
+        it is installed, or refused, as the job is now."""
         upload = self.slow.pop(which % len(self.slow))
         answer = upload.answer()
         job = upload.op[1]
-        if self.model[job].status == OPEN:  # open all along (nothing reopens a job here)
-            expected, self.model = apply(self.model, upload.op)
-            assert answer == expected
-        else:
-            allowed = {apply({job: Entry(status)}, upload.op)[0] for status in upload.seen}
-            assert answer in allowed - {Answer(200)}, (answer, upload.seen)
+        at_headers = {apply({job: Entry(status)}, upload.op)[0] for status in upload.seen}
+        allowed = at_headers - {Answer(200)}
+        if OPEN in upload.seen:
+            allowed.add(apply(self.model, upload.op)[0])
+        assert answer in allowed, (answer, upload.seen, self.model[job].status)
+        if answer == Answer(200):
+            self.model = apply(self.model, upload.op)[1]
+
+    @precondition(lambda self: not self.slow)
+    @rule(job=jobs, worker=st.integers(0, 1), kind=_kinds, then=st.integers(0, 1))
+    def upload_across_close(self, job: str, worker: int, kind: str, then: int) -> None:
+        """A slow upload half sent, its connection closed by the client: nothing of it is
+        stored, its temporary file goes, and the next request (through either worker) is
+        answered as if it had never been sent."""
+        before = self.wire.uploads_journaled(job)
+        upload = self.wire.send(self._op("upload", job, ""), worker, slow=True)
+        upload.connection.close()
+        # the journal's entry is written once the server is done with the upload (its
+        # temporary file removed): wait for that, bounded
+        deadline = time.monotonic() + CLOSE_SECONDS
+        while self.wire.uploads_journaled(job) == before:
+            assert time.monotonic() < deadline, "the server never finished the closed upload"
+            time.sleep(0.01)
+        self.nothing_stored_is_lost_or_swapped()  # no temporary file left, nothing replaced
+        self.one(kind, job, then, "polls:1")
+
+    def _holds(self, model: Model, jobs_: tuple[str, str]) -> bool:
+        """Whether the store (read as another SQLite reader) holds `jobs_` as `model` has them:
+        state, mode, committed or not, and the shows counted in a state that steps."""
+        uri = f"file:{self.uploads.parent / 'jobs.sqlite3'}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
+            for job in set(jobs_):
+                row = db.execute(
+                    "SELECT state, progress, committed_at IS NOT NULL FROM jobs WHERE job_id = ?",
+                    (job,),
+                ).fetchone()
+                entry = model[job]
+                if row is None or entry.status == GONE:
+                    if (row is None) != (entry.status == GONE):
+                        return False
+                    continue
+                shows = db.execute(
+                    "SELECT count FROM shows WHERE job_id = ? AND state = ?", (job, row[0])
+                ).fetchone()
+                counted = entry.counted[1] if entry.counted and entry.counted[0] == row[0] else 0
+                if (row[0], row[1], bool(row[2])) != (entry.state, entry.progress, entry.committed):
+                    return False
+                if row[0] in ("WAITING", "PROCESSING") and (shows[0] if shows else 0) != counted:
+                    return False
+        return True
 
     @invariant()
     def nothing_stored_is_lost_or_swapped(self) -> None:
@@ -453,5 +580,106 @@ def test_set_state_together_with_the_commit_the_worker_assesses(
         machine.together(("commit", "set_state"), (job, job), ("WAITING", "SUCCEED"), 1)
         for worker in (0, 1):
             machine.one("show", job, worker, "WAITING")
+    finally:
+        machine.teardown()
+
+
+def test_polls_counts_the_shows_of_both_workers(across_workers: type[AcrossWorkers]) -> None:
+    """polls:2 through alternating workers: WAITING twice, PROCESSING twice, then the
+    assessment's outcome (the model's answers)."""
+    machine = across_workers()
+    try:
+        job = cast(str, machine.create(0))
+        machine.one("upload", job, 0, "")
+        machine.one("commit", job, 1, "")
+        machine.one("progress", job, 0, "polls:2")
+        machine.shows(job, 1, 4)
+        assert machine.model[job].state == "PROCESSING"
+        machine.one("show", job, 0, "")
+        assert machine.model[job].state == "FAILED"
+    finally:
+        machine.teardown()
+
+
+def test_polls_counts_afresh_from_a_set_state(across_workers: type[AcrossWorkers]) -> None:
+    """A show counted under polls:2, then set_state(WAITING) and polls:2 again: two more
+    WAITING shows before PROCESSING, not one (the count starts at the set_state)."""
+    machine = across_workers()
+    try:
+        job = cast(str, machine.create(1))
+        machine.one("upload", job, 1, "")
+        machine.one("commit", job, 0, "")
+        machine.one("progress", job, 1, "polls:2")
+        machine.one("show", job, 0, "")
+        machine.one("set_state", job, 1, "WAITING")
+        machine.one("progress", job, 0, "polls:2")
+        machine.shows(job, 0, 3)  # WAITING, WAITING, PROCESSING
+        assert machine.model[job].state == "PROCESSING"
+    finally:
+        machine.teardown()
+
+
+@pytest.mark.parametrize("pinned", ["SUCCEED", "FAILED"])
+def test_a_reopened_job_is_assessed_afresh_on_its_recommit(
+    across_workers: type[AcrossWorkers], pinned: str
+) -> None:
+    """Assessed (here: an outcome set by set_state), reopened by set_state(CREATING), uploaded
+    again and re-committed: polls:1 leads it to the new assessment's outcome, never the old."""
+    machine = across_workers()
+    try:
+        job = cast(str, machine.create(0))
+        machine.one("upload", job, 0, "")
+        machine.one("commit", job, 1, "")
+        machine.one("set_state", job, 0, pinned)
+        machine.one("set_state", job, 1, "CREATING")
+        machine.one("upload", job, 0, "")
+        machine.one("commit", job, 1, "")
+        machine.one("progress", job, 0, "polls:1")
+        machine.shows(job, 1, 3)  # WAITING, PROCESSING, the assessment's FAILED
+        assert machine.model[job].state == "FAILED"
+    finally:
+        machine.teardown()
+
+
+def test_a_reopened_job_is_not_committed(across_workers: type[AcrossWorkers]) -> None:
+    """set_state(CREATING) after a commit: until it is committed again, polls:N has nothing to
+    count (a show of it stays where set_state puts it)."""
+    machine = across_workers()
+    try:
+        job = cast(str, machine.create(1))
+        machine.one("upload", job, 1, "")
+        machine.one("commit", job, 0, "")
+        machine.one("set_state", job, 1, "CREATING")
+        machine.one("set_state", job, 0, "WAITING")
+        machine.one("progress", job, 1, "polls:1")
+        machine.shows(job, 0, 3)
+        assert machine.model[job].state == "WAITING"
+    finally:
+        machine.teardown()
+
+
+def test_two_shows_together_are_two_counts(across_workers: type[AcrossWorkers]) -> None:
+    """polls:1, one WAITING show counted; then two shows at once, one per worker: one takes the
+    step to PROCESSING, the other, counted after it, the step to the outcome."""
+    machine = across_workers()
+    try:
+        job = cast(str, machine.create(0))
+        machine.one("upload", job, 0, "")
+        machine.one("commit", job, 1, "")
+        machine.one("progress", job, 0, "polls:1")
+        machine.one("show", job, 1, "")
+        machine.together(("show", "show"), (job, job), ("", ""), 0)
+        assert machine.model[job].state == "FAILED"
+    finally:
+        machine.teardown()
+
+
+def test_an_upload_closed_half_way_leaves_nothing(across_workers: type[AcrossWorkers]) -> None:
+    machine = across_workers()
+    try:
+        job = cast(str, machine.create(0))
+        machine.one("upload", job, 1, "")
+        machine.upload_across_close(job, 0, "commit", 1)  # the first upload is what commits
+        machine.upload_across_close(job, 1, "show", 0)  # refused at its headers: closed
     finally:
         machine.teardown()
