@@ -7,13 +7,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+from recording_proxy import RecordingProxy, exchange_problems
 
 from mock_server.faces.inprocess import RunningMock
 
@@ -98,23 +99,110 @@ def wait_ready(process: subprocess.Popen[Any], port: int, seconds: float = 30) -
 
 @contextmanager
 def mock_process(
-    port: int, *options: str, cwd: Path | None = None
+    port: int, *options: str, cwd: Path | None = None, record: bool | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`python -m mock_server --port PORT OPTIONS...` in its own process, as a user runs it
     (none of the developer's SHORT_JOBS_MOCK_* variables), ready when the block starts and
-    stopped (SIGTERM, then SIGKILL) when it ends."""
-    process = subprocess.Popen(
+    stopped (SIGTERM, then SIGKILL) when it ends.
+
+    Recorded (`record`; by default unless `--workers` is more than 1, whose tests find which
+    worker accepted a connection from the mock's own sockets): the mock listens on free ports
+    of its own, and a `recording_proxy.RecordingProxy` on PORT (and on IAM's port, unless
+    `--iam-port 0`) forwards to it byte for byte; when the block ends without an error, every
+    exchange is checked against its spec, and an answer the specs do not declare fails it."""
+    if record is None:
+        record = int(_option(options, "--workers") or 1) <= 1
+    if not record:
+        process = _start_mock(port, options, cwd)
+        try:
+            wait_ready(process, port)
+            yield process
+        finally:
+            stop(process)
+        return
+    iam = _option(options, "--iam-port")
+    iam_port = int(iam) if iam is not None else port + 1
+    inner, inner_iam = free_ports(2, avoid=(port, iam_port))
+    if iam_port:
+        options = (*_without(options, "--iam-port"), "--iam-port", str(inner_iam))
+    # the proxies take PORT (and IAM's) first, as the mock would at its start: a port probed
+    # free is soon a likely pick for a connection's own end (wait_ready's, say)
+    proxies = [RecordingProxy(port, inner, "api")]
+    try:
+        if iam_port:
+            proxies.append(RecordingProxy(iam_port, inner_iam, "iam"))
+        process = _start_mock(inner, options, cwd)
+        try:
+            wait_ready(process, inner)
+            yield process
+        finally:
+            stop(process)
+    finally:
+        for proxy in proxies:
+            proxy.close()
+    control = _flag(options, "--control")
+    problems = exchange_problems([e for p in proxies for e in p.exchanges], control)
+    assert not problems, "answers the specs do not declare:\n  " + "\n  ".join(
+        dict.fromkeys(problems)
+    )
+
+
+def _start_mock(port: int, options: Sequence[str], cwd: Path | None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [sys.executable, "-m", "mock_server", "--port", str(port), *options],
         cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={k: v for k, v in os.environ.items() if not k.startswith("SHORT_JOBS_MOCK_")},
     )
+
+
+def _option(options: Sequence[str], name: str) -> str | None:
+    """The last value of `--name VALUE` or `--name=VALUE` among `options`, or None."""
+    found = None
+    for index, option in enumerate(options):
+        if option == name and index + 1 < len(options):
+            found = options[index + 1]
+        elif option.startswith(name + "="):
+            found = option.split("=", 1)[1]
+    return found
+
+
+def _without(options: Sequence[str], name: str) -> tuple[str, ...]:
+    kept: list[str] = []
+    skip = False
+    for option in options:
+        if skip:
+            skip = False
+        elif option == name:
+            skip = True
+        elif not option.startswith(name + "="):
+            kept.append(option)
+    return tuple(kept)
+
+
+def _flag(options: Sequence[str], name: str) -> bool:
+    """Whether the last of `--name`/`--no-name` among `options` is `--name` (False if neither)."""
+    negative = "--no-" + name.removeprefix("--")
+    found = [option for option in options if option in (name, negative)]
+    return bool(found) and found[-1] == name
+
+
+def free_ports(count: int, avoid: Iterable[int] = ()) -> list[int]:
+    """`count` distinct ports free on 127.0.0.1 now (held together while probed), none in
+    `avoid` (the OS hands out ports in sequence: the next one after a port just probed is a
+    likely pick)."""
+    avoided = set(avoid)
+    probes: list[socket.socket] = []
     try:
-        wait_ready(process, port)
-        yield process
+        while len([p for p in probes if p.getsockname()[1] not in avoided]) < count:
+            probe = socket.socket()
+            probes.append(probe)
+            probe.bind(("127.0.0.1", 0))
+        return [p.getsockname()[1] for p in probes if p.getsockname()[1] not in avoided][:count]
     finally:
-        stop(process)
+        for probe in probes:
+            probe.close()
 
 
 def stop(process: subprocess.Popen[Any]) -> None:

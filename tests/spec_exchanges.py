@@ -102,7 +102,7 @@ class SpecOperations:
 
 
 @cache
-def _specs() -> tuple[SpecOperations, SpecOperations, SpecOperations]:
+def the_specs() -> tuple[SpecOperations, SpecOperations, SpecOperations]:
     return (
         SpecOperations(spec_document()),
         SpecOperations(control_document(), "/_mock"),
@@ -141,7 +141,7 @@ class Watcher:
         if not status or state_of(scope).fault:
             return
         server = scope.get("server")
-        api, control, iam = _specs()
+        api, control, iam = the_specs()
         if server is not None and server[1] == self.iam_port:
             specs: tuple[SpecOperations, ...] = (iam,)
         else:

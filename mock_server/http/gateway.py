@@ -11,7 +11,10 @@ Two schemes, as the gateway accepts them:
 - AK/SK (`Authorization: SDK-HMAC-SHA256 ...`): verified by `short_jobs.signing`, the same code the
   client signs with; `Credentials.secret_for` gives the SK and, for a temporary AK, the security
   token the request must carry, signed, in `X-Security-Token`.
-Either way the path's project (and `X-Project-Id`, when sent) must be the credentials' project.
+The path's project (and `X-Project-Id`, when sent) must be one the caller may call: a token is
+scoped to the configured project (the only one the mock's IAM scopes tokens to); an AK/SK
+signs for its account, so any project `Credentials.owns_project` (the configured one, or one
+created through IAM's `POST /v3/projects`) is served.
 """
 
 from __future__ import annotations
@@ -78,11 +81,12 @@ def authenticate(
         problem = credentials.token_problem(tokens[0])
         if problem is not None:
             raise _unauthorized(problem)
+        _check_project(request, project_id, None)
     else:
         if len(_values(request.headers, b"authorization")) > 1:
             raise _unauthorized("Authorization is sent more than once")
         _check_signature(request, credentials, now)
-    _check_project(request, project_id)
+        _check_project(request, project_id, credentials)
 
 
 # X-Auth-Token picks the token scheme; otherwise Authorization or X-Sdk-Date, the signature.
@@ -141,12 +145,19 @@ def _check_security_token(request: GatewayRequest, required: str) -> None:
         raise _unauthorized(f"the {SECURITY_TOKEN_HEADER} does not belong to this access key")
 
 
-def _check_project(request: GatewayRequest, project_id: str) -> None:
-    if request.path_project is not None and request.path_project != project_id:
-        raise _unauthorized(f"project {request.path_project!r} is not the credentials' project")
+def _check_project(request: GatewayRequest, project_id: str, account: Credentials | None) -> None:
+    """The path's project and each `X-Project-Id` must be `project_id` (the configured one: no
+    store lookup in the common case) or, for an AK/SK's `account`, one it owns."""
+
+    def allowed(project: str) -> bool:
+        return project == project_id or (account is not None and account.owns_project(project))
+
+    whose = "the credentials'" if account is not None else "the token's"
+    if request.path_project is not None and not allowed(request.path_project):
+        raise _unauthorized(f"project {request.path_project!r} is not {whose} project")
     for header_project in _values(request.headers, b"x-project-id"):
-        if header_project != project_id:
-            raise _unauthorized(f"X-Project-Id {header_project!r} is not the credentials' project")
+        if not allowed(header_project):
+            raise _unauthorized(f"X-Project-Id {header_project!r} is not {whose} project")
 
 
 def _values(headers: Sequence[tuple[bytes, bytes]], name: bytes) -> list[str]:

@@ -5,8 +5,11 @@ It answers the gateway's `Credentials` protocol (declared here, asked by
 `--token` (`ConfiguredCredentials`, asked first, without touching the store), tokens issued by
 `POST /v3/auth/tokens` until they expire, and temporary AK/SKs issued by
 `POST /v3.0/OS-CREDENTIAL/securitytokens` until they expire (each bound to its
-security token). Checking a request against these answers is the gateway's `authenticate` alone,
-for the API and for IAM's own calls alike.
+security token), and the projects it owns: `--project-id`, and those `POST /v3/projects`
+created in the account's domain (until the reset), so a client that created its region's
+project (the Node core does when a region has none) calls the API under it. Checking a
+request against these answers is the gateway's `authenticate` alone, for the API and for IAM's
+own calls alike.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Protocol
 from mock_server.core.clock import Now
 from mock_server.core.config import Settings
 from mock_server.core.text import same_secret
-from mock_server.iam.model import IssuedToken, digest, iam_time
+from mock_server.iam.model import Account, IssuedToken, digest, iam_time
 from mock_server.iam.store import IamStore
 from short_jobs.signing import SignatureError
 
@@ -38,6 +41,10 @@ class Credentials(Protocol):
     def secret_for(self, ak: str) -> tuple[str, str | None] | None:
         """(SK, security token the AK requires or None) for a known AK, None for an unknown one."""
 
+    def owns_project(self, project_id: str) -> bool:
+        """Whether the caller's account owns project `project_id` (the path's, `X-Project-Id`):
+        the configured one, or one created in its domain."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConfiguredCredentials:
@@ -46,10 +53,11 @@ class ConfiguredCredentials:
     ak: str
     sk: str
     token: str
+    project_id: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConfiguredCredentials:
-        return cls(settings.ak, settings.sk, settings.token)
+        return cls(settings.ak, settings.sk, settings.token, settings.project_id)
 
     def token_problem(self, token: str) -> str | None:
         if same_secret(token, self.token):
@@ -59,6 +67,9 @@ class ConfiguredCredentials:
     def secret_for(self, ak: str) -> tuple[str, str | None] | None:
         return (self.sk, None) if same_secret(ak, self.ak) else None
 
+    def owns_project(self, project_id: str) -> bool:
+        return project_id == self.project_id
+
 
 class IamCredentials:
     def __init__(self, settings: Settings, store: IamStore, clock: Now) -> None:
@@ -66,6 +77,7 @@ class IamCredentials:
         self.fixed = ConfiguredCredentials.from_settings(settings)
         self.store = store
         self.clock = clock
+        self.domain_id = Account.from_settings(settings).domain_id
 
     def token_problem(self, token: str) -> str | None:
         """None if `token` may call MetaStudio now; else the reason for the 401."""
@@ -103,3 +115,12 @@ class IamCredentials:
                 f" (at {iam_time(credential.expires_at)}); get a new one"
             )
         return credential.secret, credential.security_token
+
+    def owns_project(self, project_id: str) -> bool:
+        """`--project-id` (asked without touching the store), or a project created in the
+        account's domain and not forgotten by a reset. A project of another domain (a data dir
+        reused with another `--iam-domain`) is not the caller's."""
+        if self.fixed.owns_project(project_id):
+            return True
+        project = self.store.project(project_id)
+        return project is not None and project.domain_id == self.domain_id

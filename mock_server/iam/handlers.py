@@ -78,7 +78,8 @@ class IamHandlers:
         }
 
     def _projects(self) -> list[dict[str, Any]]:
-        return [self.account.project(), *(p.to_api() for p in self.store.projects())]
+        created = self.store.projects(self.account.domain_id)
+        return [self.account.project(), *(p.to_api() for p in created)]
 
     async def keystone_create_project(
         self, body: dict[str, Any], *, url: str
@@ -88,8 +89,8 @@ class IamHandlers:
         sub-project (`cn-north-4_team`), in the caller's domain (iam.yaml's pattern admits the
         names of the regions `GET /v3/regions` lists). 403 for another domain or a `parent_id`
         that is not the domain, 409 for a name that exists (the mock's region has its
-        project). The mock's MetaStudio serves its configured project only: a created project
-        is IAM's (listed, found by name), not the API's."""
+        project). The API serves a created project as it does the configured one
+        (`IamCredentials.owns_project`), until the reset forgets it."""
         wanted = body["project"]
         name = wanted["name"]
         account = self.account

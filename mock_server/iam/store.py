@@ -118,10 +118,20 @@ class IamStore:
             )
         return True
 
-    def projects(self) -> list[Project]:
-        """The created projects, oldest first."""
-        rows = self._db.execute("SELECT * FROM iam_projects ORDER BY created_at, id").fetchall()
+    def projects(self, domain_id: str) -> list[Project]:
+        """The projects created in domain `domain_id`, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM iam_projects WHERE domain_id = ? ORDER BY created_at, id", (domain_id,)
+        ).fetchall()
         return [Project(**dict(row)) for row in rows]
+
+    def project(self, project_id: str) -> Project | None:
+        """The created project `project_id` (any domain), or None (also for an id that is not
+        text SQLite can hold)."""
+        if not _storable(project_id):
+            return None
+        row = self._db.execute("SELECT * FROM iam_projects WHERE id = ?", (project_id,)).fetchone()
+        return None if row is None else Project(**dict(row))
 
     def _prune(self, table: str, now: float) -> None:
         self._db.execute(f"DELETE FROM {table} WHERE expires_at < ?", (now - KEEP_EXPIRED_SECONDS,))

@@ -20,10 +20,13 @@ from mock_server.core.errors import ApiError
 from mock_server.http.gateway import GatewayRequest, authenticate
 from mock_server.iam.credentials import ExpiredAccessKey, IamCredentials
 from mock_server.iam.model import (
+    Account,
     IssuedToken,
+    Project,
     TemporaryCredential,
     digest,
     new_credential,
+    new_project_id,
     new_token,
 )
 from mock_server.iam.store import IamStore
@@ -187,3 +190,20 @@ def test_an_expired_temporary_ak_says_so_and_the_configured_one_never_expires(
         assert iam.secret_for("NOSUCHAK") is None
     finally:
         CLOCK.offset = 0
+
+
+@PROPERTIES
+@given(
+    ours=st.booleans(),
+    asked=st.one_of(st.none(), st.text(max_size=40)),
+)
+def test_the_account_owns_its_project_and_those_created_in_its_domain_only(
+    iam: IamCredentials, ours: bool, asked: str | None
+) -> None:
+    mine = Account.from_settings(SETTINGS).domain_id
+    project = Project(new_project_id(), new_project_id(), mine if ours else "other", "", 0.0)
+    assert iam.store.add_project(project)
+    assert iam.owns_project(project.id) is ours
+    assert iam.owns_project(SETTINGS.project_id)
+    if asked is not None and asked != SETTINGS.project_id and iam.store.project(asked) is None:
+        assert not iam.owns_project(asked)  # a made-up id
