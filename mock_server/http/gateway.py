@@ -64,11 +64,12 @@ class GatewayRequest:
 
 
 def authenticate(
-    request: GatewayRequest, credentials: Credentials, project_id: str, now: datetime
+    request: GatewayRequest, credentials: Credentials, project_id: str, now: Callable[[], datetime]
 ) -> None:
     """Return if the caller is authenticated for `project_id`; else raise 401 APIGW.0301.
 
-    `now` is the gateway's clock (X-Sdk-Date must be within 15 minutes of it).
+    `now` reads the gateway's clock (X-Sdk-Date must be within 15 minutes of it); only a
+    signature check calls it, since the mock's clock is a read of its store (`core.clock`).
     """
     if not sends_credentials(request.headers):
         raise _unauthorized(
@@ -85,7 +86,7 @@ def authenticate(
     else:
         if len(_values(request.headers, b"authorization")) > 1:
             raise _unauthorized("Authorization is sent more than once")
-        _check_signature(request, credentials, now)
+        _check_signature(request, credentials, now())
         _check_project(request, project_id, credentials)
 
 
@@ -169,7 +170,11 @@ def _unauthorized(reason: str) -> ApiError:
 
 
 def authenticate_noted(
-    scope: Scope, request: GatewayRequest, credentials: Credentials, project_id: str, now: datetime
+    scope: Scope,
+    request: GatewayRequest,
+    credentials: Credentials,
+    project_id: str,
+    now: Callable[[], datetime],
 ) -> None:
     """`authenticate`, noting a refused signature's forensics in the request's state (for the
     journal) and the debug log (`mock_server.signature`): the gateway's and IAM's one place."""
@@ -219,5 +224,5 @@ class GatewayMiddleware:
                 body=body,
                 path_project=route.path_params.get("project_id"),
             )
-            authenticate_noted(scope, request, self.credentials, self.project_id, self.clock())
+            authenticate_noted(scope, request, self.credentials, self.project_id, self.clock)
         await self.app(forwarded_scope(scope, body), replay(body, receive), send)

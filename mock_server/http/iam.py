@@ -134,8 +134,14 @@ class IamEndpoint:
             body=body,
             path_project=None,
         )
-        now = datetime.fromtimestamp(self.credentials.clock.now(), UTC)
-        authenticate_noted(scope, request, self.credentials, self.project_id, now)
+        clock = self.credentials.clock
+        authenticate_noted(
+            scope,
+            request,
+            self.credentials,
+            self.project_id,
+            lambda: datetime.fromtimestamp(clock.now(), UTC),
+        )
         state_of(scope).iam_caller = "authenticated"
 
 

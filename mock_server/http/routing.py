@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 CONTROL_PREFIX = "/_mock"
@@ -25,6 +26,7 @@ _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PAGE_METHODS = ("GET", "HEAD")
 # A path parameter is one whole segment, never a dot segment (RFC 3986, section 3.3), and holds
 # no control character (a decoded %0A, %00...): no API has such a path.
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 _SEGMENT = r"(?!\.{1,2}(?:/|$))[^/\x00-\x1f\x7f]+"
 
 
@@ -48,15 +50,29 @@ class _Entry:
     operation_id: str
     control: bool
     page: bool = False
+    literal: str | None = None  # the one path it matches, when the template has no parameter
 
 
 class RouteTable:
     """(method, path template) -> operation, for one or more specs."""
 
     def __init__(self, entries: Iterable[_Entry]) -> None:
-        self._by_method: dict[str, list[_Entry]] = {}
+        # A path without parameters is looked up, not matched: the pages and collections, so a
+        # request meets no regular expression of theirs. Only a literal that no earlier entry of
+        # its method matches is looked up, so the first match still wins, as in a list.
+        self._exact: dict[tuple[str, str], Route] = {}
+        self._by_method: dict[str, list[_Entry]] = {}  # the rest, matched in order
+        seen: dict[str, list[_Entry]] = {}
         for entry in entries:
-            self._by_method.setdefault(entry.method, []).append(entry)
+            earlier = seen.setdefault(entry.method, [])
+            literal = entry.literal
+            if literal is not None and not any(e.pattern.fullmatch(literal) for e in earlier):
+                route = Route(entry.operation_id, _NO_PARAMS, entry.control, entry.page)
+                self._exact[entry.method, literal] = route
+            else:
+                self._by_method.setdefault(entry.method, []).append(entry)
+            earlier.append(entry)
+        self._all = [entry for placed in seen.values() for entry in placed]
 
     @classmethod
     def from_specs(
@@ -69,7 +85,7 @@ class RouteTable:
         the control plane is off (its paths then do not exist); `pages`: the exact paths of the
         pages served (`Pages.paths()`), each answering GET and HEAD."""
         entries = [
-            _Entry(method, re.compile(re.escape(path)), path, control=False, page=True)
+            _Entry(method, re.compile(re.escape(path)), path, False, page=True, literal=path)
             for path in sorted(pages)
             for method in _PAGE_METHODS
         ]
@@ -80,6 +96,9 @@ class RouteTable:
 
     def match(self, method: str, path: str) -> Route | None:
         """The route of `method` on `path` (the ASGI `path`, percent-decoded), or None."""
+        exact = self._exact.get((method, path))
+        if exact is not None:
+            return exact
         for entry in self._by_method.get(method, ()):
             found = entry.pattern.fullmatch(path)
             if found is not None:
@@ -88,21 +107,20 @@ class RouteTable:
 
     def operations(self) -> set[str]:
         """The operationIds of the specs (pages are no operations)."""
-        return {
-            entry.operation_id
-            for entries in self._by_method.values()
-            for entry in entries
-            if not entry.page
-        }
+        return {entry.operation_id for entry in self._all if not entry.page}
 
 
 def _entries(spec: Mapping[str, Any], prefix: str, *, control: bool) -> Iterable[_Entry]:
     for template, item in spec["paths"].items():
-        pattern = re.compile(_pattern(prefix + template))
+        path = prefix + template
+        pattern = re.compile(_pattern(path))
+        literal = None if pattern.groupindex else path
         for method in _METHODS:
             operation = item.get(method)
             if isinstance(operation, dict):
-                yield _Entry(method.upper(), pattern, operation["operationId"], control)
+                yield _Entry(
+                    method.upper(), pattern, operation["operationId"], control, False, literal
+                )
 
 
 def _pattern(template: str) -> str:

@@ -75,6 +75,42 @@ def test_the_route_table_places_exactly_the_specs_method_and_path() -> None:
     assert control is not None and control.control
 
 
+_TABLE = RouteTable.from_specs(
+    spec_document(), control_document(), ["/openapi.json", "/openapi.yaml", "/ui/", "/_mock/ui/"]
+)
+_PIECES = st.sampled_from(
+    [BASE, f"{BASE}/abc", "/_mock/requests", "/_mock/jobs", "/_mock/ui/", "/ui/", "/openapi.json"]
+    + [f"/_mock/jobs/{n}" for n in ("abc", "x/state", "x/outcome")]
+)
+
+
+@given(
+    method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE", "get"]),
+    path=st.one_of(
+        _PIECES,
+        st.tuples(_PIECES, st.sampled_from(["", "/", "//", "/abc", "/.", "x"])).map("".join),
+        st.text(st.sampled_from("/_mockuiv1abc.{}"), max_size=30),
+    ),
+)
+@settings(max_examples=300)
+def test_the_route_table_answers_as_the_first_matching_entry(method: str, path: str) -> None:
+    """Literal paths are looked up in a dict; any path still gets what matching every entry in
+    order (the spec's order, pages first) would give."""
+    first = next((e for e in _TABLE._all if e.method == method and e.pattern.fullmatch(path)), None)
+    placed = _TABLE.match(method, path)
+    if first is None:
+        assert placed is None
+    else:
+        found = first.pattern.fullmatch(path)
+        assert found is not None and placed is not None
+        assert (placed.operation_id, dict(placed.path_params), placed.control, placed.page) == (
+            first.operation_id,
+            found.groupdict(),
+            first.control,
+            first.page,
+        )
+
+
 # -- media types (RFC 9110, 8.3.1) ---------------------------------------------------------------
 
 
@@ -199,7 +235,7 @@ def _signed(
 
 
 def _reason(request: GatewayRequest, credentials: Credentials = CREDENTIALS) -> str | None:
-    error = _raised(authenticate, request, credentials, PROJECT, NOW)
+    error = _raised(authenticate, request, credentials, PROJECT, lambda: NOW)
     if error is None:
         return None
     assert error.code is Codes.UNAUTHORIZED

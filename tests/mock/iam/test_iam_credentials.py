@@ -123,7 +123,7 @@ def signed_by(
 def refusal(request: GatewayRequest, iam: IamCredentials) -> str | None:
     """None if `authenticate` accepts the request, else its 401's message."""
     try:
-        authenticate(request, iam, SETTINGS.project_id, NOW)
+        authenticate(request, iam, SETTINGS.project_id, lambda: NOW)
     except ApiError as error:
         return f"{error.code.status} {error.code.code} {error.message}"
     return None
