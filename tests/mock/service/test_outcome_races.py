@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from helpers import machine_of
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -292,17 +293,12 @@ def test_late_writes_never_undo_set_state_or_a_reset(late_writes: type[LateWrite
     )
 
 
-def _machine(late_writes: type[LateWrites]) -> LateWrites:
-    return late_writes()
-
-
 def test_a_show_in_flight_does_not_move_a_job_set_to_the_state_it_is_in(
     late_writes: type[LateWrites],
 ) -> None:
     """A show (or settle) read the job WAITING and found PROCESSING due; set_state(WAITING)
     pinned it meanwhile; the late transition must not land."""
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -310,15 +306,12 @@ def test_a_show_in_flight_does_not_move_a_job_set_to_the_state_it_is_in(
         machine.set_state(job, 0, "WAITING")
         machine.late_write_lands(0)
         machine.set_state_wins()
-    finally:
-        machine.teardown()
 
 
 def test_a_worker_outcome_after_set_state_does_not_replace_the_tests(
     late_writes: type[LateWrites],
 ) -> None:
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -326,15 +319,12 @@ def test_a_worker_outcome_after_set_state_does_not_replace_the_tests(
         machine.set_state(job, 0, "FAILED")
         machine.late_write_lands(0)
         machine.set_state_wins()
-    finally:
-        machine.teardown()
 
 
 def test_a_show_in_flight_during_a_reset_leaves_no_count_behind(
     late_writes: type[LateWrites],
 ) -> None:
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -343,15 +333,12 @@ def test_a_show_in_flight_during_a_reset_leaves_no_count_behind(
         machine.reset(0)
         machine.late_write_lands(0)
         machine.a_reset_leaves_nothing()
-    finally:
-        machine.teardown()
 
 
 def test_a_worker_outcome_after_a_reset_brings_nothing_back(
     late_writes: type[LateWrites],
 ) -> None:
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 1)
         machine.commit(job, 1)
@@ -359,8 +346,6 @@ def test_a_worker_outcome_after_a_reset_brings_nothing_back(
         machine.reset(1)
         machine.late_write_lands(0)
         machine.a_reset_leaves_nothing()
-    finally:
-        machine.teardown()
 
 
 def _shows(machine: LateWrites, job: Model, times: int) -> list[str]:
@@ -379,8 +364,7 @@ def test_a_show_in_flight_across_a_set_state_counts_nothing(
     """polls:2: a show read the job WAITING; set_state(WAITING) came before its count. After
     polls:2 again, the count starts at the set_state: two WAITING shows, then PROCESSING (the
     stale show's count would have made it one)."""
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -390,8 +374,6 @@ def test_a_show_in_flight_across_a_set_state_counts_nothing(
         machine.late_write_lands(0)
         machine.set_job_progress(job, 1, "polls:2")
         assert _shows(machine, job, 3) == ["WAITING", "WAITING", "PROCESSING"]
-    finally:
-        machine.teardown()
 
 
 def test_a_show_in_flight_across_another_shows_step_counts_nothing(
@@ -400,8 +382,7 @@ def test_a_show_in_flight_across_another_shows_step_counts_nothing(
     """polls:1: a show read the job WAITING; another show took the step to PROCESSING before
     its count. The stale show neither counts a WAITING show nor restarts PROCESSING's count:
     one more show takes the step to the outcome."""
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -413,8 +394,6 @@ def test_a_show_in_flight_across_another_shows_step_counts_nothing(
         assert _shows(machine, job, 1) == ["PROCESSING"]
         machine.late_write_lands(0)
         assert _shows(machine, job, 1) == ["FAILED"]
-    finally:
-        machine.teardown()
 
 
 def test_a_reopened_job_keeps_no_outcome_and_is_assessed_again(
@@ -422,8 +401,7 @@ def test_a_reopened_job_keeps_no_outcome_and_is_assessed_again(
 ) -> None:
     """Assessed, then set_state(CREATING): the old outcome goes; re-committed, the job waits
     for a new assessment (a claim of it), and its late outcome is the one shown."""
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -438,5 +416,3 @@ def test_a_reopened_job_keeps_no_outcome_and_is_assessed_again(
         machine.late_write_lands(0)  # FAILED, by the assessment of the new upload
         machine.set_job_progress(job, 0, "polls:1")
         assert _shows(machine, job, 3) == ["WAITING", "PROCESSING", "FAILED"]
-    finally:
-        machine.teardown()
