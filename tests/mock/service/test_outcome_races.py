@@ -226,7 +226,22 @@ class LateWrites(RuleBasedStateMachine):
             # the worker's own path: the outcome is kept only while the job holds its lease
             asyncio.run(service.assess_leased(late.job, late.lease))
         elif late.kind == "show":
-            service.settle(steering.count_show(service.store, late.job, now)[0], now)
+            store = service.store
+            current = store.get(late.job.job_id)
+            shows = store.database.connection.execute(
+                "SELECT state, count FROM shows WHERE job_id = ?", (late.job.job_id,)
+            ).fetchall()
+            job, _ = steering.count_show(store, late.job, now)
+            if current is None or _steering(current) != _steering(late.job):
+                # stale (gone, moved or steered since its read, even back to what it read):
+                # the show counts nothing
+                assert [tuple(row) for row in shows] == [
+                    tuple(row)
+                    for row in store.database.connection.execute(
+                        "SELECT state, count FROM shows WHERE job_id = ?", (late.job.job_id,)
+                    )
+                ]
+            service.settle(job, now)
         else:
             service.settle(late.job, now)
 
@@ -259,6 +274,11 @@ class LateWrites(RuleBasedStateMachine):
         assert {row[0] for row in db.execute("SELECT job_id FROM shows")} <= live
         objects = {path.stem for path in service.uploads.root.glob("*.zip")}
         assert objects == {model.job_id for model in self.known if model.uploaded} & live
+
+
+def _steering(job: Job) -> tuple[str, str, int]:
+    """What a show's count compares with the job it read."""
+    return job.state, job.progress, job.generation
 
 
 def _answering(outcome: Outcome) -> Any:
@@ -348,6 +368,15 @@ def test_a_worker_outcome_after_a_reset_brings_nothing_back(
         machine.a_reset_leaves_nothing()
 
 
+def _committed(machine: LateWrites, mode: str) -> Model:
+    """A job created, uploaded and committed through process 0, then steered to `mode`."""
+    job = cast(Model, machine.create(0))
+    machine.upload(job, 0)
+    machine.commit(job, 0)
+    machine.set_job_progress(job, 0, mode)
+    return job
+
+
 def _shows(machine: LateWrites, job: Model, times: int) -> list[str]:
     """`times` shows of `job`, alternating the processes; the states they answered."""
     answered = []
@@ -365,15 +394,47 @@ def test_a_show_in_flight_across_a_set_state_counts_nothing(
     polls:2 again, the count starts at the set_state: two WAITING shows, then PROCESSING (the
     stale show's count would have made it one)."""
     with machine_of(late_writes) as machine:
-        job = cast(Model, machine.create(0))
-        machine.upload(job, 0)
-        machine.commit(job, 0)
-        machine.set_job_progress(job, 0, "polls:2")
+        job = _committed(machine, "polls:2")
         machine.request_reads(job, 1, "show")
         machine.set_state(job, 0, "WAITING")
         machine.late_write_lands(0)
         machine.set_job_progress(job, 1, "polls:2")
         assert _shows(machine, job, 3) == ["WAITING", "WAITING", "PROCESSING"]
+
+
+def test_a_show_in_flight_across_steering_back_to_what_it_read_counts_nothing(
+    late_writes: type[LateWrites],
+) -> None:
+    """polls:2: a show read the job WAITING under polls:2; set_state(WAITING) and polls:2 again
+    came before its count, so the job is back in the state and mode the show read. The show is
+    still stale (a steering generation later): the count starts at the set_state, two WAITING
+    shows, then PROCESSING."""
+    with machine_of(late_writes) as machine:
+        job = _committed(machine, "polls:2")
+        machine.request_reads(job, 1, "show")
+        machine.set_state(job, 0, "WAITING")
+        machine.set_job_progress(job, 1, "polls:2")
+        machine.late_write_lands(0)
+        assert _shows(machine, job, 3) == ["WAITING", "WAITING", "PROCESSING"]
+
+
+@pytest.mark.parametrize("steps", [("polls:2", "polls:2"), ("polls:3", "polls:2")])
+def test_a_show_in_flight_across_progress_changes_back_counts_nothing(
+    late_writes: type[LateWrites], steps: tuple[str, str]
+) -> None:
+    """polls:2, one WAITING show counted; a show read the job then; set_job_progress twice
+    (the same mode, or another and back) came before its late count. It lands nothing: the
+    job keeps its one counted show (set_job_progress does not restart the count), so one more
+    WAITING show, then PROCESSING (the stale count would have made the next show the step)."""
+    with machine_of(late_writes) as machine:
+        job = _committed(machine, "polls:2")
+        assert _shows(machine, job, 1) == ["WAITING"]
+        machine.request_reads(job, 1, "show")
+        for which, mode in enumerate(steps):
+            machine.set_job_progress(job, which, mode)
+        machine.late_write_lands(0)  # asserts it counted nothing
+        # the one show counted before: one more WAITING, then the step
+        assert _shows(machine, job, 2) == ["WAITING", "PROCESSING"]
 
 
 def test_a_show_in_flight_across_another_shows_step_counts_nothing(
