@@ -168,6 +168,10 @@ class Store:
         ).fetchall()
         return [_job(row) for row in rows]
 
+    def count(self) -> int:
+        """How many jobs there are."""
+        return int(self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+
     def transition(self, before: Job, after: Job) -> bool:
         """Store `after` if the job is still in `before`'s state, progress mode and steering
         generation; False if another was first (or the job is gone).
