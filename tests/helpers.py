@@ -11,9 +11,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from hypothesis.stateful import RuleBasedStateMachine
 from recording_proxy import RecordingProxy, exchange_problems
 
 from mock_server.faces.inprocess import RunningMock
@@ -227,3 +228,17 @@ class StubServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
+
+
+Machine = TypeVar("Machine", bound=RuleBasedStateMachine)
+
+
+@contextmanager
+def machine_of(machine_class: type[Machine]) -> Iterator[Machine]:
+    """One run of a hypothesis state machine driven by hand (an example test calls its rules
+    and invariants in a chosen order), its `teardown` run however the test ends."""
+    machine = machine_class()
+    try:
+        yield machine
+    finally:
+        machine.teardown()

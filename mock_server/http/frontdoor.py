@@ -28,7 +28,7 @@ from mock_server.control.faults import apply_fault
 from mock_server.control.guard import cross_site_problem
 from mock_server.control.journal import journal_entry
 from mock_server.control.store import ControlStore
-from mock_server.core.asgi import ASGIApp, Message, Receive, Scope, Send
+from mock_server.core.asgi import Answer, ASGIApp, Message, Receive, Scope, Send
 from mock_server.core.body import ClientGone
 from mock_server.core.config import Settings
 from mock_server.core.errors import ApiError, Code, Codes, render
@@ -41,6 +41,7 @@ from mock_server.http.iam import IAM_PATH_PREFIXES, Iam
 from mock_server.http.responses import connexion_response
 from mock_server.http.routing import CONTROL_PREFIX, Route, RouteTable
 from mock_server.obs.area import BUCKET, job_id_from_key
+from mock_server.obs.errors import internal_error, render_obs
 from mock_server.service.handlers import Service
 
 log = logging.getLogger("mock_server")
@@ -97,6 +98,20 @@ ERROR_HANDLERS: dict[type[Exception], ErrorHandler] = {
 }
 
 
+def _failure(exc: Exception, operation: str | None, scope: Scope) -> Answer:
+    """The answer to a request that failed before it was answered, in its surface's shape: on
+    the upload URL OBS XML (`obs.errors.internal_error`: the mock's own failure, wherever it
+    happened, e.g. the fault check meeting a locked database), elsewhere the service's JSON (the
+    `ApiError`, or 500 MSS.00000004)."""
+    if operation == "upload":
+        failure = internal_error(exc, scope["path"])
+        state_of(scope).error_code = failure.code.code
+        return render_obs(failure, request_id(scope))
+    error = exc if isinstance(exc, ApiError) else ApiError(Codes.INTERNAL)
+    state_of(scope).error_code = error.code.code
+    return render(error, request_id(scope))
+
+
 class Frontdoor:
     """Every request's first stop: gives it an id, places it, and logs one line when it ends.
 
@@ -150,17 +165,12 @@ class Frontdoor:
                 await self._route(scope, receive, answer)
         except ClientGone:
             pass  # no one to answer; the log line says status 0
-        except ApiError as error:
-            if status:
-                raise
-            state_of(scope).error_code = error.code.code
-            await render(error, request_id(scope))(scope, receive, answer)
-        except Exception:
-            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            if not isinstance(exc, ApiError):
+                log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             if status:
                 raise  # the answer has begun; the server closes the connection
-            state_of(scope).error_code = Codes.INTERNAL.code
-            await render(ApiError(Codes.INTERNAL), request_id(scope))(scope, receive, answer)
+            await _failure(exc, operation, scope)(scope, receive, answer)
         finally:
             seconds = time.perf_counter() - started
             # An answer cut off on purpose (a fault) reached the client as no answer at all.

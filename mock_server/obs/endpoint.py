@@ -13,10 +13,8 @@ OBS XML (`errors.py`), never the service's JSON, and leaves no partial object be
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +27,14 @@ from mock_server.core.state import state_of
 from mock_server.core.text import same_secret
 from mock_server.obs import presign
 from mock_server.obs.area import UploadArea, job_id_from_key
-from mock_server.obs.errors import HOST_ID, ObsCodes, ObsError, no_such_key, render_obs
+from mock_server.obs.errors import (
+    HOST_ID,
+    ObsCodes,
+    ObsError,
+    internal_error,
+    no_such_key,
+    render_obs,
+)
 
 log = logging.getLogger("mock_server.obs")
 
@@ -68,7 +73,7 @@ class UploadEndpoint:
             return
         except Exception as exc:  # the mock's own failure: still OBS' answer, never JSON
             log.exception("upload %s failed", scope["path"])
-            await self._refuse(_internal(exc, scope["path"]), request_id, scope, receive, send)
+            await self._refuse(internal_error(exc, scope["path"]), request_id, scope, receive, send)
             return
         headers = [
             (b"etag", f'"{etag}"'.encode()),
@@ -150,32 +155,13 @@ class UploadEndpoint:
                 refusal.resource = path
                 raise refusal
         except OSError as exc:  # a full disk (ENOSPC, EDQUOT, EFBIG), an I/O error
-            raise _internal(exc, path) from exc
+            raise internal_error(exc, path) from exc
         finally:
             temporary.unlink(missing_ok=True)  # a refused or failed upload leaves nothing
         return digest.hexdigest()
 
     def _secret_for(self, ak: str) -> str | None:
         return self.settings.sk if same_secret(ak, self.settings.ak) else None
-
-
-def _internal(exc: BaseException, path: str) -> ObsError:
-    """OBS' answer for a failure of the mock itself: 503 ServiceUnavailable while the database
-    is busy (retry later), else 500 InternalError (OBS API reference, "Error Codes"); the
-    message names the cause (never a path of the machine)."""
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        return ObsError(ObsCodes.SERVICE_UNAVAILABLE, "Please reduce your request rate.", path)
-    if isinstance(exc, OSError) and exc.errno in _FULL:
-        cause = f"the mock's data directory is full ({errno.errorcode[exc.errno]})"
-    else:
-        cause = f"the mock failed ({type(exc).__name__})"
-    return ObsError(
-        ObsCodes.INTERNAL, f"We encountered an internal error: {cause}. Please try again.", path
-    )
-
-
-# The errors of a write that found no room: no space, over quota, over the file size limit.
-_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 def _too_large(limit: int) -> str:

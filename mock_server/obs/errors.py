@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from dataclasses import dataclass
 from xml.sax.saxutils import escape as xml_escape
 
@@ -51,6 +53,26 @@ HOST_ID = "short-jobs-mock"
 def no_such_key(resource: str = "") -> ObsError:
     """No object (here: no job) under the key."""
     return ObsError(ObsCodes.NO_SUCH_KEY, "The specified key does not exist.", resource)
+
+
+def internal_error(exc: BaseException, resource: str = "") -> ObsError:
+    """OBS' answer for a failure of the mock itself on the upload URL, wherever it happens (the
+    front door's fault check, the endpoint, the store): 503 ServiceUnavailable while the
+    database is busy (retry later), else 500 InternalError (OBS API reference, "Error Codes");
+    the message names the cause (never a path of the machine)."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return ObsError(ObsCodes.SERVICE_UNAVAILABLE, "Please reduce your request rate.", resource)
+    if isinstance(exc, OSError) and exc.errno in _FULL:
+        cause = f"the mock's data directory is full ({errno.errorcode[exc.errno]})"
+    else:
+        cause = f"the mock failed ({type(exc).__name__})"
+    return ObsError(
+        ObsCodes.INTERNAL, f"We encountered an internal error: {cause}. Please try again.", resource
+    )
+
+
+# The errors of a write that found no room: no space, over quota, over the file size limit.
+_FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 class ObsError(Exception):

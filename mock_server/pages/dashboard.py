@@ -28,7 +28,8 @@ from mock_server.service.handlers import Service
 from mock_server.service.store import Job
 
 DASHBOARD_PATH = "/_mock/ui/"
-# How much one page shows; the JSON routes under /_mock/ have everything.
+# How much one page shows, newest first; a heading says when there are more (a count is never
+# cut to what is shown: issue 19, item 6).
 MAX_JOBS = 200
 MAX_REQUESTS = 200
 DEFAULT_REFRESH_SECONDS = 2
@@ -70,11 +71,13 @@ class Dashboard:
         """The page, as HTML text, for these filters."""
         store = self.service.store
         now = self.service.clock.now()  # the mock's one clock, as the jobs were settled by
-        jobs = [
-            job_view(self.service.settle(job, now))
-            for job in store.jobs(MAX_JOBS)
-            if job_id is None or job.job_id == job_id
-        ]
+        if job_id is None:
+            listed, jobs_total = store.jobs(MAX_JOBS), store.count()
+        else:  # the one job, however old (not only among the newest MAX_JOBS)
+            found = store.get(job_id)
+            listed = [] if found is None else [found]
+            jobs_total = len(listed)
+        jobs = [job_view(self.service.settle(job, now)) for job in listed]
         journal = [
             entry
             for entry in self.control.journal(0)
@@ -87,6 +90,7 @@ class Dashboard:
             .get_template("dashboard.html")
             .render(
                 jobs=jobs,
+                jobs_total=jobs_total,
                 requests=[request_view(entry) for entry in journal[:MAX_REQUESTS]],
                 requests_total=len(journal),
                 faults=self.control.faults(),

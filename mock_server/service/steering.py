@@ -21,7 +21,8 @@ the sequence is the same on every machine. Only `show_short_job` counts; the con
 the dashboard look without counting. `set_state` starts the count afresh: after it (and a
 `set_job_progress` to `polls:N`), N shows in the state it set, then the step. A show counts only
 in the state and mode it read, so one that was in flight across a `set_state` or a reset leaves
-no count behind.
+no count behind, even when steering brought the job back to the state and mode it read (each
+`set_state` and `set_job_progress` is a new steering generation, `Job.generation`).
 """
 
 from __future__ import annotations
@@ -149,9 +150,9 @@ def count_show(store: Store, job: Job, now: float) -> tuple[Job, bool]:
     caller waits for the outcome (`Service.outcome_of`) and shows again, so that the sequence
     is exactly N WAITING, N PROCESSING, then the outcome, however long the assessment takes.
 
-    A stale show (the job is no longer in the state and progress mode it read: a `set_state`,
-    a reset, another show's step came between) counts nothing and answers the job as it is now
-    (`Store.count_show`).
+    A stale show (the job is no longer in the state, progress mode and steering generation it
+    read: a `set_state` or `set_job_progress`, a reset, another show's step came between)
+    counts nothing and answers the job as it is now (`Store.count_show`).
     """
     every = polls_every(job.progress)
     if every is None or job.committed_at is None:
@@ -164,7 +165,7 @@ def count_show(store: Store, job: Job, now: float) -> tuple[Job, bool]:
                 and store.show_count(job.job_id, job.state) >= every
             ):
                 return job, True
-            counted = store.count_show(job.job_id, job.state, job.progress)
+            counted = store.count_show(job)
             if counted == 0:
                 return store.get(job.job_id) or job, False  # stale: nothing lands
             after = lifecycle.step(job, now) if counted > every else None

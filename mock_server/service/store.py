@@ -1,10 +1,12 @@
 """The jobs: their rows in the mock's SQLite database (`mock_server.core.database`).
 
-Every transition is a compare-and-set on the current state and progress mode (`transition`), so
-two processes can never both apply it, and none applies a step it read before the job was pinned;
-read-modify-writes run inside the database's `BEGIN IMMEDIATE`. Jobs never leave the database
-except through the one reset (`Database.reset`), and a write that lands for a job after the reset
-removed it writes nothing (every write by job id is an UPDATE, or an INSERT that checks the job).
+Every transition is a compare-and-set on the current state, progress mode and steering generation
+(`transition`), so two processes can never both apply it, and none applies a step it read before
+the job was steered (`set_state`, `set_job_progress`), even if steering brought the job back to
+the very state and mode it read; read-modify-writes run inside the database's `BEGIN IMMEDIATE`.
+Jobs never leave the database except through the one reset (`Database.reset`), and a write that
+lands for a job after the reset removed it writes nothing (every write by job id is an UPDATE, or
+an INSERT that checks the job).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     failed_reason TEXT,
     assess_result TEXT,
     lease_owner TEXT,
-    lease_until REAL
+    lease_until REAL,
+    generation INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (outcome_state, committed_at);
 CREATE TABLE IF NOT EXISTS shows (
@@ -76,6 +79,9 @@ class Job:
     processing_seconds: float | None = None
     outcome: Outcome | None = None
     outcome_at: float | None = None
+    # Bumped by every steering of the job (`Store.pin`, `Store.set_progress`): a read of an
+    # older generation is stale even if the state and mode it read are back (no ABA).
+    generation: int = 0
 
     def to_api(self) -> dict[str, Any]:
         """The ShowShortJob body: failure fields only when failed, the result only when done."""
@@ -104,6 +110,17 @@ class Store:
         self.database = database if isinstance(database, Database) else Database(database)
         self.path = self.database.path
         self.database.add_tables("jobs", _TABLES.split(";"), _clear)
+        self._add_generation()
+
+    def _add_generation(self) -> None:
+        """Give a file made before the steering generation existed its column (0 for every
+        job); a mock of that time ignores it and keeps working on the file."""
+        with self._write():
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            if "generation" not in columns:
+                self._db.execute(
+                    "ALTER TABLE jobs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0"
+                )
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -151,18 +168,24 @@ class Store:
         ).fetchall()
         return [_job(row) for row in rows]
 
-    def transition(self, before: Job, after: Job) -> bool:
-        """Store `after` if the job is still in `before`'s state and progress mode; False if
-        another was first (or the job is gone).
+    def count(self) -> int:
+        """How many jobs there are."""
+        return int(self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
 
-        The mode is part of the comparison because what is due depends on it: a show or a
-        worker that read the job `timed` must not apply its step after `set_state` pinned the
-        job (mode `manual`) in the very state it read, nor after `set_job_progress` changed how
-        it moves (issue 19, item 1: set_state/worker).
+    def transition(self, before: Job, after: Job) -> bool:
+        """Store `after` if the job is still in `before`'s state, progress mode and steering
+        generation; False if another was first (or the job is gone).
+
+        The mode and generation are part of the comparison because what is due depends on the
+        steering: a show or a worker that read the job `timed` must not apply its step after
+        `set_state` pinned the job (mode `manual`) in the very state it read, nor after
+        `set_job_progress` changed how it moves, nor after the two brought it back to the state
+        and mode it read (issue 19, item 1: set_state/worker).
         """
         cursor = self._db.execute(
             "UPDATE jobs SET state = ?, lastupdate_time = ?, progress = ?, committed_at = ?,"
-            " processing_seconds = ? WHERE job_id = ? AND state = ? AND progress = ?",
+            " processing_seconds = ? WHERE job_id = ? AND state = ? AND progress = ?"
+            " AND generation = ?",
             (
                 after.state,
                 after.lastupdate_time,
@@ -172,12 +195,17 @@ class Store:
                 before.job_id,
                 before.state,
                 before.progress,
+                before.generation,
             ),
         )
         return cursor.rowcount == 1
 
     def set_progress(self, job_id: str, progress: str) -> None:
-        self._db.execute("UPDATE jobs SET progress = ? WHERE job_id = ?", (progress, job_id))
+        """The control plane's `set_job_progress`: a new steering generation (`Job.generation`)."""
+        self._db.execute(
+            "UPDATE jobs SET progress = ?, generation = generation + 1 WHERE job_id = ?",
+            (progress, job_id),
+        )
 
     def save_outcome(
         self, job_id: str, outcome: Outcome, at: float, *, replace: bool, lease: str | None = None
@@ -272,7 +300,8 @@ class Store:
     ) -> bool:
         """The control plane's `set_state`, in one transaction: the job in `state` and
         `progress` (steering's `manual`), with `outcome` (replacing any, and ending any claim
-        on it) if given, its show count forgotten (`forget_shows`). False if the job is gone.
+        on it) if given, its show count forgotten (`forget_shows`), its steering generation
+        bumped (`Job.generation`). False if the job is gone.
 
         `reopen` (set_state CREATING: the job takes an upload and a commit again) also makes it
         uncommitted, so everything its earlier commit led to goes: the outcome, the
@@ -291,7 +320,8 @@ class Store:
                 else ""
             )
             cursor = self._db.execute(
-                f"UPDATE jobs SET state = ?, lastupdate_time = ?, progress = ?{uncommit}"
+                "UPDATE jobs SET state = ?, lastupdate_time = ?, progress = ?,"
+                f" generation = generation + 1{uncommit}"
                 " WHERE job_id = ?",
                 (state, int(at), progress, job_id),
             )
@@ -309,23 +339,25 @@ class Store:
         ).fetchone()
         return 0 if row is None else int(row[0])
 
-    def count_show(self, job_id: str, state: str, progress: str) -> int:
-        """Count one show of a job the show read in `state` and `progress`; answer its shows in
-        that state (1 after a change).
+    def count_show(self, read: Job) -> int:
+        """Count one show of a job the show read as `read`; answer its shows in that state (1
+        after a change).
 
-        The count lands only if the job is still in that state and progress mode: 0, and nothing
-        written, when it is gone (a reset came between the show's read and this count, which
-        leaves nothing behind) or was moved or steered meanwhile (a `set_state` or
-        `set_job_progress`, another show's step). A stale show never bumps nor restarts the
-        count of a state it did not see (issue 19, item 1: set_state/show).
+        The count lands only if the job is still in that state, progress mode and steering
+        generation: 0, and nothing written, when it is gone (a reset came between the show's
+        read and this count, which leaves nothing behind) or was moved or steered meanwhile (a
+        `set_state` or `set_job_progress`, even a pair that brought it back to the state and
+        mode read; another show's step). A stale show never bumps nor restarts the count of a
+        state it did not see (issue 19, item 1: set_state/show).
         """
         row = self._db.execute(
             "INSERT INTO shows (job_id, state, count) SELECT ?, ?, 1 WHERE EXISTS"
-            " (SELECT 1 FROM jobs WHERE job_id = ? AND state = ? AND progress = ?)"
+            " (SELECT 1 FROM jobs WHERE job_id = ? AND state = ? AND progress = ?"
+            " AND generation = ?)"
             " ON CONFLICT (job_id) DO"
             " UPDATE SET count = CASE WHEN state = excluded.state THEN count + 1 ELSE 1 END,"
             " state = excluded.state RETURNING count",
-            (job_id, state, job_id, state, progress),
+            (read.job_id, read.state, read.job_id, read.state, read.progress, read.generation),
         ).fetchone()
         return 0 if row is None else int(row[0])
 
@@ -361,4 +393,5 @@ def _job(row: sqlite3.Row) -> Job:
         processing_seconds=row["processing_seconds"],
         outcome=outcome,
         outcome_at=row["outcome_at"],
+        generation=row["generation"],
     )

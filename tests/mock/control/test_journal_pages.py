@@ -1,4 +1,5 @@
-"""The journal answers in explicit pages and the fixture reads them all: a count is never wrong
+"""The journal answers in explicit pages and the fixture reads them all; the dashboard says how
+many jobs and requests there are even when it shows only the newest: a count is never wrong
 (issue 19, item 6). Real HTTP on 127.0.0.1."""
 
 from __future__ import annotations
@@ -6,10 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
+from browser import parse
 from helpers import create, item, token_client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mock_server.pages import dashboard
 from mock_server.pytest_plugin import MockHandle
 
 
@@ -78,3 +82,49 @@ def test_every_page_together_is_the_whole_filtered_journal(
     assert short_jobs_mock.requests(**wanted) == whole["requests"]
     shows = calls.count("show") + calls.count("unknown")
     short_jobs_mock.assert_called("show_short_job", times=shows)
+
+
+# -- the dashboard's counts ----------------------------------------------------------------------
+
+
+def _dashboard(url: str, query: str = "") -> tuple[str, list[str]]:
+    """The jobs table's heading and its rows' job ids."""
+    page = parse(httpx.get(f"{url}/_mock/ui/?refresh=0{query}").text)
+    table = page.find("table", id="jobs")
+    heading = next(h2.text for h2 in page.find_all("h2") if h2.text.startswith("Jobs ("))
+    return heading, [
+        row.find("td", cls="id").text.strip() for row in table.find_all("tr", cls="job")
+    ]
+
+
+def test_201_jobs_are_counted_201_on_the_dashboard_and_the_oldest_is_found(
+    short_jobs_mock: MockHandle,
+) -> None:
+    """The page shows the newest 200 jobs: its heading said "Jobs (200)" for 201, and the
+    oldest job's own filter (`?job_id=`) found nothing."""
+    jobs = [short_jobs_mock.make_job("WAITING") for _ in range(dashboard.MAX_JOBS + 1)]
+    heading, shown = _dashboard(short_jobs_mock.url)
+    assert heading == f"Jobs ({len(jobs)}, newest {dashboard.MAX_JOBS} shown)"
+    assert shown == jobs[:0:-1]
+    assert _dashboard(short_jobs_mock.url, f"&job_id={jobs[0]}") == ("Jobs (1)", [jobs[0]])
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(made=st.integers(0, 7), page=st.integers(1, 4), pick=st.integers(0, 6))
+def test_the_dashboard_counts_every_job_and_finds_each(
+    short_jobs_mock: MockHandle, made: int, page: int, pick: int
+) -> None:
+    short_jobs_mock.reset()
+    jobs = [short_jobs_mock.make_job("SUCCEED") for _ in range(made)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dashboard, "MAX_JOBS", page)
+        heading, shown = _dashboard(short_jobs_mock.url)
+        more = f", newest {page} shown" if made > page else ""
+        assert heading == f"Jobs ({made}{more})"
+        assert shown == jobs[::-1][:page]
+        if jobs:
+            wanted = jobs[pick % made]
+            assert _dashboard(short_jobs_mock.url, f"&job_id={wanted}") == ("Jobs (1)", [wanted])
+        assert _dashboard(short_jobs_mock.url, "&job_id=no-such-job") == ("Jobs (0)", [])

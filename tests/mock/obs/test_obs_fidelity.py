@@ -1,11 +1,14 @@
 """The upload URL as OBS: sub-resources signed (against esdk-obs-python's own signer), the ETag
-and headers of a success, and OBS XML for the mock's own failures (a full disk)."""
+and headers of a success, and OBS XML for the mock's own failures wherever they happen (a full
+disk, a locked database at the front door's fault check, a bug): issue 19, item 2."""
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import sqlite3
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -13,13 +16,19 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 from helpers import create, token_client, upload
-from hypothesis import given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from obs import ObsClient  # type: ignore[import-untyped]
 
+from mock_server.control.store import ControlStore
+from mock_server.core.config import DEFAULT_AK, DEFAULT_PROJECT_ID, DEFAULT_SK
+from mock_server.core.errors import ApiError, Codes
 from mock_server.faces.inprocess import RunningMock
 from mock_server.obs import presign
 from mock_server.obs.area import UploadArea
+from mock_server.service.handlers import Service
+from short_jobs import ShortJobs, UploadError
+from short_jobs.retry import RetryPolicy
 
 
 def _obs_code(response: httpx.Response) -> str | None:
@@ -153,3 +162,102 @@ def test_an_unexpected_failure_is_obs_xml_too(
     response = upload(job["data_uploading_url"], recordings)
     assert response.status_code == 500
     assert _obs_code(response) == "InternalError"
+
+
+# -- the mock's own failures, anywhere on the upload URL's way ----------------------------------
+
+# Where a failure can happen while an upload is answered: the front door's fault check, the
+# endpoint's question to the service, the file it writes, the install under the write lock.
+WHERE: dict[str, tuple[type, str]] = {
+    "fault check": (ControlStore, "take_fault"),
+    "gate": (Service, "upload_refusal"),
+    "file": (UploadArea, "open_incoming"),
+    "install": (UploadArea, "install"),
+}
+# What can fail there, and the OBS row it is answered with.
+FAILURES: dict[str, tuple[Callable[[], BaseException], int, str]] = {
+    "locked": (lambda: sqlite3.OperationalError("database is locked"), 503, "ServiceUnavailable"),
+    "malformed": (
+        lambda: sqlite3.DatabaseError("database disk image is malformed"),
+        500,
+        "InternalError",
+    ),
+    "ENOSPC": (lambda: OSError(errno.ENOSPC, "No space left on device"), 500, "InternalError"),
+    "EDQUOT": (lambda: OSError(errno.EDQUOT, "Disk quota exceeded"), 500, "InternalError"),
+    "EFBIG": (lambda: OSError(errno.EFBIG, "File too large"), 500, "InternalError"),
+    "EIO": (lambda: OSError(errno.EIO, "Input/output error"), 500, "InternalError"),
+    "bug": (lambda: RuntimeError("a bug"), 500, "InternalError"),
+    "ApiError": (lambda: ApiError(Codes.INTERNAL), 500, "InternalError"),
+}
+
+
+def _failing(failure: Callable[[], BaseException]) -> Callable[..., Any]:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise failure()
+
+    return fail
+
+
+def _assert_obs_failure(response: httpx.Response, status: int, code: str) -> None:
+    assert response.status_code == status, response.text
+    assert _obs_code(response) == code
+    root = ET.fromstring(response.text)
+    assert root.findtext("RequestId") == response.headers["x-obs-request-id"]
+    assert root.findtext("RequestId") == response.headers["x-request-id"]
+    assert "MSS." not in response.text
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(where=st.sampled_from(sorted(WHERE)), failure=st.sampled_from(sorted(FAILURES)))
+@example(where="fault check", failure="locked")
+@example(where="file", failure="ENOSPC")
+def test_a_failure_of_the_mock_on_the_upload_url_is_obs_xml_and_leaves_nothing(
+    mock: RunningMock, recordings: Path, where: str, failure: str
+) -> None:
+    """Any failure of the mock's own, wherever it happens on an upload's way, is OBS XML with
+    OBS' status (503 while the database is busy, else 500), its RequestId; no object nor
+    temporary file is left, the job's stored object is untouched, and the mock keeps serving."""
+    with token_client(mock) as client:
+        job = create(client, mock)
+    uploads = mock.data_dir / "uploads"
+    assert upload(job["data_uploading_url"], recordings).status_code == 200
+    before = {path.name: path.read_bytes() for path in uploads.iterdir()}
+    owner, name = WHERE[where]
+    make, status, code = FAILURES[failure]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(owner, name, _failing(make))
+        response = httpx.put(
+            job["data_uploading_url"],
+            content=b"PK" + b"\0" * 4096,
+            headers={"Content-Type": "application/zip"},
+        )
+    _assert_obs_failure(response, status, code)
+    assert {path.name: path.read_bytes() for path in uploads.iterdir()} == before
+    assert upload(job["data_uploading_url"], recordings).status_code == 200
+
+
+def test_the_database_locked_at_the_fault_check_is_obs_503_and_the_client_says_so(
+    mock: RunningMock, recordings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The front door asks the control plane for an armed fault before the endpoint runs; a
+    database locked then was the service's JSON 500 on the upload URL. It is OBS' 503
+    ServiceUnavailable, and the client's UploadError carries the code."""
+    with token_client(mock) as client:
+        job = create(client, mock)
+    monkeypatch.setattr(ControlStore, "take_fault", _failing(FAILURES["locked"][0]))
+    _assert_obs_failure(upload(job["data_uploading_url"], recordings), 503, "ServiceUnavailable")
+    with (
+        ShortJobs(
+            mock.url,
+            project_id=DEFAULT_PROJECT_ID,
+            ak=DEFAULT_AK,
+            sk=DEFAULT_SK,
+            retry=RetryPolicy(attempts=1),
+        ) as sj,
+        pytest.raises(UploadError) as refused,
+    ):
+        sj.upload(job["data_uploading_url"], recordings)
+    assert (refused.value.status, refused.value.error_code) == (503, "ServiceUnavailable")
+    assert not (mock.data_dir / "uploads" / f"{job['job_id']}.zip").exists()

@@ -186,6 +186,37 @@ def _job(job_id: str, project_id: str = "p") -> Job:
     )
 
 
+def test_a_store_made_before_the_steering_generation_gains_it(tmp_path: Path) -> None:
+    """A file whose jobs table has no `generation` column (made by an earlier mock) opens; its
+    jobs are generation 0 and steering bumps it, so a show read before is stale."""
+    path = tmp_path / "jobs.sqlite3"
+    old = store_module.Database(path)
+    old.connection.execute(
+        "CREATE TABLE jobs (job_id TEXT PRIMARY KEY, project_id TEXT NOT NULL,"
+        " job_type TEXT NOT NULL, language TEXT NOT NULL, app_user_id TEXT,"
+        " state TEXT NOT NULL, create_time INTEGER NOT NULL, lastupdate_time INTEGER NOT NULL,"
+        " progress TEXT NOT NULL, committed_at REAL, processing_seconds REAL,"
+        " outcome_state TEXT, outcome_at REAL, failed_code TEXT, failed_reason TEXT,"
+        " assess_result TEXT, lease_owner TEXT, lease_until REAL)"
+    )
+    old.connection.execute(
+        "INSERT INTO jobs (job_id, project_id, job_type, language, state, create_time,"
+        " lastupdate_time, progress, committed_at) VALUES"
+        " ('j', 'p', 'VOICE_ASSESS', 'CN', 'WAITING', 1, 1, 'polls:2', 1.0)"
+    )
+    old.close()
+    store = Store(path)
+    read = store.get("j")
+    assert read is not None and read.generation == 0
+    store.set_progress("j", "polls:2")
+    assert store.count_show(read) == 0  # back in the state and mode read, a generation later
+    current = store.get("j")
+    assert current is not None and current.generation == 1
+    assert store.count_show(current) == 1
+    store.close()
+    assert Store(path).get("j") == current  # a second open leaves the column as it is
+
+
 def test_new_job_ids_are_lower_case_dashed_uuids() -> None:
     ids = {new_job_id() for _ in range(200)}
     assert len(ids) == 200

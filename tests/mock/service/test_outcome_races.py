@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+from helpers import machine_of
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -225,7 +226,22 @@ class LateWrites(RuleBasedStateMachine):
             # the worker's own path: the outcome is kept only while the job holds its lease
             asyncio.run(service.assess_leased(late.job, late.lease))
         elif late.kind == "show":
-            service.settle(steering.count_show(service.store, late.job, now)[0], now)
+            store = service.store
+            current = store.get(late.job.job_id)
+            shows = store.database.connection.execute(
+                "SELECT state, count FROM shows WHERE job_id = ?", (late.job.job_id,)
+            ).fetchall()
+            job, _ = steering.count_show(store, late.job, now)
+            if current is None or _steering(current) != _steering(late.job):
+                # stale (gone, moved or steered since its read, even back to what it read):
+                # the show counts nothing
+                assert [tuple(row) for row in shows] == [
+                    tuple(row)
+                    for row in store.database.connection.execute(
+                        "SELECT state, count FROM shows WHERE job_id = ?", (late.job.job_id,)
+                    )
+                ]
+            service.settle(job, now)
         else:
             service.settle(late.job, now)
 
@@ -260,6 +276,11 @@ class LateWrites(RuleBasedStateMachine):
         assert objects == {model.job_id for model in self.known if model.uploaded} & live
 
 
+def _steering(job: Job) -> tuple[str, str, int]:
+    """What a show's count compares with the job it read."""
+    return job.state, job.progress, job.generation
+
+
 def _answering(outcome: Outcome) -> Any:
     async def assess(job: Job) -> Outcome:
         return outcome
@@ -292,17 +313,12 @@ def test_late_writes_never_undo_set_state_or_a_reset(late_writes: type[LateWrite
     )
 
 
-def _machine(late_writes: type[LateWrites]) -> LateWrites:
-    return late_writes()
-
-
 def test_a_show_in_flight_does_not_move_a_job_set_to_the_state_it_is_in(
     late_writes: type[LateWrites],
 ) -> None:
     """A show (or settle) read the job WAITING and found PROCESSING due; set_state(WAITING)
     pinned it meanwhile; the late transition must not land."""
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -310,15 +326,12 @@ def test_a_show_in_flight_does_not_move_a_job_set_to_the_state_it_is_in(
         machine.set_state(job, 0, "WAITING")
         machine.late_write_lands(0)
         machine.set_state_wins()
-    finally:
-        machine.teardown()
 
 
 def test_a_worker_outcome_after_set_state_does_not_replace_the_tests(
     late_writes: type[LateWrites],
 ) -> None:
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -326,15 +339,12 @@ def test_a_worker_outcome_after_set_state_does_not_replace_the_tests(
         machine.set_state(job, 0, "FAILED")
         machine.late_write_lands(0)
         machine.set_state_wins()
-    finally:
-        machine.teardown()
 
 
 def test_a_show_in_flight_during_a_reset_leaves_no_count_behind(
     late_writes: type[LateWrites],
 ) -> None:
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -343,15 +353,12 @@ def test_a_show_in_flight_during_a_reset_leaves_no_count_behind(
         machine.reset(0)
         machine.late_write_lands(0)
         machine.a_reset_leaves_nothing()
-    finally:
-        machine.teardown()
 
 
 def test_a_worker_outcome_after_a_reset_brings_nothing_back(
     late_writes: type[LateWrites],
 ) -> None:
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 1)
         machine.commit(job, 1)
@@ -359,8 +366,15 @@ def test_a_worker_outcome_after_a_reset_brings_nothing_back(
         machine.reset(1)
         machine.late_write_lands(0)
         machine.a_reset_leaves_nothing()
-    finally:
-        machine.teardown()
+
+
+def _committed(machine: LateWrites, mode: str) -> Model:
+    """A job created, uploaded and committed through process 0, then steered to `mode`."""
+    job = cast(Model, machine.create(0))
+    machine.upload(job, 0)
+    machine.commit(job, 0)
+    machine.set_job_progress(job, 0, mode)
+    return job
 
 
 def _shows(machine: LateWrites, job: Model, times: int) -> list[str]:
@@ -379,19 +393,48 @@ def test_a_show_in_flight_across_a_set_state_counts_nothing(
     """polls:2: a show read the job WAITING; set_state(WAITING) came before its count. After
     polls:2 again, the count starts at the set_state: two WAITING shows, then PROCESSING (the
     stale show's count would have made it one)."""
-    machine = _machine(late_writes)
-    try:
-        job = cast(Model, machine.create(0))
-        machine.upload(job, 0)
-        machine.commit(job, 0)
-        machine.set_job_progress(job, 0, "polls:2")
+    with machine_of(late_writes) as machine:
+        job = _committed(machine, "polls:2")
         machine.request_reads(job, 1, "show")
         machine.set_state(job, 0, "WAITING")
         machine.late_write_lands(0)
         machine.set_job_progress(job, 1, "polls:2")
         assert _shows(machine, job, 3) == ["WAITING", "WAITING", "PROCESSING"]
-    finally:
-        machine.teardown()
+
+
+def test_a_show_in_flight_across_steering_back_to_what_it_read_counts_nothing(
+    late_writes: type[LateWrites],
+) -> None:
+    """polls:2: a show read the job WAITING under polls:2; set_state(WAITING) and polls:2 again
+    came before its count, so the job is back in the state and mode the show read. The show is
+    still stale (a steering generation later): the count starts at the set_state, two WAITING
+    shows, then PROCESSING."""
+    with machine_of(late_writes) as machine:
+        job = _committed(machine, "polls:2")
+        machine.request_reads(job, 1, "show")
+        machine.set_state(job, 0, "WAITING")
+        machine.set_job_progress(job, 1, "polls:2")
+        machine.late_write_lands(0)
+        assert _shows(machine, job, 3) == ["WAITING", "WAITING", "PROCESSING"]
+
+
+@pytest.mark.parametrize("steps", [("polls:2", "polls:2"), ("polls:3", "polls:2")])
+def test_a_show_in_flight_across_progress_changes_back_counts_nothing(
+    late_writes: type[LateWrites], steps: tuple[str, str]
+) -> None:
+    """polls:2, one WAITING show counted; a show read the job then; set_job_progress twice
+    (the same mode, or another and back) came before its late count. It lands nothing: the
+    job keeps its one counted show (set_job_progress does not restart the count), so one more
+    WAITING show, then PROCESSING (the stale count would have made the next show the step)."""
+    with machine_of(late_writes) as machine:
+        job = _committed(machine, "polls:2")
+        assert _shows(machine, job, 1) == ["WAITING"]
+        machine.request_reads(job, 1, "show")
+        for which, mode in enumerate(steps):
+            machine.set_job_progress(job, which, mode)
+        machine.late_write_lands(0)  # asserts it counted nothing
+        # the one show counted before: one more WAITING, then the step
+        assert _shows(machine, job, 2) == ["WAITING", "PROCESSING"]
 
 
 def test_a_show_in_flight_across_another_shows_step_counts_nothing(
@@ -400,8 +443,7 @@ def test_a_show_in_flight_across_another_shows_step_counts_nothing(
     """polls:1: a show read the job WAITING; another show took the step to PROCESSING before
     its count. The stale show neither counts a WAITING show nor restarts PROCESSING's count:
     one more show takes the step to the outcome."""
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -413,8 +455,6 @@ def test_a_show_in_flight_across_another_shows_step_counts_nothing(
         assert _shows(machine, job, 1) == ["PROCESSING"]
         machine.late_write_lands(0)
         assert _shows(machine, job, 1) == ["FAILED"]
-    finally:
-        machine.teardown()
 
 
 def test_a_reopened_job_keeps_no_outcome_and_is_assessed_again(
@@ -422,8 +462,7 @@ def test_a_reopened_job_keeps_no_outcome_and_is_assessed_again(
 ) -> None:
     """Assessed, then set_state(CREATING): the old outcome goes; re-committed, the job waits
     for a new assessment (a claim of it), and its late outcome is the one shown."""
-    machine = _machine(late_writes)
-    try:
+    with machine_of(late_writes) as machine:
         job = cast(Model, machine.create(0))
         machine.upload(job, 0)
         machine.commit(job, 0)
@@ -438,5 +477,3 @@ def test_a_reopened_job_keeps_no_outcome_and_is_assessed_again(
         machine.late_write_lands(0)  # FAILED, by the assessment of the new upload
         machine.set_job_progress(job, 0, "polls:1")
         assert _shows(machine, job, 3) == ["WAITING", "PROCESSING", "FAILED"]
-    finally:
-        machine.teardown()

@@ -42,7 +42,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
-from helpers import free_port, mock_process
+from helpers import free_port, machine_of, mock_process
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -545,8 +545,7 @@ def test_an_upload_through_one_worker_ending_after_a_commit_through_the_other(
     across_workers: type[AcrossWorkers],
 ) -> None:
     """The issue's input across processes: it started before the commit and ended after it."""
-    machine = across_workers()
-    try:
+    with machine_of(across_workers) as machine:
         job = cast(str, machine.create(0))
         machine.one("upload", job, 0, "WAITING")
         first = machine.model[job].stored
@@ -555,40 +554,31 @@ def test_an_upload_through_one_worker_ending_after_a_commit_through_the_other(
         machine.finish_slow_upload(0)  # 403 AccessDenied, asserted by the model
         machine.nothing_stored_is_lost_or_swapped()
         assert stored_now(machine.uploads)[job] == first
-    finally:
-        machine.teardown()
 
 
 def test_commit_and_commit_together_one_wins(across_workers: type[AcrossWorkers]) -> None:
-    machine = across_workers()
-    try:
+    with machine_of(across_workers) as machine:
         job = cast(str, machine.create(1))
         machine.one("upload", job, 1, "WAITING")
         machine.together(("commit", "commit"), (job, job), ("WAITING", "WAITING"), 0)
         machine.one("show", job, 0, "WAITING")
-    finally:
-        machine.teardown()
 
 
 def test_set_state_together_with_the_commit_the_worker_assesses(
     across_workers: type[AcrossWorkers],
 ) -> None:
-    machine = across_workers()
-    try:
+    with machine_of(across_workers) as machine:
         job = cast(str, machine.create(0))
         machine.one("upload", job, 0, "WAITING")
         machine.together(("commit", "set_state"), (job, job), ("WAITING", "SUCCEED"), 1)
         for worker in (0, 1):
             machine.one("show", job, worker, "WAITING")
-    finally:
-        machine.teardown()
 
 
 def test_polls_counts_the_shows_of_both_workers(across_workers: type[AcrossWorkers]) -> None:
     """polls:2 through alternating workers: WAITING twice, PROCESSING twice, then the
     assessment's outcome (the model's answers)."""
-    machine = across_workers()
-    try:
+    with machine_of(across_workers) as machine:
         job = cast(str, machine.create(0))
         machine.one("upload", job, 0, "")
         machine.one("commit", job, 1, "")
@@ -597,15 +587,12 @@ def test_polls_counts_the_shows_of_both_workers(across_workers: type[AcrossWorke
         assert machine.model[job].state == "PROCESSING"
         machine.one("show", job, 0, "")
         assert machine.model[job].state == "FAILED"
-    finally:
-        machine.teardown()
 
 
 def test_polls_counts_afresh_from_a_set_state(across_workers: type[AcrossWorkers]) -> None:
     """A show counted under polls:2, then set_state(WAITING) and polls:2 again: two more
     WAITING shows before PROCESSING, not one (the count starts at the set_state)."""
-    machine = across_workers()
-    try:
+    with machine_of(across_workers) as machine:
         job = cast(str, machine.create(1))
         machine.one("upload", job, 1, "")
         machine.one("commit", job, 0, "")
@@ -615,8 +602,6 @@ def test_polls_counts_afresh_from_a_set_state(across_workers: type[AcrossWorkers
         machine.one("progress", job, 0, "polls:2")
         machine.shows(job, 0, 3)  # WAITING, WAITING, PROCESSING
         assert machine.model[job].state == "PROCESSING"
-    finally:
-        machine.teardown()
 
 
 @pytest.mark.parametrize("pinned", ["SUCCEED", "FAILED"])
@@ -625,8 +610,7 @@ def test_a_reopened_job_is_assessed_afresh_on_its_recommit(
 ) -> None:
     """Assessed (here: an outcome set by set_state), reopened by set_state(CREATING), uploaded
     again and re-committed: polls:1 leads it to the new assessment's outcome, never the old."""
-    machine = across_workers()
-    try:
+    with machine_of(across_workers) as machine:
         job = cast(str, machine.create(0))
         machine.one("upload", job, 0, "")
         machine.one("commit", job, 1, "")
@@ -637,15 +621,12 @@ def test_a_reopened_job_is_assessed_afresh_on_its_recommit(
         machine.one("progress", job, 0, "polls:1")
         machine.shows(job, 1, 3)  # WAITING, PROCESSING, the assessment's FAILED
         assert machine.model[job].state == "FAILED"
-    finally:
-        machine.teardown()
 
 
 def test_a_reopened_job_is_not_committed(across_workers: type[AcrossWorkers]) -> None:
     """set_state(CREATING) after a commit: until it is committed again, polls:N has nothing to
     count (a show of it stays where set_state puts it)."""
-    machine = across_workers()
-    try:
+    with machine_of(across_workers) as machine:
         job = cast(str, machine.create(1))
         machine.one("upload", job, 1, "")
         machine.one("commit", job, 0, "")
@@ -654,15 +635,12 @@ def test_a_reopened_job_is_not_committed(across_workers: type[AcrossWorkers]) ->
         machine.one("progress", job, 1, "polls:1")
         machine.shows(job, 0, 3)
         assert machine.model[job].state == "WAITING"
-    finally:
-        machine.teardown()
 
 
 def test_two_shows_together_are_two_counts(across_workers: type[AcrossWorkers]) -> None:
     """polls:1, one WAITING show counted; then two shows at once, one per worker: one takes the
     step to PROCESSING, the other, counted after it, the step to the outcome."""
-    machine = across_workers()
-    try:
+    with machine_of(across_workers) as machine:
         job = cast(str, machine.create(0))
         machine.one("upload", job, 0, "")
         machine.one("commit", job, 1, "")
@@ -670,16 +648,11 @@ def test_two_shows_together_are_two_counts(across_workers: type[AcrossWorkers]) 
         machine.one("show", job, 1, "")
         machine.together(("show", "show"), (job, job), ("", ""), 0)
         assert machine.model[job].state == "FAILED"
-    finally:
-        machine.teardown()
 
 
 def test_an_upload_closed_half_way_leaves_nothing(across_workers: type[AcrossWorkers]) -> None:
-    machine = across_workers()
-    try:
+    with machine_of(across_workers) as machine:
         job = cast(str, machine.create(0))
         machine.one("upload", job, 1, "")
         machine.upload_across_close(job, 0, "commit", 1)  # the first upload is what commits
         machine.upload_across_close(job, 1, "show", 0)  # refused at its headers: closed
-    finally:
-        machine.teardown()
