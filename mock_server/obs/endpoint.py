@@ -104,6 +104,9 @@ class UploadEndpoint:
             # for the journal and the debug log: the forensics (the SK is never in them)
             note_signature_check(scope, error.signature_check)
             raise
+        operation = presign.sub_resource_refusal(query, path)
+        if operation is not None:
+            raise operation
         job_id = job_id_from_key(key)
         if job_id is None:
             raise no_such_key(path)
