@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from helpers import collection, create, item, token_client, upload
+from helpers import ROOT, collection, create, item, token_client, upload
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -378,3 +378,27 @@ def test_every_refused_kind_leaves_the_same_check_on_every_surface(
     surfaces = [response.text, json.dumps(m.requests()), page, caplog.text]
     for secret in (m.sk, WRONG_SK):
         assert not any(secret in surface for surface in surfaces), secret
+
+
+def _masked(canonical: str) -> list[str]:
+    """A canonical request's lines, the host and the date (of this run) masked."""
+    return [
+        re.sub(r"^(host|x-sdk-date):.*", r"\1:*", line) for line in canonical.strip().split("\n")
+    ]
+
+
+def test_the_worked_example_prints_what_the_docs_show(
+    short_jobs_mock: MockHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/mock.md, "Debugging your signer": the example (run as written, its test function
+    called here) prints the canonical request the page shows, but for the host and the date."""
+    page = (ROOT / "docs" / "mock.md").read_text("utf-8")
+    section = page.split("### Worked example: the body changed after signing", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = section.split("prints (what the mock signed):\n\n```\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(example, "docs/mock.md", "exec"), namespace)  # the docs' own code
+    namespace["test_my_signer"](short_jobs_mock)
+    printed = capsys.readouterr().out
+    assert _masked(printed) == _masked(shown)
+    assert short_jobs_mock.project_id in printed  # the page shows the default project
