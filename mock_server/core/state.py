@@ -7,12 +7,16 @@ ASGI gives each request a `scope["state"]` dict (the ASGI specification's "state
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from mock_server.core.asgi import Scope
 
 STATE_KEY = "short_jobs_mock"
+
+signature_log = logging.getLogger("mock_server.signature")
 
 
 @dataclass
@@ -43,3 +47,17 @@ def state_of(scope: Scope) -> RequestState:
         state = bag[STATE_KEY] = RequestState()
     assert isinstance(state, RequestState)
     return state
+
+
+def note_signature_check(scope: Scope, check: dict[str, Any] | None) -> None:
+    """Keep a refused signature's forensics for the journal (and so the dashboard's row), and
+    log them at debug (logger `mock_server.signature`): the one place for the gateway's, IAM's
+    and the upload URL's refusals. `check` holds no secret (its maker scrubbed it)."""
+    state_of(scope).signature_check = check
+    if check is not None and signature_log.isEnabledFor(logging.DEBUG):
+        signature_log.debug(
+            "signature refused on %s %s: %s",
+            scope["method"],
+            scope["path"],
+            json.dumps(check, ensure_ascii=False),
+        )

@@ -19,8 +19,6 @@ created through IAM's `POST /v3/projects`) is served.
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,13 +27,11 @@ from typing import Any
 from mock_server.core.asgi import ASGIApp, Receive, Scope, Send
 from mock_server.core.body import forwarded_scope, read_body, replay
 from mock_server.core.errors import ApiError, Codes
-from mock_server.core.state import state_of
+from mock_server.core.state import note_signature_check, state_of
 from mock_server.core.text import header_text, same_secret
 from mock_server.http.routing import Route
 from mock_server.iam.credentials import Credentials
 from short_jobs.signing import SignatureError, parse_authorization, scrub, verify_request
-
-log = logging.getLogger("mock_server.signature")
 
 SECURITY_TOKEN_HEADER = "X-Security-Token"
 
@@ -176,19 +172,12 @@ def authenticate_noted(
     project_id: str,
     now: Callable[[], datetime],
 ) -> None:
-    """`authenticate`, noting a refused signature's forensics in the request's state (for the
-    journal) and the debug log (`mock_server.signature`): the gateway's and IAM's one place."""
+    """`authenticate`, noting a refused signature's forensics for the journal and the debug log
+    (`core.state.note_signature_check`, also the upload URL's): the gateway's and IAM's way in."""
     try:
         authenticate(request, credentials, project_id, now)
     except SignatureRefused as refused:
-        state_of(scope).signature_check = refused.signature_check
-        if refused.signature_check is not None and log.isEnabledFor(logging.DEBUG):
-            log.debug(
-                "signature refused on %s %s: %s",
-                scope["method"],
-                scope["path"],
-                json.dumps(refused.signature_check, ensure_ascii=False),
-            )
+        note_signature_check(scope, refused.signature_check)
         raise
 
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from mock_server.core.asgi import Receive, Scope, Send
 from mock_server.core.config import Settings
-from mock_server.core.state import state_of
+from mock_server.core.state import note_signature_check, state_of
 from mock_server.core.text import same_secret
 from mock_server.obs import presign
 from mock_server.obs.area import UploadArea, job_id_from_key
@@ -106,9 +106,12 @@ class UploadEndpoint:
             )
         except presign.PresignError as error:
             error.resource = path
-            # for the journal: the signature's forensics (the SK is never in them)
-            state_of(scope).signature_check = error.signature_check
+            # for the journal and the debug log: the forensics (the SK is never in them)
+            note_signature_check(scope, error.signature_check)
             raise
+        operation = presign.sub_resource_refusal(query, path)
+        if operation is not None:
+            raise operation
         job_id = job_id_from_key(key)
         if job_id is None:
             raise no_such_key(path)

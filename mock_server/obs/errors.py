@@ -30,6 +30,8 @@ class ObsCodes:
     ENTITY_TOO_LARGE = ObsCode(400, "EntityTooLarge")
     INCOMPLETE_BODY = ObsCode(400, "IncompleteBody")
     NO_SUCH_KEY = ObsCode(404, "NoSuchKey")
+    NO_SUCH_UPLOAD = ObsCode(404, "NoSuchUpload")
+    NOT_IMPLEMENTED = ObsCode(501, "NotImplemented")
     INTERNAL = ObsCode(500, "InternalError")
     SERVICE_UNAVAILABLE = ObsCode(503, "ServiceUnavailable")
 

@@ -17,9 +17,13 @@ decoded (OBS API reference, "Authentication of Signature in a URL"; esdk-obs-pyt
 does not match: 403 SignatureDoesNotMatch. Other query parameters (``AccessKeyId``, ``Expires``,
 ``Signature``, anything unknown) are not signed, as on OBS. Content-Type and Content-MD5 are
 inside the signature, so an upload must send exactly the ones the URL was signed with
-(``application/zip`` and no Content-MD5 for :func:`presign_put`'s URLs). Limits, stated rather
-than hidden: a correctly signed sub-resource is not emulated (the PUT stores the whole object),
-no ``x-obs-security-token``, PUT only.
+(``application/zip`` and no Content-MD5 for :func:`presign_put`'s URLs). A URL correctly signed
+with a sub-resource (by a client holding the SK, as esdk-obs-python's ``createSignedUrl`` signs
+one) names another operation than PUT Object, which the mock does not emulate: it stores nothing
+and answers what OBS answers for what it cannot find (:func:`sub_resource_refusal`: an
+``uploadId`` is 404 NoSuchUpload, the mock having no multipart uploads) or 501 NotImplemented.
+``x-obs-*`` parameters are signed but name no operation. Limits, stated rather than hidden: no
+``x-obs-security-token``, PUT only.
 
 The method is the first line of the string to sign, so a URL signed for PUT does not match a
 GET, HEAD, POST, DELETE... of the same URL: OBS answers those 403 SignatureDoesNotMatch, as
@@ -44,6 +48,7 @@ __all__ = [
     "check_presigned",
     "presign_put",
     "string_to_sign",
+    "sub_resource_refusal",
 ]
 
 # The query parameters OBS signs as part of the CanonicalizedResource, compared lower-cased
@@ -101,9 +106,12 @@ def signed_parameters(
     name), sorted by name as sent; an empty value counts as none (``?acl`` and ``?acl=`` alike)."""
     items = query.items() if isinstance(query, Mapping) else query
     return sorted(
-        (name, value or None)
-        for name, value in items
-        if name.lower() in SUB_RESOURCES or name.lower().startswith(_OBS_PREFIX)
+        (
+            (name, value or None)
+            for name, value in items
+            if name.lower() in SUB_RESOURCES or name.lower().startswith(_OBS_PREFIX)
+        ),
+        key=lambda pair: (pair[0], pair[1] or ""),  # a repeated name: `?acl` before `?acl=1`
     )
 
 
@@ -248,6 +256,33 @@ def check_presigned(
         raise error
 
 
+def sub_resource_refusal(
+    query: Mapping[str, str] | Iterable[tuple[str, str]], resource: str
+) -> ObsError | None:
+    """Why an upload whose signature matched is not a PUT Object the mock stores, or None: a
+    signed sub-resource (not ``x-obs-*``) names another operation (module docstring)."""
+    names = [
+        name
+        for name, _ in signed_parameters(query.items() if isinstance(query, Mapping) else query)
+        if not name.lower().startswith(_OBS_PREFIX)
+    ]
+    if not names:
+        return None
+    if any(name.lower() == "uploadid" for name in names):
+        return ObsError(
+            ObsCodes.NO_SUCH_UPLOAD,
+            "The specified upload does not exist. The upload ID may be invalid, or the upload "
+            "may have been aborted or completed.",
+            resource,
+        )
+    return ObsError(
+        ObsCodes.NOT_IMPLEMENTED,
+        "A parameter you provided implies functionality that is not implemented: "
+        f"{', '.join(dict.fromkeys(names))} (the mock emulates PUT Object only; nothing stored).",
+        resource,
+    )
+
+
 def _forensics(
     method: str, to_sign: str, table: Mapping[str, str], expires: str, bucket: str, key: str
 ) -> dict[str, object]:
@@ -287,7 +322,7 @@ def _mismatch(
         names = ", ".join(name for name, _ in sub_resources)
         return (
             f"{_SIGNATURE_HINT} The string to sign was {to_sign!r}: the query's sub-resources "
-            f"({names}) are signed, and this URL was not signed with them."
+            f"({names}) are signed, so a URL signed without them does not match."
         )
     if method != "PUT":
         return (

@@ -8,16 +8,19 @@ with every kind of after-signing change (header value, added header, body, path,
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import string
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
+from xml.etree import ElementTree
 
 import httpx
 import pytest
-from helpers import collection, create, item, token_client, upload
+from helpers import ROOT, collection, create, item, token_client, upload
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -249,3 +252,153 @@ def test_the_dashboard_row_shows_the_check(short_jobs_mock: MockHandle) -> None:
     page = httpx.get(short_jobs_mock.url + DASHBOARD_PATH, timeout=30).text
     assert 'class="signature-check"' in page and "string_to_sign" in page
     assert short_jobs_mock.sk not in page and "wrong-key-on-page" not in page
+
+
+# --- every refused kind, on every surface ------------------------------------------------------
+# A refused signature of each kind the issue names (and the upload URL's other refusals): the
+# journal entry, the dashboard's row and the debug log carry the same `signature_check`; the
+# client's answer has exactly the fields of the service's (or OBS') answer for another refusal;
+# no surface holds the SK, nor the wrong SK a client signed with.
+
+WRONG_SK = "a-wrong-sk-for-every-surface"
+
+
+def _api_wrong_sk(m: MockHandle, recordings: Path) -> httpx.Response:
+    return signed_call(m, "GET", item(m.server, "job-x"), sk=WRONG_SK)
+
+
+def _api_header_changed(m: MockHandle, recordings: Path) -> httpx.Response:
+    after = {"Content-Type": "application/json;charset=utf-8"}
+    return signed_call(m, "GET", item(m.server, "job-x"), after=after)
+
+
+def _api_body_changed(m: MockHandle, recordings: Path) -> httpx.Response:
+    signed, sent = b'{"job_type":"VOICE_ASSESS"}', b'{"job_type": "VOICE_ASSESS"}'
+    return signed_call(m, "POST", collection(m.server), body=signed, send_body=sent)
+
+
+def _api_encoded_path(m: MockHandle, recordings: Path) -> httpx.Response:
+    base = collection(m.server)
+    return signed_call(m, "GET", f"{base}/a%20b", send_path=f"{base}/a%2520b")
+
+
+def _iam_wrong_sk(m: MockHandle, recordings: Path) -> httpx.Response:
+    headers = {"Host": urlsplit(m.iam_url).netloc}
+    headers.update(sign_request("GET", "/v3/regions", headers, b"", m.ak, WRONG_SK))
+    return httpx.get(m.iam_url + "/v3/regions", headers=headers, timeout=30)
+
+
+def _upload_url(m: MockHandle) -> str:
+    with token_client(m.server) as client:
+        return create(client, m.server)["data_uploading_url"]
+
+
+def _upload_content_type(m: MockHandle, recordings: Path) -> httpx.Response:
+    return upload(_upload_url(m), recordings, "application/octet-stream")
+
+
+def _upload_sub_resource(m: MockHandle, recordings: Path) -> httpx.Response:
+    return upload(_upload_url(m) + "&uploadId=abc&partNumber=1", recordings)
+
+
+def _upload_signature_changed(m: MockHandle, recordings: Path) -> httpx.Response:
+    url = _upload_url(m)
+    return upload(url.replace("Signature=", "Signature=A"), recordings)
+
+
+REFUSALS = {
+    "api-wrong-sk": _api_wrong_sk,
+    "api-header-changed": _api_header_changed,
+    "api-body-changed": _api_body_changed,
+    "api-encoded-path": _api_encoded_path,
+    "iam-wrong-sk": _iam_wrong_sk,
+    "upload-content-type": _upload_content_type,
+    "upload-sub-resource": _upload_sub_resource,
+    "upload-signature-changed": _upload_signature_changed,
+}
+_ROW_CHECK = re.compile(
+    r'<details class="signature-check"><summary>signature_check</summary>'
+    r'<pre class="mono">(.*?)</pre>',
+    re.S,
+)
+
+
+def _fields(response: httpx.Response) -> list[str]:
+    """The names the client's answer carries: JSON keys (IAM's nested ones too), or the OBS
+    XML's elements."""
+    if response.headers["content-type"].startswith("application/xml"):
+        return [element.tag for element in ElementTree.fromstring(response.text)]
+    document = response.json()
+    nested = [f"{k}.{n}" for k, v in document.items() if isinstance(v, dict) for n in v]
+    return sorted([*document, *nested])
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSALS))
+def test_every_refused_kind_leaves_the_same_check_on_every_surface(
+    short_jobs_mock: MockHandle,
+    recordings: Path,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+) -> None:
+    m = short_jobs_mock
+    caplog.set_level("DEBUG", logger="mock_server.signature")
+    upload_url = kind.startswith("upload")
+    # what the service answers to a refusal with no signature to check: no Signature, a bad token
+    if upload_url:
+        other = httpx.put(_upload_url(m).split("&Signature=")[0], content=b"")
+    elif kind.startswith("iam"):
+        other = httpx.get(m.iam_url + "/v3/regions", headers={"X-Auth-Token": "bad"})
+    else:
+        other = httpx.get(m.url + item(m.server, "job-x"), headers={"X-Auth-Token": "bad"})
+    assert other.status_code == (403 if upload_url else 401), other.text
+    assert m.last_signature_check() is None
+
+    response = REFUSALS[kind](m, recordings)
+    assert response.status_code == other.status_code, response.text
+    assert _fields(response) == _fields(other)  # no extra field
+    assert "signature_check" not in response.text and "canonical_request" not in response.text
+
+    request_id = response.headers["X-Request-Id"]
+    entry = next(e for e in m.requests() if e["request_id"] == request_id)
+    check = entry["signature_check"]
+    assert check is not None and check == m.last_signature_check()
+    assert check["string_to_sign"]
+
+    page = httpx.get(m.url + DASHBOARD_PATH, timeout=30).text
+    rows = [json.loads(html.unescape(found)) for found in _ROW_CHECK.findall(page)]
+    assert check in rows
+
+    logged = [
+        json.loads(record.getMessage().split(": ", 1)[1])
+        for record in caplog.records
+        if record.name == "mock_server.signature"
+    ]
+    assert logged == [check]
+
+    surfaces = [response.text, json.dumps(m.requests()), page, caplog.text]
+    for secret in (m.sk, WRONG_SK):
+        assert not any(secret in surface for surface in surfaces), secret
+
+
+def _masked(canonical: str) -> list[str]:
+    """A canonical request's lines, the host and the date (of this run) masked."""
+    return [
+        re.sub(r"^(host|x-sdk-date):.*", r"\1:*", line) for line in canonical.strip().split("\n")
+    ]
+
+
+def test_the_worked_example_prints_what_the_docs_show(
+    short_jobs_mock: MockHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """docs/mock.md, "Debugging your signer": the example (run as written, its test function
+    called here) prints the canonical request the page shows, but for the host and the date."""
+    page = (ROOT / "docs" / "mock.md").read_text("utf-8")
+    section = page.split("### Worked example: the body changed after signing", 1)[1]
+    example = section.split("```python\n", 1)[1].split("```", 1)[0]
+    shown = section.split("prints (what the mock signed):\n\n```\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(compile(example, "docs/mock.md", "exec"), namespace)  # the docs' own code
+    namespace["test_my_signer"](short_jobs_mock)
+    printed = capsys.readouterr().out
+    assert _masked(printed) == _masked(shown)
+    assert short_jobs_mock.project_id in printed  # the page shows the default project

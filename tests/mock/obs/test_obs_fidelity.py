@@ -64,9 +64,75 @@ def test_sub_resources_appended_to_the_url_do_not_match(
     assert not (mock.data_dir / "uploads" / f"{job['job_id']}.zip").exists()
 
 
-# The SDK signs this URL in its V2 mode (`AWSAccessKeyId`, `x-amz-` prefix): the same string
-# to sign as OBS' but for the prefix, so `x-obs-*` parameters are left out of the family here.
-_NAMES = st.sampled_from([*sorted(presign.SUB_RESOURCES - {"x-obs-accesslabel"}), "unknown", "Foo"])
+@pytest.mark.parametrize("value", [None, "", "1"])
+def test_every_sub_resource_appended_to_the_url_does_not_match(
+    mock: RunningMock, recordings: Path, value: str | None
+) -> None:
+    """The whole list (and an `x-obs-*` parameter, and OBS' own spellings), `?name`, `?name=`
+    and `?name=1` alike: 403 SignatureDoesNotMatch in OBS XML, nothing stored."""
+    with token_client(mock) as client:
+        job = create(client, mock)
+    url, body = job["data_uploading_url"], b"PK\x05\x06" + bytes(18)  # refused before it is read
+    names = [*sorted(presign.SUB_RESOURCES), "x-obs-meta-take", "partNumber", "uploadId", "ACL"]
+    with httpx.Client(headers={"Content-Type": "application/zip"}, timeout=30) as http:
+        for name in [*names, "acl&acl"]:  # a repeated one too
+            appended = name if value is None else f"{name}={value}"
+            response = http.put(f"{url}&{appended}", content=body)
+            assert response.status_code == 403, (name, response.text)
+            assert _obs_code(response) == "SignatureDoesNotMatch", name
+            assert not (mock.data_dir / "uploads" / f"{job['job_id']}.zip").exists(), name
+    assert upload(url, recordings).status_code == 200  # the URL as issued still works
+
+
+def _sdk_signed(mock: RunningMock, url: str, query: dict[str, str | None]) -> str:
+    """The issued URL's object, signed by esdk-obs-python with the mock's AK/SK and `query`:
+    OBS' own signature (`AccessKeyId`; a host name, so the SDK does not fall back to V2),
+    sent path-style to the mock (the string to sign is the same: `/bucket/key`)."""
+    parts = urlsplit(url)
+    bucket, _, key = parts.path.lstrip("/").partition("/")
+    sdk = ObsClient(
+        access_key_id=mock.ak, secret_access_key=mock.sk, server="http://localhost:9",
+        signature="obs",
+    )  # fmt: skip
+    signed = sdk.createSignedUrl(
+        "PUT", bucket, key, expires=300, headers={"Content-Type": "application/zip"},
+        queryParams=dict(query),
+    )  # fmt: skip
+    return f"{parts.scheme}://{parts.netloc}{parts.path}?{urlsplit(signed['signedUrl']).query}"
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "code"),
+    [
+        ({}, 200, None),
+        ({"x-obs-meta-take": "1"}, 200, None),  # signed, but no operation of its own
+        ({"partNumber": "1", "uploadId": "abc"}, 404, "NoSuchUpload"),
+        ({"uploadId": "abc"}, 404, "NoSuchUpload"),
+        ({"acl": None}, 501, "NotImplemented"),
+        ({"tagging": None, "versionId": "v1"}, 501, "NotImplemented"),
+    ],
+)
+def test_a_url_the_sdk_signs_with_sub_resources_is_answered_as_obs_would(
+    mock: RunningMock, recordings: Path, query: dict[str, str | None], status: int, code: str | None
+) -> None:
+    """The signature matches; a sub-resource names an operation the mock does not emulate
+    (an upload id it never issued: no multipart uploads), so nothing is stored as the object."""
+    with token_client(mock) as client:
+        job = create(client, mock)
+    response = upload(_sdk_signed(mock, job["data_uploading_url"], query), recordings)
+    assert response.status_code == status, response.text
+    stored = mock.data_dir / "uploads" / f"{job['job_id']}.zip"
+    if code is None:
+        assert response.headers["ETag"] == f'"{hashlib.md5(recordings.read_bytes()).hexdigest()}"'
+        assert stored.read_bytes() == recordings.read_bytes()
+    else:
+        assert _obs_code(response) == code
+        assert not stored.exists()
+
+
+# The SDK signs in OBS' own mode here (a host name as its server: with an IP address it falls
+# back to V2, `AWSAccessKeyId` and `x-amz-*`), so `x-obs-*` parameters are in the family too.
+_NAMES = st.sampled_from([*sorted(presign.SUB_RESOURCES), "x-obs-meta-a", "unknown", "Foo"])
 
 
 @settings(max_examples=60, deadline=None)
@@ -77,7 +143,7 @@ _NAMES = st.sampled_from([*sorted(presign.SUB_RESOURCES - {"x-obs-accesslabel"})
 )
 def test_the_string_to_sign_is_esdk_obs_pythons(params: dict[str, str | None]) -> None:
     sdk = ObsClient(
-        access_key_id="AK", secret_access_key="SK", server="http://127.0.0.1:9", signature="obs"
+        access_key_id="AK", secret_access_key="SK", server="http://localhost:9", signature="obs"
     )
     signed = sdk.createSignedUrl(
         "PUT",
@@ -88,10 +154,8 @@ def test_the_string_to_sign_is_esdk_obs_pythons(params: dict[str, str | None]) -
         queryParams=dict(params),
     )
     url = urlsplit(signed["signedUrl"])
-    query = [
-        ("AccessKeyId" if k == "AWSAccessKeyId" else k, v)
-        for k, v in parse_qsl(url.query, keep_blank_values=True)
-    ]
+    query = parse_qsl(url.query, keep_blank_values=True)
+    assert "AccessKeyId" in dict(query)  # OBS' own signature, not V2's
     presign.check_presigned(  # the SDK's URL is accepted as sent
         "PUT",
         "bucket",
@@ -261,3 +325,25 @@ def test_the_database_locked_at_the_fault_check_is_obs_503_and_the_client_says_s
         sj.upload(job["data_uploading_url"], recordings)
     assert (refused.value.status, refused.value.error_code) == (503, "ServiceUnavailable")
     assert not (mock.data_dir / "uploads" / f"{job['job_id']}.zip").exists()
+
+
+@given(
+    params=st.lists(
+        st.tuples(_NAMES, st.one_of(st.none(), st.text("abc123", min_size=1, max_size=4))),
+        max_size=4,
+    )
+)
+def test_a_matched_sub_resource_is_never_stored_as_the_object(
+    params: list[tuple[str, str | None]],
+) -> None:
+    """Any signed query: stored (None) iff no sub-resource but `x-obs-*`; an `uploadId` is
+    404 NoSuchUpload, any other sub-resource 501 NotImplemented."""
+    query = [(name, value or "") for name, value in params]
+    refusal = presign.sub_resource_refusal(query, "/b/k")
+    names = {n.lower() for n, _ in presign.signed_parameters(query) if not n.startswith("x-obs-")}
+    if not names:
+        assert refusal is None
+    elif "uploadid" in names:
+        assert refusal is not None and refusal.code.code == "NoSuchUpload"
+    else:
+        assert refusal is not None and refusal.code.code == "NotImplemented"
