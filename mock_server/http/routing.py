@@ -26,8 +26,9 @@ _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _PAGE_METHODS = ("GET", "HEAD")
 # A path parameter is one whole segment, never a dot segment (RFC 3986, section 3.3), and holds
 # no control character (a decoded %0A, %00...): no API has such a path.
-_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 _SEGMENT = r"(?!\.{1,2}(?:/|$))[^/\x00-\x1f\x7f]+"
+# The path parameters of a route on a path without any (one shared, read-only mapping).
+_NO_PARAMS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,9 @@ class RouteTable:
         the control plane is off (its paths then do not exist); `pages`: the exact paths of the
         pages served (`Pages.paths()`), each answering GET and HEAD."""
         entries = [
-            _Entry(method, re.compile(re.escape(path)), path, False, page=True, literal=path)
+            _Entry(
+                method, re.compile(re.escape(path)), path, control=False, page=True, literal=path
+            )
             for path in sorted(pages)
             for method in _PAGE_METHODS
         ]
@@ -119,7 +122,7 @@ def _entries(spec: Mapping[str, Any], prefix: str, *, control: bool) -> Iterable
             operation = item.get(method)
             if isinstance(operation, dict):
                 yield _Entry(
-                    method.upper(), pattern, operation["operationId"], control, False, literal
+                    method.upper(), pattern, operation["operationId"], control, literal=literal
                 )
 
 
