@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +14,8 @@ from typing import Any, TypeVar
 
 import httpx
 from hypothesis.stateful import RuleBasedStateMachine
+from ports import free_port as free_port
+from ports import free_ports as free_ports
 from recording_proxy import RecordingProxy, exchange_problems
 
 from mock_server.faces.inprocess import RunningMock
@@ -74,14 +75,6 @@ def sdk_wait_final(client: Any, job_id: str, timeout: float = 20) -> Any:
         time.sleep(0.05)
         shown = client.show_short_job(ShowShortJobRequest(job_id=job_id))
     return shown
-
-
-def free_port() -> int:
-    """A port free on 127.0.0.1 now (the OS's pick)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def wait_ready(process: subprocess.Popen[Any], port: int, seconds: float = 30) -> None:
@@ -187,23 +180,6 @@ def _flag(options: Sequence[str], name: str) -> bool:
     negative = "--no-" + name.removeprefix("--")
     found = [option for option in options if option in (name, negative)]
     return bool(found) and found[-1] == name
-
-
-def free_ports(count: int, avoid: Iterable[int] = ()) -> list[int]:
-    """`count` distinct ports free on 127.0.0.1 now (held together while probed), none in
-    `avoid` (the OS hands out ports in sequence: the next one after a port just probed is a
-    likely pick)."""
-    avoided = set(avoid)
-    probes: list[socket.socket] = []
-    try:
-        while len([p for p in probes if p.getsockname()[1] not in avoided]) < count:
-            probe = socket.socket()
-            probes.append(probe)
-            probe.bind(("127.0.0.1", 0))
-        return [p.getsockname()[1] for p in probes if p.getsockname()[1] not in avoided][:count]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 def stop(process: subprocess.Popen[Any]) -> None:

@@ -35,9 +35,10 @@ from mock_server.faces.listen import (
 
 @contextmanager
 def held_port() -> Iterator[int]:
-    """A port some other program listens on, on 127.0.0.1, while the block runs."""
+    """A port some other program listens on, on 127.0.0.1, while the block runs; the port
+    before it is free and no other test's (ports.free_port reserves the pair)."""
     with socket.socket() as other:
-        other.bind(("127.0.0.1", 0))
+        other.bind(("127.0.0.1", free_port() + 1))
         other.listen()
         yield other.getsockname()[1]
 
