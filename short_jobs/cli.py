@@ -97,8 +97,9 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-class _Group(TyperGroup):
-    """The top-level command: says where an option goes when it is given on the wrong side.
+class _Group(terminal.EscapedErrors, TyperGroup):
+    """The top-level command: says where an option goes when it is given on the wrong side, and
+    prints every usage error escaped (:class:`short_jobs.terminal.EscapedErrors`).
 
     ``TyperGroup`` is typer's documented extension point (``typer.Typer(cls=...)``); the
     exceptions and context come from the click typer vendors (``typer._click``, private), so

@@ -36,7 +36,16 @@ from rich.markup import escape as _markup_escape
 
 from short_jobs.redact import scrub, scrub_data
 
-__all__ = ["clean", "echo", "echo_json", "escape", "is_unsafe", "json_text", "markup"]
+__all__ = [
+    "EscapedErrors",
+    "clean",
+    "echo",
+    "echo_json",
+    "escape",
+    "is_unsafe",
+    "json_text",
+    "markup",
+]
 
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -89,6 +98,8 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
 
 def escape(text: str) -> str:
     """``text`` with every unsafe character shown as its escape: one line, nothing to obey."""
+    if text.isprintable():  # no unsafe character (each is non-printable): no table needed
+        return text
     return _patterns()[0].sub(lambda m: _escaped(m[0]), text)
 
 
@@ -142,3 +153,42 @@ def echo_json(data: Any, *, secrets_shown: bool = False) -> None:
     """Print ``data`` on stdout as :func:`json_text` and a newline."""
     sys.stdout.write(json_text(data, secrets_shown=secrets_shown) + "\n")
     sys.stdout.flush()
+
+
+class EscapedErrors:
+    """A mixin for a click command class (click's own or the one typer vendors): every error
+    click prints for it (a usage error quoting an argument, a ``ClickException`` of its own)
+    has its message passed through :func:`clean` first.
+
+    Click's own message escaping covers C0 and C1 controls only, and an argument echoed in
+    "Got unexpected extra argument(s)" may hold U+202E or U+2028. The hook is the two documented
+    ``Command`` methods every error of parsing or running passes through, ``make_context`` and
+    ``invoke``; click's exceptions are recognised by shape (``format_message``, ``exit_code``)
+    because the two clicks' classes differ.
+    """
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)  # type: ignore[misc]
+        except Exception as error:
+            _escape_click_error(error)
+            raise
+
+    def invoke(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().invoke(*args, **kwargs)  # type: ignore[misc]
+        except Exception as error:
+            _escape_click_error(error)
+            raise
+
+
+def _escape_click_error(error: Exception) -> None:
+    """Make a click exception's ``format_message`` answer its message cleaned (once)."""
+    render = getattr(error, "format_message", None)
+    if not callable(render) or not hasattr(error, "exit_code"):
+        return
+    if type(error).__name__ == "NoArgsIsHelpError" or getattr(error, "_escaped", False):
+        return  # the help text click prints: the toolkit's own words
+    text = clean(render())
+    error.format_message = lambda: text  # type: ignore[attr-defined]
+    error._escaped = True  # type: ignore[attr-defined]

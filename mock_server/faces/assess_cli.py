@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer.core import TyperCommand
 
 from mock_server.assessment import (
     METRIC_NAMES,
@@ -30,7 +31,7 @@ from mock_server.assessment import (
     score,
 )
 from short_jobs.report import render_job, stdout_console, verdict
-from short_jobs.terminal import clean, echo_json
+from short_jobs.terminal import EscapedErrors, clean, echo_json
 from short_jobs_client.models import AssessProperty, Language, ShowShortJobResponse
 
 __all__ = [
@@ -45,6 +46,11 @@ __all__ = [
 
 EXIT_OUT_OF_RANGE = 1
 EXIT_FAILED = 3
+
+
+class _Command(EscapedErrors, TyperCommand):
+    """The command, its usage errors printed escaped (short_jobs.terminal.EscapedErrors)."""
+
 
 app = typer.Typer(add_completion=False, help=__doc__)
 
@@ -149,7 +155,7 @@ def file_block(entry: dict[str, Any]) -> list[Text]:
     return lines
 
 
-@app.command()
+@app.command(cls=_Command)
 def assess(
     paths: Annotated[
         list[Path],

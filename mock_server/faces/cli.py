@@ -43,6 +43,7 @@ from mock_server.faces.banner import startup_line
 from mock_server.faces.listen import Listeners, listen
 from mock_server.faces.ready import ReadyReporter, prepare
 from mock_server.http.accesslog import BatchedStreamHandler, CachedTimeFormatter
+from short_jobs.terminal import EscapedErrors
 from short_jobs.version import package_version
 
 GENERATION_ENV = "SHORT_JOBS_MOCK_GENERATION"
@@ -64,10 +65,15 @@ def _option(name: str) -> click.Option:
     )
 
 
+class _Command(EscapedErrors, click.Command):
+    """`click.Command`, its errors printed escaped (short_jobs.terminal.EscapedErrors): a data
+    dir's name or an option's value is the user's text."""
+
+
 @cache
 def command() -> click.Command:
     """The `short-jobs-mock` command: one option per field of `Settings`."""
-    return click.Command(
+    return _Command(
         PROG,
         params=[
             *(_option(name) for name in setting_docs()),

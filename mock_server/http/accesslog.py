@@ -36,6 +36,7 @@ from typing import TextIO
 from mock_server.core.asgi import Scope
 from mock_server.core.state import state_of
 from mock_server.core.text import escape, header_text
+from short_jobs.terminal import escape as shown_on_terminal
 
 access_log = logging.getLogger("mock_server.access")
 LINE = '%s "%s %s" %s %s %.1fms rid=%s'
@@ -156,11 +157,18 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
 
 
 class CachedTimeFormatter(logging.Formatter):
-    """`logging.Formatter` whose `asctime` text is the standard library's, with the seconds
-    part (`time.strftime`, the costly call) made once per second of `record.created` instead of
-    once per record. Exact: local time changes only at whole seconds."""
+    """`logging.Formatter` for every line the mock's command logs: the message shown as the
+    terminal shows text from outside (`short_jobs.terminal.escape`: a path, a key or a header a
+    message quotes cannot clear the screen or fake a line; a traceback keeps its lines), and
+    the `asctime` text the standard library's, with the seconds part (`time.strftime`, the
+    costly call) made once per second of `record.created` instead of once per record. Exact:
+    local time changes only at whole seconds."""
 
     _cached: tuple[int, str] = (-1, "")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = shown_on_terminal(record.message)
+        return super().formatMessage(record)
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         second = int(record.created)

@@ -323,3 +323,66 @@ def test_mock_assess_prints_names_escaped_and_json_keeps_them_raw(
     if as_json.exit_code == 0:
         shown = {entry["name"] for entry in json.loads(as_json.stdout)["files"]}
         assert shown <= set(names) | {name.lstrip("/") for name in names}
+
+
+# --- errors click itself prints (usage errors quoting an argument) ---------------------------
+
+# argv cannot hold NUL (execve(2) strings end at it)
+argument = hostile_text.map(lambda text: text.replace("\x00", "")).filter(
+    lambda text: text.strip() != "" and not text.startswith("-")
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(text=argument)
+@example(text="b\x1b[2J\u202e")  # click escapes C0 and C1 only: the bidi override came out raw
+@example(text="\u2066\u2028")
+def test_usage_errors_of_both_clis_show_the_argument_escaped(text: str) -> None:
+    from click.testing import CliRunner as ClickRunner
+
+    from mock_server.faces.cli import command as mock_command
+
+    runner = CliRunner()
+    for result in (
+        runner.invoke(app, ["show", "a", text]),  # "Got unexpected extra argument(s) (...)"
+        runner.invoke(app, [f"--{text}"]),  # "No such option"
+        runner.invoke(app, ["wait", "a", "--timeout", f"x{text}"]),  # "is not a valid float"
+        runner.invoke(assess_cli.app, [f"/nonexistent/{text}"]),
+    ):
+        assert result.exit_code == 2, (result.stdout, result.stderr)
+        assert_safe(result)
+    mock = ClickRunner().invoke(mock_command(), ["--port", f"x{text}"])
+    assert mock.exit_code == 2, mock.output
+    assert_nothing_unsafe(mock.output)
+
+
+def test_the_mocks_own_errors_and_log_lines_are_escaped(tmp_path: Path) -> None:
+    """A data dir's name in "cannot serve from ..." and in the startup line; any message the
+    mock logs (a path a client sent, in the signature-refused debug line)."""
+    import logging
+    import sys
+
+    from click.testing import CliRunner as ClickRunner
+
+    from mock_server.faces.cli import LOG_FORMAT, command
+    from mock_server.http.accesslog import CachedTimeFormatter
+
+    hostile = "d\x1b[2J\u202e\x9b31m"
+    (tmp_path / "file").write_text("")
+    refused = ClickRunner().invoke(
+        command(), ["--data-dir", f"{tmp_path}/file/{hostile}", "--port", "0", "--iam-port", "0"]
+    )
+    assert refused.exit_code == 1 and "cannot serve from" in refused.output, refused.output
+    assert_nothing_unsafe(refused.output)
+    formatter = CachedTimeFormatter(LOG_FORMAT)
+    record = logging.LogRecord(
+        "mock_server", logging.DEBUG, __file__, 1, "refused on PUT %s", (f"/b/{hostile}",), None
+    )
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record.exc_info = sys.exc_info()
+    line = formatter.format(record)
+    head, _, traceback = line.partition("\n")
+    assert_nothing_unsafe(head)
+    assert "\\x1b[2J\\u202e\\x9b31m" in head and "Traceback" in traceback  # its lines kept
