@@ -49,6 +49,8 @@ from xml.etree import ElementTree
 
 import httpx
 
+from short_jobs.redact import scrub
+
 if TYPE_CHECKING:
     from short_jobs_client.models import ShowShortJobResponse
 
@@ -105,6 +107,13 @@ class ShortJobsError(Exception):
         self.request_id = request_id
         self.retry_after = retry_after
         super().__init__(message or self._describe())
+
+    def __str__(self) -> str:
+        # scrubbed when shown, not when made: a secret may be remembered after the error exists
+        return scrub(super().__str__())
+
+    def __repr__(self) -> str:
+        return scrub(super().__repr__())
 
     def _describe(self) -> str:
         parts = [f"HTTP {self.status}" if self.status is not None else None, self.error_code]

@@ -21,6 +21,8 @@ ordinary words); real SKs and tokens are far longer, and the patterns above stil
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Iterable
 from typing import Any, TypeVar
@@ -32,6 +34,7 @@ __all__ = [
     "REDACTED",
     "SECRET_HEADERS",
     "SECRET_QUERY",
+    "ScrubFilter",
     "forget_all",
     "is_secret_query",
     "known",
@@ -68,8 +71,10 @@ AUTH_PARTS = re.compile(r"(?P<key>\bAccess|\bSignature)=(?P<value>[^,\s\"'&<>]+)
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/?#\s\"'<>]*)@")
 _NAMED = re.compile(
     r"(?P<key>\b(?:x-auth-token|x-subject-token|x-security-token|proxy-authorization"
-    r"|security[_-]?token|password|passwd|secret|secret[_-]?key|sk)\b[\"']?\s*[:=]\s*[\"']?)"
-    r"(?P<value>[^\s\"',;&<>}]+)",
+    r"|security[_-]?token|password|passwd|secret|secret[_-]?key|sk)\b(?:\\*[\"'])?\s*[:=]\s*"
+    r"(?:\\*[\"'])?)"
+    # up to a quote, a separator or a backslash that escapes a quote (JSON inside JSON)
+    r"(?P<value>(?:[^\s\"',;&<>}\\]|\\+(?![\\\"']))+)",
     re.IGNORECASE,
 )
 
@@ -84,11 +89,15 @@ T = TypeVar("T")
 def remember(value: str | None) -> None:
     """Scrub ``value`` (and its URL-encoded forms) from every later output of this process."""
     if value and len(value) >= MIN_SECRET:
-        _known.update(
-            form
-            for form in {value, quote(value, safe=""), quote(value), unquote(value)}
-            if len(form) >= MIN_SECRET
-        )
+        forms = {value, quote(value, safe=""), quote(value), unquote(value)}
+        # as a JSON string spells it (a body echoing it, a HAR's text), once and twice over
+        forms |= {_json_inner(form) for form in set(forms)}
+        forms |= {_json_inner(form) for form in set(forms)}
+        _known.update(form for form in forms if len(form) >= MIN_SECRET)
+
+
+def _json_inner(text: str) -> str:
+    return json.dumps(text)[1:-1]
 
 
 def known() -> frozenset[str]:
@@ -143,3 +152,31 @@ def scrub_data(node: T, extra: Iterable[str] = ()) -> T:
     else:
         result = node
     return result  # type: ignore[no-any-return]
+
+
+class ScrubFilter(logging.Filter):
+    """A `logging.Filter` that scrubs a record's message (its arguments merged in first).
+
+    Installed on the loggers of the libraries the toolkit drives (``httpx`` logs every request's
+    URL at INFO, a pre-signed URL's ``Signature`` included) when this module is first imported,
+    so a user's ``logging.basicConfig(level=logging.INFO)`` writes no credential. (A logger's
+    filter sees only its own records; the toolkit's loggers log errors, whose ``str()`` is
+    scrubbed.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = scrub(record.getMessage())
+        record.args = None
+        return True
+
+
+_LIBRARY_LOGGERS = ("httpx", "httpcore")
+
+
+def _install_filters() -> None:
+    for name in _LIBRARY_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, ScrubFilter) for existing in logger.filters):
+            logger.addFilter(ScrubFilter())
+
+
+_install_filters()

@@ -292,3 +292,96 @@ def test_a_remembered_secret_is_scrubbed_wherever_it_occurs(value: str, around: 
     redact.remember(value)
     for form in forms(value):
         assert value not in scrub(around + form + around)
+
+
+# Any characters a secret may hold (regex metacharacters, quotes, backslashes, %, non-ASCII),
+# long enough to be swept as a value (MIN_SECRET); none of REDACTED's letters, so that what the
+# scrubber writes can never spell the value again.
+odd_secret = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters=REDACTED),
+    min_size=redact.MIN_SECRET,
+    max_size=30,
+).filter(lambda s: s.strip() != "")
+
+
+def _json_nested(text: str, depth: int) -> str:
+    for _ in range(depth):
+        text = json.dumps({"error_msg": text})
+    return text
+
+
+def _spelt(value: str, depth: int) -> str:
+    """`value` as it reads inside a JSON string nested `depth` times."""
+    for _ in range(depth):
+        value = json.dumps(value)[1:-1]
+    return value
+
+
+@given(value=odd_secret, around=st.text(max_size=10), depth=st.integers(0, 2))
+@example(value="a.b*c+(d)[e]$^|\\1%2F", around="raw=", depth=1)  # the named: `\` doubled
+def test_a_remembered_secret_is_scrubbed_as_json_spells_it_too(
+    value: str, around: str, depth: int
+) -> None:
+    """A service's JSON body echoing the SK, and a HAR holding that body as a JSON string: the
+    value is spelt with its `\\` and `"` escaped once or twice, and is still found."""
+    redact.remember(value)
+    shown = scrub(_json_nested(f"{around}{value}{around}", depth))
+    assert _spelt(value, depth) not in shown
+
+
+@given(value=secret, depth=st.integers(1, 2))
+@example(value="hunter33-hunter33", depth=1)
+def test_a_named_field_inside_json_text_is_scrubbed_unremembered(value: str, depth: int) -> None:
+    """`"password": "hunter33"` inside a JSON string reads `\\"password\\": \\"hunter33\\"`."""
+    text = _json_nested(json.dumps({"password": value, "name": "alice"}), depth)
+    assert value not in scrub(text)
+
+
+def test_an_errors_str_and_repr_are_scrubbed() -> None:
+    from short_jobs.errors import InvalidRequestError
+
+    error = InvalidRequestError(error_msg="echo plainSecret77 Signature=abcdef")
+    redact.remember("plainSecret77")  # after the error was made: scrubbed when shown
+    for shown in (str(error), repr(error)):
+        assert "plainSecret77" not in shown and "abcdef" not in shown
+    assert error.error_msg == "echo plainSecret77 Signature=abcdef"  # the raw value is kept
+
+
+def test_library_logs_carry_no_credentials(caplog: pytest.LogCaptureFixture) -> None:
+    """httpx logs every request's URL at INFO, a pre-signed URL's Signature included."""
+    import logging
+
+    import httpx
+
+    url = "http://127.0.0.1:9/b/k.zip?AccessKeyId=AK&Expires=1&Signature=f%2B%2BNPYEsecret"
+    with (
+        caplog.at_level(logging.INFO),
+        httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200))) as client,
+    ):
+        client.put(url)
+    assert "HTTP Request" in caplog.text and "NPYEsecret" not in caplog.text
+
+
+def test_the_retry_log_line_is_scrubbed(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from short_jobs.errors import ServerError
+    from short_jobs.retry import RetryPolicy, retry_call
+
+    redact.remember("mock-secret-key-0000")
+    attempts: list[int] = []
+
+    def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ServerError(
+                status=503, error_msg="echo mock-secret-key-0000 X-Auth-Token: tok123456"
+            )
+        return "ok"
+
+    with caplog.at_level(logging.INFO, logger="short_jobs"):
+        assert (
+            retry_call(flaky, RetryPolicy(attempts=2, base=0, cap=0), sleep=lambda _: None) == "ok"
+        )
+    assert "retrying" in caplog.text
+    assert "mock-secret-key-0000" not in caplog.text and "tok123456" not in caplog.text
