@@ -11,8 +11,9 @@ MSS.20000002  Unreadable WAV: not RIFF/WAVE, missing or malformed fmt/data chunk
               non-finite float samples.
 MSS.20000003  Zip invalid or unsafe: not a zip, corrupt (bad CRC, bad headers), encrypted entry
               (named: ZipCrypto, strong, WinZip AES), unsupported compression (named: Deflate64,
-              PPMd...), absolute or `..` name, symbolic link, too many entries, a compression
-              ratio over the limit (the only "zip bomb?"), or a size limit (said as such).
+              PPMd...), absolute or `..` name, symbolic link, too many entries, entries whose
+              data overlap (the only "zip bomb?"), or a size limit (said as such; never
+              a compression ratio: silence deflates 1000:1).
 MSS.20000004  Unsupported audio format: another container (AIFF, FLAC, Ogg, MP3, MP4, RIFX...,
               named), a codec other than PCM/IEEE float (A-law, ADPCM, MP3...), an unsupported
               bit depth, a sample rate outside 8000-48000 Hz, over 32 channels.
