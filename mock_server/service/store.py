@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mock_server.core.database import Database
+from mock_server.core.database import DamagedStore, Database
 
 # What `Store.lease_status` answers.
 HELD, GONE, LOST = "held", "gone", "lost"
@@ -109,8 +109,29 @@ class Store:
     def __init__(self, database: Database | Path) -> None:
         self.database = database if isinstance(database, Database) else Database(database)
         self.path = self.database.path
+        self._check_rows()
         self.database.add_tables("jobs", _TABLES.split(";"), _clear)
         self._add_generation()
+
+    def _check_rows(self) -> None:
+        """Raise DamagedStore unless every stored result is JSON. The database's own check
+        proves every row reads, not what it means: a damaged cell can hold a result that is not
+        JSON, and every request touching that job would answer 500. The other columns are
+        text and numbers the API shows as they are."""
+        found = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
+        ).fetchone()
+        if found is None:
+            return
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        try:
+            rows = cursor.execute("SELECT assess_result FROM jobs WHERE assess_result IS NOT NULL")
+            for (result,) in rows:
+                json.loads(result)
+        except (sqlite3.Error, ValueError, TypeError) as error:
+            self.database.close()
+            raise DamagedStore(self.path, f"a result in the jobs table: {error}") from error
 
     def _add_generation(self) -> None:
         """Give a file made before the steering generation existed its column (0 for every
