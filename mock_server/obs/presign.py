@@ -36,7 +36,8 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import quote, urlencode
+from functools import lru_cache
+from urllib.parse import quote
 
 from mock_server.core.text import same_secret
 from mock_server.obs.errors import ObsCodes, ObsError
@@ -96,7 +97,14 @@ class PresignError(ObsError):
 
 def _resource(bucket: str, key: str) -> str:
     """``/bucket/key`` as it appears in the URL path (and so in the string to sign)."""
-    return f"/{quote(bucket, safe='')}/{quote(key, safe='/')}"
+    return f"/{_component(bucket)}/{quote(key, safe='/')}"
+
+
+@lru_cache(maxsize=64)
+def _component(text: str) -> str:
+    """``text`` percent-encoded as one URL component. Cached: the bucket and the AK are the
+    same in every URL a mock issues (a create's own cost, issue 23)."""
+    return quote(text, safe="")
 
 
 def signed_parameters(
@@ -151,13 +159,23 @@ def string_to_sign(
 ) -> str:
     """The OBS V2 StringToSign; ``obs_headers`` maps lower-case names to values (others ignored),
     ``query`` holds the request's query parameters (only the sub-resources are signed)."""
+    resource = canonical_resource(bucket, key, query)
+    return _to_sign(method, content_md5, content_type, expires, obs_headers, resource)
+
+
+def _to_sign(
+    method: str,
+    content_md5: str,
+    content_type: str,
+    expires: int | str,
+    obs_headers: Mapping[str, str],
+    resource: str,
+) -> str:
+    """:func:`string_to_sign` for a CanonicalizedResource already made."""
     canonical_headers = "".join(
         f"{name}:{obs_headers[name]}\n" for name in sorted(obs_headers) if name.startswith("x-obs-")
     )
-    return (
-        f"{method}\n{content_md5}\n{content_type}\n{expires}\n"
-        f"{canonical_headers}{canonical_resource(bucket, key, query)}"
-    )
+    return f"{method}\n{content_md5}\n{content_type}\n{expires}\n{canonical_headers}{resource}"
 
 
 def _sign(sk: str, to_sign: str) -> str:
@@ -179,12 +197,12 @@ def presign_put(
     ``expires`` is the absolute expiry time in Unix seconds (the URL's ``Expires`` value), not a
     duration: the caller adds its validity period to its own clock, which keeps this pure.
     """
-    to_sign = string_to_sign("PUT", "", content_type, expires, {}, bucket, key)
-    query = urlencode(
-        {"AccessKeyId": ak, "Expires": str(expires), "Signature": _sign(sk, to_sign)},
-        quote_via=quote,
-    )
-    return f"{base_url.rstrip('/')}{_resource(bucket, key)}?{query}"
+    # The resource once, for the string to sign (no sub-resource: the URL carries none) and
+    # the URL's path; the query as urlencode(quote_via=quote) would spell it.
+    resource = _resource(bucket, key)
+    signature = _sign(sk, _to_sign("PUT", "", content_type, expires, {}, resource))
+    query = f"AccessKeyId={_component(ak)}&Expires={expires}&Signature={quote(signature, safe='')}"
+    return f"{base_url.rstrip('/')}{resource}?{query}"
 
 
 def check_presigned(
