@@ -128,13 +128,19 @@ def _host_name(host: str) -> str | None:
     text = host.strip()
     if text.startswith("["):
         end = text.find("]")
-        if end < 0 or (text[end + 1 :] and not text[end + 1 :].startswith(":")):
+        rest = text[end + 1 :] if end >= 0 else ""
+        if end < 0 or (rest and not (rest.startswith(":") and _is_port(rest[1:]))):
             return None
         return text[1:end].lower() or None
-    name, _, port = text.partition(":")
-    if (port and not port.isascii()) or (port and not port.isdigit()):
+    name, colon, port = text.partition(":")
+    if colon and not _is_port(port):
         return None
     return canonical_name(name)
+
+
+def _is_port(text: str) -> bool:
+    """RFC 3986's port (`*DIGIT`: empty allowed), and one a socket can have (0-65535)."""
+    return text == "" or (text.isascii() and text.isdigit() and int(text) <= 65535)
 
 
 def canonical_name(name: str) -> str | None:

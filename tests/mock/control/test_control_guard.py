@@ -125,6 +125,21 @@ def test_the_guard_admits_exactly_same_origin_calls_to_this_address(
         assert problem is None
 
 
+@given(
+    name=st.sampled_from(["127.0.0.1", "localhost", "[::1]", "LOCALHOST"]),
+    port=st.one_of(
+        st.integers(0, 10**25).map(str),
+        st.text(st.characters(codec="latin-1", exclude_characters=",\r\n"), max_size=8),
+    ),
+)
+@example(name="[::1]", port="x")  # a bracketed address's port was not checked
+@example(name="127.0.0.1", port="99999999999999999999")  # nor a port's range
+def test_a_host_is_admitted_only_with_a_port_a_socket_can_have(name: str, port: str) -> None:
+    problem = cross_site_problem("GET", _headers(host=f"{name}:{port}"), SERVED)
+    valid = port == "" or (port.isascii() and port.isdigit() and int(port) <= 65535)
+    assert (problem is None) == valid, (name, port, problem)
+
+
 def test_a_cross_site_simple_post_does_not_reset(short_jobs_mock: MockHandle) -> None:
     server = short_jobs_mock.server
     with token_client(server) as client:
