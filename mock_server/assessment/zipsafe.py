@@ -39,6 +39,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import IO, Final
 
@@ -273,7 +274,7 @@ def check_overlaps(infos: list[zipfile.ZipInfo]) -> None:
     entry's extent is taken at its smallest (header, no name, no extra field, its compressed
     bytes), so an ordinary zip is never refused."""
     ordered = sorted(infos, key=lambda info: info.header_offset)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if after.header_offset < before.header_offset + _LOCAL_HEADER + before.compress_size:
             raise AssessmentFailed(
                 CODE_BAD_ZIP,
