@@ -72,6 +72,7 @@ from short_jobs.errors import (
     UsageError,
     WaitTimeoutError,
 )
+from short_jobs.numbers import seconds
 from short_jobs.report import render_job, stdout_console
 from short_jobs.version import version_callback
 from short_jobs.zipping import Source
@@ -431,7 +432,9 @@ PathsArgument = Annotated[
     typer.Argument(help="A .zip of WAV files, directories of them, or WAV files (one or more)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the job as JSON, nothing else.")]
-TimeoutOption = Annotated[float, typer.Option(min=0.0, help="Seconds to wait for the assessment.")]
+TimeoutOption = Annotated[
+    float, typer.Option(click_type=seconds(), help="Seconds to wait for the assessment.")
+]
 
 
 def _source(paths: list[Path]) -> Source:

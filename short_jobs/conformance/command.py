@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from short_jobs.numbers import count, seconds
+
 if TYPE_CHECKING:
     from short_jobs import ShortJobs
     from short_jobs.conformance.har import Recorder
@@ -131,10 +133,14 @@ def _target(facade: ShortJobs, ak: str | None, sk: str | None) -> Target:
 def conformance(
     ctx: typer.Context,
     max_jobs: Annotated[
-        int, typer.Option(min=0, help="Jobs the run may create: 2 (CN and EN), 1 (CN) or 0.")
+        int,
+        typer.Option(
+            click_type=count(0, 2), help="Jobs the run may create: 2 (CN and EN), 1 (CN) or 0."
+        ),
     ] = 2,
     timeout: Annotated[
-        float, typer.Option(min=0.0, help="Seconds to wait for the job's final state.")
+        float,
+        typer.Option(click_type=seconds(), help="Seconds to wait for the job's final state."),
     ] = 600.0,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as one JSON document, nothing else.")

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import cli_env
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
@@ -23,15 +24,6 @@ from mock_server.samples import speech_like_wav
 from short_jobs.cli import app
 
 pytestmark = pytest.mark.usefixtures("clean_client_env")
-
-
-def env_for(server: RunningMock) -> dict[str, str]:
-    return {
-        "SHORT_JOBS_ENDPOINT": server.url,
-        "HUAWEICLOUD_SDK_AK": server.ak,
-        "HUAWEICLOUD_SDK_SK": server.sk,
-        "HUAWEICLOUD_SDK_PROJECT_ID": server.project_id,
-    }
 
 
 def assert_usage_error_before_any_request(result: Result, handle: MockHandle, *words: str) -> None:
@@ -50,7 +42,7 @@ def test_the_named_record_path_is_refused_before_the_first_request(
     result = CliRunner().invoke(
         app,
         ["conformance", "--record", "/nonexistent-dir/run.har"],
-        env=env_for(short_jobs_mock.server),
+        env=cli_env(short_jobs_mock.server),
     )
     assert_usage_error_before_any_request(
         result, short_jobs_mock, "--record", "/nonexistent-dir", "does not exist"
@@ -95,7 +87,7 @@ def test_every_unwritable_output_is_a_usage_error_before_the_first_request(
     short_jobs_mock.clear_requests()
     path = bad_output(tmp_path_factory.mktemp("out"), kind)
     result = CliRunner().invoke(
-        app, ["conformance", other, option, str(path)], env=env_for(short_jobs_mock.server)
+        app, ["conformance", other, option, str(path)], env=cli_env(short_jobs_mock.server)
     )
     assert_usage_error_before_any_request(result, short_jobs_mock, option)
 
@@ -107,7 +99,7 @@ def test_the_same_file_for_both_outputs_is_refused(
     result = CliRunner().invoke(
         app,
         ["conformance", "--record", out, "--junit-xml", out],
-        env=env_for(short_jobs_mock.server),
+        env=cli_env(short_jobs_mock.server),
     )
     assert_usage_error_before_any_request(result, short_jobs_mock, "same file")
 
@@ -122,7 +114,7 @@ def test_a_spec_that_cannot_be_read_is_a_usage_error(
     elif isinstance(content, bytes):
         spec.write_bytes(content)
     result = CliRunner().invoke(
-        app, ["conformance", "--spec", str(spec)], env=env_for(short_jobs_mock.server)
+        app, ["conformance", "--spec", str(spec)], env=cli_env(short_jobs_mock.server)
     )
     assert_usage_error_before_any_request(result, short_jobs_mock, "--spec")
 
@@ -146,7 +138,7 @@ def test_bad_recordings_are_a_usage_error_before_the_first_request(
     good = speech_like_wav(tmp_path / "good.wav", seconds=1.0)
     url = f"{short_jobs_mock.server.url}/bucket/never.zip?Signature=x"
     args = [command] + ([url] if command == "upload" else []) + [str(good), str(path)]
-    result = CliRunner().invoke(app, args, env=env_for(short_jobs_mock.server))
+    result = CliRunner().invoke(app, args, env=cli_env(short_jobs_mock.server))
     assert_usage_error_before_any_request(result, short_jobs_mock)
 
 
@@ -159,7 +151,7 @@ def test_an_output_that_fails_to_write_keeps_the_report_on_stdout(
     mock: RunningMock, option: str, as_json: bool
 ) -> None:
     args = ["conformance", "--max-jobs", "1", option, "/dev/full"] + (["--json"] if as_json else [])
-    result = CliRunner().invoke(app, args, env=env_for(mock))
+    result = CliRunner().invoke(app, args, env=cli_env(mock))
     assert result.exit_code == 1, (result.stdout, result.stderr)
     if as_json:
         assert json.loads(result.stdout)["summary"]["drifted"] == 0
