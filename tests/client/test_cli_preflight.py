@@ -59,14 +59,82 @@ def bad_output(tmp: Path, kind: str) -> Path:
     if kind == "under-a-file":
         (tmp / "plain-file").write_text("x")
         return tmp / "plain-file" / "out.file"
+    # Refused only when the file is created: os.access says yes to root (the tests run as root).
+    if kind == "in-proc":
+        return Path("/proc/run.har")
+    if kind == "in-sys":
+        return Path("/sys/run.har")
+    if kind == "dangling-symlink":
+        link = tmp / "dangling.har"
+        link.symlink_to("/nonexistent/dir/x.har")
+        return link
+    if kind == "name-too-long":
+        return tmp / ("a" * 300 + ".har")
     raise AssertionError(kind)
 
 
-OUTPUT_KINDS = ["missing-directory", "a-directory", "under-a-file"]
+OUTPUT_KINDS = [
+    "missing-directory",
+    "a-directory",
+    "under-a-file",
+    "in-proc",
+    "in-sys",
+    "dangling-symlink",
+    "name-too-long",
+]
+
+
+@pytest.mark.parametrize("kind", OUTPUT_KINDS[3:])
+def test_a_path_refused_only_at_write_time_is_refused_before_the_first_request(
+    short_jobs_mock: MockHandle, tmp_path: Path, kind: str
+) -> None:
+    path = bad_output(tmp_path, kind)
+    result = CliRunner().invoke(
+        app, ["conformance", "--record", str(path)], env=cli_env(short_jobs_mock.server)
+    )
+    assert_usage_error_before_any_request(result, short_jobs_mock, "--record", "cannot be written")
+
+
+@pytest.mark.parametrize("option", ["--record", "--junit-xml"])
+def test_a_file_the_check_created_is_removed_when_nothing_is_written(
+    short_jobs_mock: MockHandle, tmp_path: Path, option: str
+) -> None:
+    out = tmp_path / "out.file"
+    result = CliRunner().invoke(
+        app,
+        ["conformance", option, str(out), "--spec", str(tmp_path / "missing.yaml")],
+        env=cli_env(short_jobs_mock.server),
+    )
+    assert_usage_error_before_any_request(result, short_jobs_mock, "--spec")
+    assert not out.exists()
+
+
+def test_an_existing_output_is_untouched_until_the_run_writes_it(
+    short_jobs_mock: MockHandle, tmp_path: Path
+) -> None:
+    out = tmp_path / "kept.xml"
+    out.write_text("yesterday's report")
+    result = CliRunner().invoke(
+        app,
+        ["conformance", "--junit-xml", str(out), "--spec", str(tmp_path / "missing.yaml")],
+        env=cli_env(short_jobs_mock.server),
+    )
+    assert result.exit_code == 2
+    assert out.read_text() == "yesterday's report"
+
+
+def test_a_symlink_to_a_new_file_is_written_through(mock: RunningMock, tmp_path: Path) -> None:
+    link = tmp_path / "link.xml"
+    link.symlink_to(tmp_path / "target.xml")
+    result = CliRunner().invoke(
+        app, ["conformance", "--max-jobs", "0", "--junit-xml", str(link)], env=cli_env(mock)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and (tmp_path / "target.xml").read_text().startswith("<?xml")
 
 
 @settings(
-    max_examples=15,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
     phases=(Phase.explicit, Phase.reuse, Phase.generate),
@@ -77,6 +145,7 @@ OUTPUT_KINDS = ["missing-directory", "a-directory", "under-a-file"]
     other=st.sampled_from(["--json", "--max-jobs=1", "--timeout=5"]),
 )
 @example(option="--junit-xml", kind="missing-directory", other="--json")
+@example(option="--record", kind="dangling-symlink", other="--timeout=5")
 def test_every_unwritable_output_is_a_usage_error_before_the_first_request(
     short_jobs_mock: MockHandle,
     tmp_path_factory: pytest.TempPathFactory,
@@ -90,6 +159,20 @@ def test_every_unwritable_output_is_a_usage_error_before_the_first_request(
         app, ["conformance", other, option, str(path)], env=cli_env(short_jobs_mock.server)
     )
     assert_usage_error_before_any_request(result, short_jobs_mock, option)
+
+
+def test_a_link_to_the_other_output_is_the_same_file(
+    short_jobs_mock: MockHandle, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    (tmp_path / "link").symlink_to(out)
+    result = CliRunner().invoke(
+        app,
+        ["conformance", "--record", str(out), "--junit-xml", str(tmp_path / "link")],
+        env=cli_env(short_jobs_mock.server),
+    )
+    assert_usage_error_before_any_request(result, short_jobs_mock, "same file")
+    assert not out.exists()
 
 
 def test_the_same_file_for_both_outputs_is_refused(
