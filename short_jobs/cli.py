@@ -7,7 +7,8 @@ Design rules, and why:
 - A failure is one line on stderr (``status``, ``error_code``, ``error_msg``, ``request_id``,
   what support needs) and a non-zero exit, never a traceback: a missing file, a bad endpoint and
   a refused connection are the user's to fix, not bugs to debug. ``SHORT_JOBS_DEBUG=1`` re-raises
-  unexpected exceptions for the developer.
+  unexpected exceptions for the developer. A stdout that refuses the results is such a line
+  too (:class:`short_jobs.terminal.StdoutFailed`), naming the job so that it is not lost.
 - Credentials come from the official SDK's environment variables by default, so nothing secret
   needs to be on the command line (where other users' ``ps`` would see it).
 
@@ -72,7 +73,8 @@ from short_jobs.errors import (
     UsageError,
     WaitTimeoutError,
 )
-from short_jobs.report import render_job, stdout_console
+from short_jobs.numbers import seconds
+from short_jobs.report import print_to_stdout, render_job
 from short_jobs.version import version_callback
 from short_jobs.zipping import Source
 from short_jobs_client.models import CreateShortJobResponse, Language, ShowShortJobResponse
@@ -97,9 +99,10 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-class _Group(terminal.EscapedErrors, TyperGroup):
-    """The top-level command: says where an option goes when it is given on the wrong side, and
-    prints every usage error escaped (:class:`short_jobs.terminal.EscapedErrors`).
+class _Group(terminal.LostStdout, terminal.EscapedErrors, TyperGroup):
+    """The top-level command: says where an option goes when it is given on the wrong side,
+    prints every usage error escaped (:class:`short_jobs.terminal.EscapedErrors`) and a stdout
+    that refused the results as one line (:class:`short_jobs.terminal.LostStdout`).
 
     ``TyperGroup`` is typer's documented extension point (``typer.Typer(cls=...)``); the
     exceptions and context come from the click typer vendors (``typer._click``, private), so
@@ -259,20 +262,14 @@ def _reported(job: _Job | None = None, as_json: bool = False) -> Iterator[None]:
     """
     try:
         yield
-    except typer.Exit:
+    except (typer.Exit, terminal.StdoutFailed):
         raise
     except JobFailedError as error:
-        if as_json:
-            _print_json(error.job.to_dict())
-        _fail(_failure_line(error), EXIT_JOB_FAILED)
+        _fail_with_job(error.job if as_json else None, _failure_line(error), EXIT_JOB_FAILED)
     except WaitTimeoutError as error:
-        if as_json and error.last is not None:
-            _print_json(error.last.to_dict())
-        _fail(_failure_line(error), EXIT_TIMEOUT)
+        _fail_with_job(error.last if as_json else None, _failure_line(error), EXIT_TIMEOUT)
     except JobNotCommittedError as error:
-        if as_json:
-            _print_json(error.job.to_dict())
-        _fail(_not_committed(error), EXIT_ERROR)
+        _fail_with_job(error.job if as_json else None, _not_committed(error), EXIT_ERROR)
     except UsageError as error:
         _fail(f"{PROG}: error: {_one_line(error.describe(_option))}", EXIT_USAGE)
     except ShortJobsError as error:
@@ -291,6 +288,18 @@ def _reported(job: _Job | None = None, as_json: bool = False) -> Iterator[None]:
         )
 
 
+def _fail_with_job(job: ShowShortJobResponse | None, line: str, code: int) -> NoReturn:
+    """``--json``'s job on stdout, then the failure's line and exit code. A stdout that refuses
+    the job adds why to that one line (which names the job already): the failure stays the news."""
+    if job is not None:
+        try:
+            _print_json(job.to_dict())
+        except terminal.StdoutFailed as lost:
+            if not lost.broken_pipe:
+                line += f" (its JSON could not be written to stdout: {lost.reason})"
+    _fail(line, code)
+
+
 def _describe_local(error: Exception) -> str:
     if isinstance(error, OSError) and error.strerror and error.filename is not None:
         return f"{error.strerror}: {error.filename}"
@@ -302,10 +311,12 @@ def _print_json(data: dict[str, Any], *, secrets_shown: bool = False) -> None:
 
 
 def _show_result(detail: ShowShortJobResponse, as_json: bool, language: Language) -> None:
-    if as_json:
-        _print_json(detail.to_dict())
-    else:
-        render_job(detail, stdout_console(), language)
+    # The job's id goes with a stdout failure: the job exists, only its printout is lost.
+    with terminal.writing("the job", detail.job_id):
+        if as_json:
+            _print_json(detail.to_dict())
+        else:
+            print_to_stdout(lambda console: render_job(detail, console, language))
 
 
 class _Bars:
@@ -431,7 +442,9 @@ PathsArgument = Annotated[
     typer.Argument(help="A .zip of WAV files, directories of them, or WAV files (one or more)."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the job as JSON, nothing else.")]
-TimeoutOption = Annotated[float, typer.Option(min=0.0, help="Seconds to wait for the assessment.")]
+TimeoutOption = Annotated[
+    float, typer.Option(click_type=seconds(), help="Seconds to wait for the assessment.")
+]
 
 
 def _source(paths: list[Path]) -> Source:
@@ -470,15 +483,17 @@ def create(
     """Create a job; prints its id and the URL to upload the zip to."""
     with _reported(), _settings(ctx).facade() as sj:
         job = sj.create(language)
-    # The upload URL's signature is the credential this command exists to hand over: shown.
-    if as_json:
-        _print_json(job.to_dict(), secrets_shown=True)
-    else:
-        terminal.echo(
-            f"job_id: {terminal.clean(job.job_id)}\n"
-            f"data_uploading_url: {terminal.escape(job.data_uploading_url)}",
-            secrets_shown=True,
-        )
+    # The upload URL's signature is the credential this command exists to hand over: shown on
+    # stdout, never on stderr; a stdout that refuses it still gets the job's id said.
+    with terminal.writing("the created job", job.job_id):
+        if as_json:
+            _print_json(job.to_dict(), secrets_shown=True)
+        else:
+            terminal.echo(
+                f"job_id: {terminal.clean(job.job_id)}\n"
+                f"data_uploading_url: {terminal.escape(job.data_uploading_url)}",
+                secrets_shown=True,
+            )
 
 
 @app.command()

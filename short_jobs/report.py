@@ -20,7 +20,11 @@ Rules, and why:
 
 from __future__ import annotations
 
+import io
+import shutil
 import sys
+from collections.abc import Callable
+from typing import IO
 
 from rich import box
 from rich.console import Console
@@ -31,7 +35,7 @@ from short_jobs import terminal
 from short_jobs_client.models import AssessProperty, AssessResult, Language, ShowShortJobResponse
 from short_jobs_client.types import Unset
 
-__all__ = ["METRICS", "render_job", "stdout_console", "verdict"]
+__all__ = ["METRICS", "print_to_stdout", "render_job", "stdout_console", "verdict"]
 
 METRICS: tuple[tuple[str, str], ...] = (
     ("speed", "speaking rate"),
@@ -47,13 +51,27 @@ _NOT_MEASURED = {"", "n/a", "na", "none", "null", "-"}
 _OK, _OUT, _UNMEASURED = "ok", "out of range", "not measured"
 
 
-def stdout_console() -> Console:
+def stdout_console(file: IO[str] | None = None) -> Console:
     """The console for a command's report: at a terminal rich wraps at words to its width; in a
     pipe nothing is wrapped (sentences stay whole lines, a table keeps its natural width) and
-    nothing is coloured. Never emoji codes: a ``:warning:`` in an answer is shown as sent."""
+    nothing is coloured. Never emoji codes: a ``:warning:`` in an answer is shown as sent.
+    ``file``: render there instead (as stdout would get it) rather than to stdout itself."""
     if sys.stdout.isatty():
-        return Console(emoji=False)
-    return Console(width=10_000, soft_wrap=True, color_system=None, emoji=False)
+        if file is None:
+            return Console(emoji=False)
+        width = shutil.get_terminal_size().columns
+        return Console(file=file, force_terminal=True, width=width, emoji=False)
+    return Console(file=file, width=10_000, soft_wrap=True, color_system=None, emoji=False)
+
+
+def print_to_stdout(render: Callable[[Console], None]) -> None:
+    """What ``render`` prints on :func:`stdout_console`, written through
+    :func:`short_jobs.terminal.write_stdout`: rendered into a string first (rich would write
+    stdout itself, and its ``OSError`` would escape as a traceback), so a stdout that refuses it
+    is a :class:`~short_jobs.terminal.StdoutFailed`, as for every other write."""
+    rendered = io.StringIO()
+    render(stdout_console(rendered))
+    terminal.write_stdout(rendered.getvalue())
 
 
 def _text(value: object) -> str:

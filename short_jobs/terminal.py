@@ -19,16 +19,24 @@ either an escaped ESC or those four characters; ``--json`` says which.
 - :func:`json_text` / :func:`echo_json` are ``--json``: the raw value survives a ``json.loads``,
   and the unsafe characters are JSON ``\\u`` escapes on the wire, so even ``--json`` never puts a
   raw control character on stdout.
+- Every write to stdout goes through :func:`write_stdout`: a stdout that refuses it (``/dev/full``
+  answers ENOSPC, a closed pipe EPIPE) raises :class:`StdoutFailed` instead of the ``OSError``, so
+  a command still writes its files and then says in one line what was lost and which job it was
+  (:class:`LostStdout`, the mixin both command lines use), never a traceback.
 - Both also scrub every secret the toolkit knows (:func:`short_jobs.redact.scrub`) unless the
   output *is* the secret the user asked for (``short-jobs create`` prints the pre-signed URL).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import sys
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -38,6 +46,8 @@ from short_jobs.redact import scrub, scrub_data
 
 __all__ = [
     "EscapedErrors",
+    "LostStdout",
+    "StdoutFailed",
     "clean",
     "echo",
     "echo_json",
@@ -45,6 +55,8 @@ __all__ = [
     "is_unsafe",
     "json_text",
     "markup",
+    "write_stdout",
+    "writing",
 ]
 
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
@@ -124,10 +136,92 @@ def echo(text: str, *, err: bool = False, secrets_shown: bool = False) -> None:
     Secrets are scrubbed unless ``secrets_shown`` (the text is a credential the user asked
     for); unsafe characters are escaped, the line breaks of ``text`` kept.
     """
-    stream = sys.stderr if err else sys.stdout
-    shown = text if secrets_shown else scrub(text)
-    stream.write(_lines(shown) + "\n")
-    stream.flush()
+    shown = _lines(text if secrets_shown else scrub(text)) + "\n"
+    if not err:
+        write_stdout(shown)
+        return
+    sys.stderr.write(shown)
+    sys.stderr.flush()
+
+
+class StdoutFailed(Exception):
+    """stdout refused the results (the ``OSError`` is :attr:`error`). :attr:`what` and
+    :attr:`job_id` say what was lost, set by :func:`writing` around the write."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.what: str | None = None
+        self.job_id: str | None = None
+
+    @property
+    def broken_pipe(self) -> bool:
+        """The reader went away (``| head``): the reader chose to stop, not a failure to tell."""
+        return self.error.errno == errno.EPIPE
+
+    @property
+    def reason(self) -> str:
+        """The kernel's reason in words (``No space left on device``)."""
+        return self.error.strerror or str(self.error) or type(self.error).__name__
+
+    def line(self, prog: str) -> str:
+        """The one stderr line: what could not be written, why, and the job, so it is not lost."""
+        text = (
+            f"{prog}: error: could not write {self.what or 'the results'} to stdout: {self.reason}"
+        )
+        if self.job_id is not None:
+            text += f"; job_id={self.job_id}"
+        return clean(text)
+
+
+def write_stdout(text: str) -> None:
+    """Write ``text`` to stdout and flush; raise :class:`StdoutFailed` if stdout refuses it."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as error:
+        _silence_stdout()
+        raise StdoutFailed(error) from error
+
+
+def _silence_stdout() -> None:
+    """Point file descriptor 1 at the null device: what is left in ``sys.stdout``'s buffer is
+    flushed again at exit, and a second failure there would print Python's "Exception ignored"
+    lines after the one line the command says (rich does the same for a broken pipe)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError, AttributeError):
+        return  # not a real file (a test's capture): nothing flushes it at exit
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, descriptor)
+    os.close(null)
+
+
+@contextmanager
+def writing(what: str, job_id: str | None = None) -> Iterator[None]:
+    """Name what the writes inside are (``the job``) and the job they are about, for the line a
+    :class:`StdoutFailed` becomes; the innermost name wins."""
+    try:
+        yield
+    except StdoutFailed as lost:
+        lost.what = lost.what or what
+        lost.job_id = lost.job_id or job_id
+        raise
+
+
+class LostStdout:
+    """A mixin for a click command class (click's own or typer's): a :class:`StdoutFailed`
+    ends the command with its one stderr line and exit 1; a broken pipe is given back to click,
+    which ends quietly with exit 1 as for any ``| head``."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except StdoutFailed as lost:
+            if lost.broken_pipe:
+                raise lost.error from None
+            echo(lost.line(ctx.find_root().info_name), err=True)
+            ctx.exit(1)
 
 
 def _json_escape(char: str) -> str:
@@ -151,8 +245,7 @@ def json_text(data: Any, *, secrets_shown: bool = False) -> str:
 
 def echo_json(data: Any, *, secrets_shown: bool = False) -> None:
     """Print ``data`` on stdout as :func:`json_text` and a newline."""
-    sys.stdout.write(json_text(data, secrets_shown=secrets_shown) + "\n")
-    sys.stdout.flush()
+    write_stdout(json_text(data, secrets_shown=secrets_shown) + "\n")
 
 
 class EscapedErrors:

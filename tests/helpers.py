@@ -218,3 +218,13 @@ def machine_of(machine_class: type[Machine]) -> Iterator[Machine]:
         yield machine
     finally:
         machine.teardown()
+
+
+def cli_env(server: RunningMock) -> dict[str, str]:
+    """The variables that point ``short-jobs`` at ``server`` with its credentials."""
+    return {
+        "SHORT_JOBS_ENDPOINT": server.url,
+        "HUAWEICLOUD_SDK_AK": server.ak,
+        "HUAWEICLOUD_SDK_SK": server.sk,
+        "HUAWEICLOUD_SDK_PROJECT_ID": server.project_id,
+    }

@@ -7,8 +7,9 @@ result is what ShowShortJob would return, and each file is also scored on its ow
 
 Exit status: 0 the job would succeed (with `--strict`: and every metric, of the job and of each
 file, is in range); 1 with `--strict`, a metric is out of range; 2 usage (no such path, no WAV in
-a folder); 3 the job would be FAILED (`job_failed_code` and `job_failed_reason` printed), as
-`short-jobs` exits for a FAILED job.
+a folder); 1 also when stdout refuses the answer (one line on stderr says so; a closed pipe,
+`| head`, ends quietly); 3 the job would be FAILED (`job_failed_code` and `job_failed_reason`
+printed), as `short-jobs` exits for a FAILED job.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from mock_server.assessment import (
     measure_zip,
     score,
 )
-from short_jobs.report import render_job, stdout_console, verdict
-from short_jobs.terminal import EscapedErrors, clean, echo_json
+from short_jobs.report import print_to_stdout, render_job, verdict
+from short_jobs.terminal import EscapedErrors, LostStdout, clean, echo_json, writing
 from short_jobs_client.models import AssessProperty, Language, ShowShortJobResponse
 
 __all__ = [
@@ -48,8 +49,9 @@ EXIT_OUT_OF_RANGE = 1
 EXIT_FAILED = 3
 
 
-class _Command(EscapedErrors, TyperCommand):
-    """The command, its usage errors printed escaped (short_jobs.terminal.EscapedErrors)."""
+class _Command(LostStdout, EscapedErrors, TyperCommand):
+    """The command, its usage errors printed escaped (short_jobs.terminal.EscapedErrors), a
+    stdout that refuses the answer said in one line, exit 1 (short_jobs.terminal.LostStdout)."""
 
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -178,10 +180,11 @@ def assess(
         answer = evaluate(paths, language)
     except (FileNotFoundError, ValueError) as exc:
         raise typer.BadParameter(clean(str(exc)), param_hint="PATHS") from exc
-    if as_json:
-        echo_json(answer)
-    else:
-        _print(answer, stdout_console(), language)
+    with writing("the assessment"):
+        if as_json:
+            echo_json(answer)
+        else:
+            print_to_stdout(lambda console: _print(answer, console, language))
     if answer["state"] == "FAILED":
         raise typer.Exit(EXIT_FAILED)
     if strict and _out_of_range(answer):

@@ -25,12 +25,15 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from short_jobs.numbers import count, seconds
+
 if TYPE_CHECKING:
     from short_jobs import ShortJobs
     from short_jobs.conformance.har import Recorder
     from short_jobs.conformance.report import Report
     from short_jobs.conformance.runner import Target
     from short_jobs.conformance.spec import Contract
+    from short_jobs.output_file import OutputFile
 
 __all__ = ["EXIT_DRIFT", "conformance"]
 
@@ -68,21 +71,28 @@ def _failures() -> Iterator[None]:
         _fail(f"{PROG} conformance: interrupted", EXIT_INTERRUPTED)
 
 
-def check_output(path: Path, option: str) -> None:
-    """Refuse (:class:`UsageError`) an output file that could not be written: its directory
-    missing or not writable, or the path a directory. Checked before the first request, so a
-    typo costs nothing; the file itself is only written once there is something to write."""
-    from short_jobs.errors import UsageError, literal
+def open_outputs(outputs: dict[str, Path | None]) -> dict[str, OutputFile]:
+    """Open every output file named (:class:`~short_jobs.output_file.OutputFile`: refused now,
+    exit 2, whatever the kernel would refuse later); two options naming one file are refused too.
+    On a refusal the ones already opened are discarded."""
+    from short_jobs.errors import UsageError
+    from short_jobs.output_file import OutputFile
 
-    where = literal(repr(str(path)))
-    if path.is_dir():
-        raise UsageError(f"{option} {where} is a directory: name a file in it")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise UsageError(f"{option} {where}: directory {literal(repr(str(parent)))} does not exist")
-    writable = os.access(path, os.W_OK) if path.exists() else os.access(parent, os.W_OK)
-    if not writable:
-        raise UsageError(f"{option} {where} is not writable")
+    opened: dict[str, OutputFile] = {}
+    try:
+        for option, path in outputs.items():
+            if path is not None:
+                opened[option] = OutputFile.open(path, option)
+        files = list(opened.items())
+        for index, (option, output) in enumerate(files):
+            for other, later in files[index + 1 :]:
+                if output.same_file(later):
+                    raise UsageError(f"{option} and {other} name the same file")
+    except BaseException:
+        for output in opened.values():
+            output.discard()
+        raise
+    return opened
 
 
 def _load_contract(spec: Path | None) -> Contract:
@@ -131,10 +141,14 @@ def _target(facade: ShortJobs, ak: str | None, sk: str | None) -> Target:
 def conformance(
     ctx: typer.Context,
     max_jobs: Annotated[
-        int, typer.Option(min=0, help="Jobs the run may create: 2 (CN and EN), 1 (CN) or 0.")
+        int,
+        typer.Option(
+            click_type=count(0, 2), help="Jobs the run may create: 2 (CN and EN), 1 (CN) or 0."
+        ),
     ] = 2,
     timeout: Annotated[
-        float, typer.Option(min=0.0, help="Seconds to wait for the job's final state.")
+        float,
+        typer.Option(click_type=seconds(), help="Seconds to wait for the job's final state."),
     ] = 600.0,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report as one JSON document, nothing else.")
@@ -168,45 +182,52 @@ def conformance(
             f"{EXTRA_HINT}",
             EXIT_ERROR,
         )
-    settings = ctx.obj
-    recorder = Recorder()
-    # Everything the user gave is checked before the first request (exit 2): the output files,
-    # the spec, the endpoint and credentials (the facade).
-    with _failures():
-        outputs = {"--record": record, "--junit-xml": junit_xml}
-        for option, path in outputs.items():
-            if path is not None:
-                check_output(path, option)
-        if record is not None and junit_xml is not None and record.resolve() == junit_xml.resolve():
-            from short_jobs.errors import UsageError
-
-            raise UsageError("--record and --junit-xml name the same file")
-        contract = _load_contract(spec)
-        with settings.facade() as facade:
-            target = _target(facade, settings.ak, settings.sk)
-    report: Report | None = None
-    with _failures():
-        try:
-            report = run(
-                target,
-                Options(max_jobs=max_jobs, timeout=timeout),
-                contract,
-                recorder,
-                say=_say,
-            )
-        finally:
-            if report is None and record is not None:
-                # Cut short (refused credentials, no answer): what was exchanged is the evidence.
-                _write_har(recorder, record, quiet=True)
-    # What was measured goes out first; a file that then fails to write loses nothing of it.
     from short_jobs import terminal
 
-    terminal.echo((report.json() if as_json else report.text()).rstrip("\n"))
+    settings = ctx.obj
+    recorder = Recorder()
+    # Everything the user gave is checked before the first request (exit 2): the output files
+    # (opened now, written at the end), the spec, the endpoint and credentials (the facade).
+    with _failures():
+        outputs = open_outputs({"--record": record, "--junit-xml": junit_xml})
+    har, junit = outputs.get("--record"), outputs.get("--junit-xml")
+    report: Report | None = None
+    try:
+        with _failures():
+            contract = _load_contract(spec)
+            with settings.facade() as facade:
+                target = _target(facade, settings.ak, settings.sk)
+            try:
+                report = run(
+                    target,
+                    Options(max_jobs=max_jobs, timeout=timeout),
+                    contract,
+                    recorder,
+                    say=_say,
+                )
+            finally:
+                if report is None and har is not None:
+                    # Cut short (refused credentials, no answer): the exchanges are the evidence.
+                    _write_har(recorder, har, quiet=True)
+    finally:
+        if report is None:
+            for output in outputs.values():
+                output.discard()  # a file the check created and nothing was written to
+    # What was measured goes out first; a file that then fails to write loses nothing of it, and
+    # a stdout that refuses the report loses none of the files (said after they are written).
+    lost: terminal.StdoutFailed | None = None
+    try:
+        with terminal.writing("the conformance report"):
+            terminal.echo((report.json() if as_json else report.text()).rstrip("\n"))
+    except terminal.StdoutFailed as error:
+        lost = error
     failed = False
-    if junit_xml is not None:
-        failed |= not _write(junit_xml, "--junit-xml", report.junit_xml)
-    if record is not None:
-        failed |= not _write_har(recorder, record)
+    if junit is not None:
+        failed |= not _write(junit, report.junit_xml)
+    if har is not None:
+        failed |= not _write_har(recorder, har)
+    if lost is not None:
+        raise lost
     if failed:
         raise typer.Exit(EXIT_ERROR)
     if report.drifted:
@@ -221,36 +242,29 @@ def _say(line: str) -> None:
     terminal.echo(terminal.clean(line), err=True)
 
 
-def _write(path: Path, option: str, content: Callable[[], bytes]) -> bool:
-    """Write an output file; on failure one stderr line (the run's result is already out)."""
+def _write(output: OutputFile, content: Callable[[], bytes], *, quiet: bool = False) -> bool:
+    """Write an output file; on failure one stderr line (the run's result is already out), or
+    with ``quiet`` (another failure is being reported) nothing."""
     from short_jobs import terminal
     from short_jobs.cli import PROG
 
     try:
-        path.write_bytes(content())
+        output.write(content())
     except (OSError, RuntimeError) as error:
-        detail = getattr(error, "strerror", None) or " ".join(str(error).split())
-        terminal.echo(
-            terminal.clean(f"{PROG} conformance: error: {option} {path}: {detail}"), err=True
-        )
+        if not quiet:
+            detail = getattr(error, "strerror", None) or " ".join(str(error).split())
+            line = f"{PROG} conformance: error: {output.option} {output.path}: {detail}"
+            terminal.echo(terminal.clean(line), err=True)
         return False
+    finally:
+        output.discard()  # closed by write; removed only if created and nothing got written
     return True
 
 
-def _write_har(recorder: Recorder, path: Path, *, quiet: bool = False) -> bool:
-    """Write the HAR file; ``quiet``: while another failure is being reported, say nothing."""
+def _write_har(recorder: Recorder, output: OutputFile, *, quiet: bool = False) -> bool:
+    """Write the HAR file (``quiet``: see :func:`_write`)."""
     version = _version()
-
-    def content() -> bytes:
-        return recorder.har_bytes(version)
-
-    if quiet:
-        try:
-            path.write_bytes(content())
-        except (OSError, RuntimeError):
-            return False
-        return True
-    return _write(path, "--record", content)
+    return _write(output, lambda: recorder.har_bytes(version), quiet=quiet)
 
 
 def _version() -> str:
