@@ -73,9 +73,12 @@ class _Allocator:
         """The next pair's first port whose pair is free now and not in `avoid`; raises
         RuntimeError if none in the whole slice is."""
         with self._lock:
-            if self._turn is None:
-                self._turn = itertools.cycle(_slice())
             pairs = _slice()
+            if self._turn is None:
+                # Two suites at once (two checkouts, two users) share the slices: each process
+                # starts at its own place in its slice, so their turns rarely meet.
+                start = os.getpid() % len(pairs)
+                self._turn = itertools.cycle([*pairs[start:], *pairs[:start]])
             for _ in range(len(pairs)):
                 port = next(self._turn)
                 if {port, port + 1} & avoid:

@@ -11,6 +11,7 @@ can fill, through the real command lines over HTTP on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -327,9 +328,19 @@ def test_mock_assess_prints_names_escaped_and_json_keeps_them_raw(
 
 # --- errors click itself prints (usage errors quoting an argument) ---------------------------
 
-# argv cannot hold NUL (execve(2) strings end at it)
-argument = hostile_text.map(lambda text: text.replace("\x00", "")).filter(
-    lambda text: text.strip() != "" and not text.startswith("-")
+
+def _argv_can_hold(text: str) -> bool:
+    """Whether `text` can be a command-line argument: no NUL (execve(2) strings end at it), and
+    bytes once more (`os.fsencode`: a lone surrogate other than an undecodable byte's cannot)."""
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
+argument = hostile_text.filter(
+    lambda text: text.strip() != "" and not text.startswith("-") and _argv_can_hold(text)
 )
 
 
