@@ -298,7 +298,7 @@ TOOLKIT_VARIABLES = {
     "SHORT_JOBS_APP_USER_ID": ["has space", "x" * 65, "é"],
     "HUAWEICLOUD_SDK_AK": ["AK\n", " AK", "ÄK"],
     "HUAWEICLOUD_SDK_SK": ["SK\r\n", "S K", "SK\u200b"],
-    "HUAWEICLOUD_SDK_PROJECT_ID": ["project\n", "pro ject"],
+    "HUAWEICLOUD_SDK_PROJECT_ID": ["project\n", "pro ject", "a/b", "../../x", "x" * 3000],
     "HUAWEICLOUD_SDK_SECURITY_TOKEN": ["token\n", "tok en"],
 }
 
@@ -345,3 +345,22 @@ def test_any_text_as_the_endpoint_is_usable_or_a_usage_error_naming_it(
                 sj.show("job")
             return
     assert "SHORT_JOBS_ENDPOINT" in refused
+
+
+@pytest.mark.parametrize("value", ["a/b", "../../x", "x" * 3000])
+def test_a_project_id_option_that_cannot_be_one_names_the_option(value: str) -> None:
+    env = {**CREDENTIALS, "SHORT_JOBS_ENDPOINT": ENDPOINT}
+    result = CliRunner().invoke(app, ["--project-id", value, "show", "job"], env=env)
+    assert result.exit_code == 2, result.stderr
+    assert "--project-id" in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("job_id", [".", ".."])
+@pytest.mark.parametrize("command", ["show", "commit", "wait"])
+def test_a_job_id_argument_that_would_change_the_path_is_a_usage_error(
+    command: str, job_id: str
+) -> None:
+    env = {**CREDENTIALS, "SHORT_JOBS_ENDPOINT": ENDPOINT}
+    result = CliRunner().invoke(app, [command, job_id], env=env)
+    assert result.exit_code == 2, result.stderr
+    assert "job id" in result.stderr and len(result.stderr.splitlines()) == 1
