@@ -37,6 +37,8 @@ from short_jobs.errors import (
     literal,
     upload_error_from_response,
 )
+from short_jobs.identifiers import VISIBLE as _VISIBLE
+from short_jobs.identifiers import job_id_problem, project_id_problem
 from short_jobs.retry import DEFAULT_RETRY, Predicate, RetryPolicy, is_transient
 from short_jobs.retry import never_reached_service as _never_reached_service
 from short_jobs_client import Client
@@ -81,8 +83,6 @@ FAILURE_STATES = frozenset(
 raises :class:`JobFailedError` on each. The service's voice-assessment pages name only FAILED;
 the other three belong to its training jobs, and a job shown in one of them will not move on."""
 _APP_USER_ID = re.compile(r"[!-~]{1,64}")
-_VISIBLE = re.compile(r"[!-~]+")
-"""Credentials and project ids are visible ASCII; anything else is a copy-paste accident."""
 
 T = TypeVar("T")
 OnCreated = Callable[[CreateShortJobResponse], None]
@@ -175,6 +175,31 @@ def _visible(credential: _Credential | None) -> str | None:
     )
 
 
+def _project_id(credential: _Credential | None) -> str | None:
+    """The project id, refused (naming where it came from) unless it is one
+    (:func:`~short_jobs.identifiers.project_id_problem`: it goes into every request's path)."""
+    value = _visible(credential)
+    if credential is None or value is None:
+        return None
+    problem = project_id_problem(value)
+    if problem is None:
+        return value
+    source = literal(credential.name) if credential.from_env else f"{{{credential.name}}}"
+    raise UsageError(
+        f"{source} {literal(problem)}", names=() if credential.from_env else (credential.name,)
+    )
+
+
+def path_job_id(job_id: str) -> str:
+    """``job_id``, refused unless the generated client can send it in its place in the path
+    (:func:`~short_jobs.identifiers.job_id_problem`; the rest it percent-encodes)."""
+    problem = job_id_problem(job_id)
+    if problem is not None:
+        # No {job_id} template: the command line's JOB_ID is an argument, not an option.
+        raise UsageError(f"job id {literal(repr(job_id))} {literal(problem)}")
+    return job_id
+
+
 def check_app_user_id(value: str | None, variable: str | None = None) -> None:
     """Refuse an ``X-App-UserId`` that is not 1-64 visible ASCII characters (the header's rule),
     naming ``variable`` when the value came from one, else the ``app_user_id`` argument."""
@@ -204,7 +229,7 @@ def credentials(
     the AK is too, so a permanent AK passed explicitly is never paired with a stale one. Raises
     :class:`UsageError` for missing, conflicting or malformed credentials, before any request.
     """
-    project = _visible(_pick(project_id, "project_id", PROJECT_ID_ENV))
+    project = _project_id(_pick(project_id, "project_id", PROJECT_ID_ENV))
     if not project:
         raise UsageError(
             f"a project id is required: pass {{project_id}} or set {PROJECT_ID_ENV}",

@@ -8,12 +8,20 @@ region fails loudly anyway (a connection or "API does not exist" error).
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import unquote, urlsplit
 
 from short_jobs import redact
 
-__all__ = ["ENDPOINT_ENV", "SERVICE", "is_region", "region_endpoint", "resolve_endpoint"]
+__all__ = [
+    "ENDPOINT_ENV",
+    "SERVICE",
+    "host_problem",
+    "is_region",
+    "region_endpoint",
+    "resolve_endpoint",
+]
 
 SERVICE = "metastudio"
 ENDPOINT_ENV = "SHORT_JOBS_ENDPOINT"
@@ -21,6 +29,41 @@ ENDPOINT_ENV = "SHORT_JOBS_ENDPOINT"
 
 # cn-north-4, ap-southeast-1, cn-east-3, la-south-2, af-south-1, me-east-1, tr-west-1...
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
+
+
+# A DNS label as RFC 1123 section 2.1 allows it, and '_' (resolvers take it; docker compose service
+# names and some internal hosts have it).
+_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)", re.IGNORECASE)
+_MAX_NAME = 253  # RFC 1035 section 2.3.4, without the trailing dot
+
+
+def host_problem(host: str) -> str | None:
+    """What keeps ``host`` (a URL's host, as :func:`urllib.parse.urlsplit` gives it, brackets
+    off) from being one the toolkit connects to, or ``None``: the one rule for the endpoint's host
+    and for a proxy's (:mod:`short_jobs.environment`).
+
+    A host is an IPv4 or IPv6 address, or a name of dot-separated labels of 1 to 63 ASCII
+    letters, digits, ``-`` (neither first nor last) and ``_``, 253 characters at most, one
+    trailing dot allowed (RFC 1123 section 2.1, RFC 1035 section 2.3.4). An internationalised
+    name is written in its ASCII form (``xn--...``): a space or a non-ASCII character in an
+    endpoint or proxy is a copy-paste accident far more often, and httpx would pass it on to the
+    resolver, whose "Name or service not known" then blames the endpoint, whichever it was.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return None
+    name = host.removesuffix(".")
+    if len(name) <= _MAX_NAME and all(_LABEL.fullmatch(label) for label in name.split(".")):
+        return None
+    odd = next((c for c in host if c.isspace() or not c.isascii()), None)
+    what = f"has {odd!r} in its host" if odd else f"has host {host!r}"
+    return (
+        f"{what}, which is neither an IP address nor a host name (ASCII letters, digits, '-', "
+        "'_' and dots; an internationalised name in its xn-- form)"
+    )
 
 
 def is_region(value: str) -> bool:
@@ -64,6 +107,9 @@ def resolve_endpoint(endpoint: str) -> str:
             f"endpoint {endpoint!r} is neither an http(s) URL nor a region name "
             "(e.g. 'https://metastudio.cn-north-4.myhuaweicloud.com' or 'cn-north-4')"
         )
+    problem = host_problem(parts.hostname)
+    if problem:
+        raise ValueError(f"endpoint {endpoint!r} {problem}")
     if parts.query or parts.fragment:
         raise ValueError(f"endpoint {endpoint!r} must not have a query or fragment")
     try:

@@ -30,13 +30,19 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import re
 import ssl
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 from urllib.request import getproxies
 
 import httpx
-from httpx._utils import URLPattern  # the matcher httpx builds for each proxy and no_proxy key
 
+# The matcher httpx builds for each proxy and no_proxy key, and the tests it sorts entries with.
+from httpx._utils import URLPattern, is_ipv4_hostname, is_ipv6_hostname
+
+from short_jobs import redact
+from short_jobs.endpoints import host_problem
 from short_jobs.errors import UsageError, literal
 from short_jobs.redact import scrub
 
@@ -44,6 +50,7 @@ __all__ = [
     "PROXY_SCHEMES",
     "SSL_VARIABLES",
     "check_http_environment",
+    "no_proxy_patterns",
     "proxy_variables",
     "tls_verify",
 ]
@@ -86,6 +93,7 @@ def _check_proxy(variable: str, url: str) -> None:
             f"is not a proxy httpx can use ({exc}): use an http://, https://, socks5:// or "
             "socks5h:// URL, or unset it for this command",
         ) from None
+    _check_proxy_address(variable, url, spelled, proxy)
     port = proxy.url.port
     if port is not None and not 0 < port < 65536:
         # httpx builds the client, and every request through it then fails to connect.
@@ -99,15 +107,84 @@ def _check_proxy(variable: str, url: str) -> None:
         )
 
 
-def _check_no_proxy(variable: str, value: str) -> None:
+def no_proxy_patterns(value: str) -> list[tuple[str, str]]:
+    """``(entry, pattern)`` for each entry of a ``no_proxy`` value: the proxy key httpx makes
+    of it, as httpx 0.28 makes it (``_utils.get_environment_proxies``, mirrored line by line):
+    entries are split on ``,`` and stripped; an empty one is skipped; a URL (``://``) is its own
+    key; an IPv4 address ``a`` becomes ``all://a``, an IPv6 one ``all://[a]``, ``localhost``
+    ``all://localhost``, and anything else ``all://*a``. A ``*`` entry turns every proxy off
+    (httpx returns no keys at all), so then there is nothing to check and none is returned.
+    ``tests/client/test_env_config.py`` checks this against httpx's own function."""
+    patterns: list[tuple[str, str]] = []
     for host in (part.strip() for part in value.split(",")):
-        if not host or host == "*" or "://" not in host:
-            continue  # httpx turns these into patterns of its own that always parse
+        if host == "*":
+            return []
+        if not host:
+            continue
+        if "://" in host:
+            pattern = host
+        elif is_ipv4_hostname(host):
+            pattern = f"all://{host}"
+        elif is_ipv6_hostname(host):
+            pattern = f"all://[{host}]"
+        elif host.lower() == "localhost":
+            pattern = f"all://{host}"
+        else:
+            pattern = f"all://*{host}"
+        patterns.append((host, pattern))
+    return patterns
+
+
+# RFC 3986 section 3.2.1: userinfo = *( unreserved / pct-encoded / sub-delims / ":" )
+_USERINFO = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*")
+
+
+def _check_proxy_address(variable: str, url: str, spelled: str, proxy: httpx.Proxy) -> None:
+    """Refuse a proxy whose host breaks the endpoint's rule (:func:`endpoints.host_problem`),
+    or whose user name or password has a character RFC 3986 does not allow there as is (a space,
+    a non-ASCII letter): httpx would send such a proxy's host on to the resolver, and each request
+    would fail as "no answer from <endpoint>", blaming the endpoint, not the variable."""
+    if proxy.auth is not None:
+        redact.remember(proxy.auth[1])  # scrub() spots userinfo only in a URL's own alphabet
+    try:
+        parts = urlsplit(spelled)
+        host = parts.hostname or ""
+    except ValueError:  # urllib's own reading fails where httpx's did not: read httpx's
+        host, parts = proxy.url.host, None
+    userinfo = parts.netloc.rpartition("@")[0] if parts else ""
+    redact.remember(userinfo)
+    if not _USERINFO.fullmatch(userinfo):
+        raise _refuse(
+            variable,
+            url.replace(userinfo, "REDACTED", 1),  # a short password escapes redact's memory
+            "has a space, a non-ASCII letter or another character a URL's user name or password "
+            "cannot hold as is: percent-encode it (a space is %20)",
+        )
+    problem = host_problem(host)
+    if problem:
+        raise _refuse(variable, url, problem)
+
+
+def _bypasses_every_proxy(value: str) -> bool:
+    """Whether a ``no_proxy`` value has a ``*`` entry: httpx then reads no proxy variable at all
+    (``get_environment_proxies`` returns nothing), so none can fail and none is checked."""
+    return any(part.strip() == "*" for part in value.split(","))
+
+
+def _check_no_proxy(variable: str, value: str) -> None:
+    # Each key is parsed by URLPattern, as httpx parses it when the client is built: an entry
+    # httpx cannot read (a port that is not a number, an unclosed '[', a host IDNA refuses) is
+    # then a bare httpx.InvalidURL from ShortJobs(...), whether it was spelled as a URL or not.
+    for host, pattern in no_proxy_patterns(value):
         try:
-            URLPattern(host)
+            URLPattern(pattern)
         except (ValueError, TypeError, httpx.InvalidURL) as exc:
             raise _refuse(
-                variable, value, f"has an entry httpx cannot read ({host!r}: {exc})"
+                variable,
+                value,
+                f"has an entry httpx cannot read ({host!r}, read as {pattern!r}: {exc}): "
+                "list host names (example.com, .example.com), IP addresses (10.0.0.1, ::1) or "
+                "URLs (http://[::1]:8080), comma-separated",
             ) from None
 
 
@@ -138,11 +215,13 @@ def check_http_environment(verify: object = True, environ: Mapping[str, str] | N
     ``True``, as httpx reads them.
     """
     proxies = proxy_variables()
-    for key in PROXY_SCHEMES:
-        if key in proxies:
-            _check_proxy(*proxies[key])
-    if "no" in proxies:
-        _check_no_proxy(*proxies["no"])
+    no_proxy = proxies.get("no")
+    if not (no_proxy and _bypasses_every_proxy(no_proxy[1])):
+        for key in PROXY_SCHEMES:
+            if key in proxies:
+                _check_proxy(*proxies[key])
+        if no_proxy:
+            _check_no_proxy(*no_proxy)
     if verify is True:
         _check_ssl(os.environ)
 

@@ -18,16 +18,20 @@ which gives `--token-ttl`, `SHORT_JOBS_MOCK_TOKEN_TTL` and a row of the options 
 
 from __future__ import annotations
 
+import math
 import os
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import click
+
+from short_jobs.endpoints import is_region, resolve_endpoint
+from short_jobs.identifiers import VISIBLE, project_id_problem
 
 DEFAULT_AK = "MOCKACCESSKEY0000000"
 DEFAULT_SK = "mock-secret-key-0000000000000000000000000"
@@ -43,6 +47,44 @@ ENV_PREFIX = "SHORT_JOBS_MOCK_"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
+Check = Callable[[str], str | None]
+"""A string setting's rule: what keeps the value from being usable, or None."""
+
+
+def visible(value: str) -> str | None:
+    """Credentials (and the domain name, sent as a client sends it) are visible ASCII, the
+    client's own rule (`short_jobs.identifiers.VISIBLE`): a client could never send another."""
+    if VISIBLE.fullmatch(value):
+        return None
+    index, char = next((i, c) for i, c in enumerate(value) if not VISIBLE.fullmatch(c))
+    return (
+        f"has {char!r} at position {index + 1}: a space, control or non-ASCII character, "
+        "which no client sends"
+    )
+
+
+def region_name(value: str) -> str | None:
+    """A region is named as Huawei Cloud names them (`short_jobs.endpoints.is_region`)."""
+    return None if is_region(value) else "is not a region name such as cn-north-4"
+
+
+def project_id(value: str) -> str | None:
+    """The client's project id rule (`short_jobs.identifiers.project_id_problem`)."""
+    return project_id_problem(value)
+
+
+def endpoint_url(value: str) -> str | None:
+    """A base the clients can be given as their endpoint: an http(s) URL the client's own
+    `short_jobs.endpoints.resolve_endpoint` accepts (a region name is not a URL here)."""
+    if is_region(value.strip()):
+        return "is a region name, not a URL: give the http(s) URL clients reach the mock at"
+    try:
+        resolve_endpoint(value)
+    except ValueError as exc:
+        return f"is not an endpoint a client can use ({exc})"
+    return None
+
+
 @dataclass(frozen=True)
 class SettingDoc:
     """What a field declares besides its type and default (kept in the field's metadata)."""
@@ -52,6 +94,7 @@ class SettingDoc:
     minimum: float | None = None
     choices: tuple[str, ...] = ()
     shown_default: str | None = None  # how docs show the default, when not just its value
+    check: Check | None = None  # a string's rule, beyond its type
 
 
 def setting(
@@ -62,9 +105,10 @@ def setting(
     minimum: float | None = None,
     choices: Sequence[str] = (),
     shown_default: str | None = None,
+    check: Check | None = None,
 ) -> Any:
     """A `Settings` field: its default and everything the CLI, environment and docs need."""
-    doc = SettingDoc(help, tuple(env), minimum, tuple(choices), shown_default)
+    doc = SettingDoc(help, tuple(env), minimum, tuple(choices), shown_default, check)
     return field(default=default, metadata={"setting": doc})
 
 
@@ -75,17 +119,22 @@ class Settings:
     data_dir: Path = setting(
         DEFAULT_DATA_DIR, "Where the SQLite store (jobs.sqlite3) and the uploads live."
     )
-    ak: str = setting(DEFAULT_AK, "The access key it accepts.", env=["HUAWEICLOUD_SDK_AK"])
-    sk: str = setting(DEFAULT_SK, "Its secret key.", env=["HUAWEICLOUD_SDK_SK"])
+    ak: str = setting(
+        DEFAULT_AK, "The access key it accepts.", env=["HUAWEICLOUD_SDK_AK"], check=visible
+    )
+    sk: str = setting(DEFAULT_SK, "Its secret key.", env=["HUAWEICLOUD_SDK_SK"], check=visible)
     project_id: str = setting(
         DEFAULT_PROJECT_ID,
         "The one project the credentials are for.",
         env=["HUAWEICLOUD_SDK_PROJECT_ID"],
+        check=project_id,
     )
-    token: str = setting(DEFAULT_TOKEN, "The X-Auth-Token value it accepts.")
+    token: str = setting(DEFAULT_TOKEN, "The X-Auth-Token value it accepts.", check=visible)
     # IAM (mock_server/iam): the project's region, the one user, and how long tokens live
     region: str = setting(
-        DEFAULT_REGION, "The project's region: its name in IAM (GET /v3/projects?name=REGION)."
+        DEFAULT_REGION,
+        "The project's region: its name in IAM (GET /v3/projects?name=REGION).",
+        check=region_name,
     )
     iam_port: int | None = setting(
         None,
@@ -99,6 +148,7 @@ class Settings:
         None,
         "The user's domain (account) name, when it must be checked.",
         shown_default="any domain name",
+        check=visible,
     )
     token_ttl: int = setting(
         DAY_SECONDS, "How long issued IAM tokens are valid, seconds.", minimum=1
@@ -123,6 +173,7 @@ class Settings:
         None,
         "Base of upload URLs, when behind a proxy.",
         shown_default="the request's own host",
+        check=endpoint_url,
     )
     ready_file: Path | None = setting(
         None,
@@ -166,6 +217,9 @@ class Settings:
                 raise ValueError(f"{name} must be >= {doc.minimum:g}, got {value!r}")
             if doc.choices and value not in doc.choices:
                 raise ValueError(f"{name} must be one of {', '.join(doc.choices)}, got {value!r}")
+            problem = value_problem(name, value)
+            if problem:
+                raise ValueError(f"{name} {problem}")  # unrepeated: it may be a secret
 
     @property
     def iam_listen_port(self) -> int:
@@ -240,8 +294,45 @@ def value_type(field_name: str) -> type:
     return kind
 
 
+def value_problem(field_name: str, value: Any) -> str | None:
+    """What keeps a setting's value (of its type, within its limits) from being one a client
+    could use, or None: a float that is not finite (`nan` passes every `>=` limit, `inf` never
+    ends a wait), or a string its declared `check` refuses. The command line, the environment
+    and `Settings(...)` all ask here, so the rule is stated once."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "is not a finite number of seconds"
+    check = _docs()[field_name].check
+    return check(value) if check and isinstance(value, str) else None
+
+
+class _FiniteFloatRange(click.FloatRange):
+    """`click.FloatRange`, refusing `nan` and `inf` too (see `value_problem`)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        converted = super().convert(value, param, ctx)
+        if not math.isfinite(converted):
+            self.fail(f"{converted!r} is not a finite number", param, ctx)
+        return converted
+
+
+class _CheckedString(click.types.StringParamType):
+    """`click.STRING`, refusing what the field's `check` refuses (see `value_problem`)."""
+
+    def __init__(self, check: Check) -> None:
+        self.check = check
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        converted = super().convert(value, param, ctx)
+        problem = self.check(converted)
+        if problem:
+            # The value is not repeated: it may be a secret (--sk reads HUAWEICLOUD_SDK_SK).
+            self.fail(f"it {problem}", param, ctx)
+        return converted
+
+
 def click_type(field_name: str) -> click.ParamType[Any]:
-    """How the command line and the environment parse this setting."""
+    """How the command line and the environment parse this setting: click reports a value it
+    refuses as "Invalid value for '--option' (env var: ...)", exit status 2."""
     doc, kind = _docs()[field_name], value_type(field_name)
     if doc.choices:
         return click.Choice(doc.choices, case_sensitive=False)
@@ -250,10 +341,10 @@ def click_type(field_name: str) -> click.ParamType[Any]:
     if kind is int:
         return click.IntRange(min=None if doc.minimum is None else int(doc.minimum))
     if kind is float:
-        return click.FloatRange(min=doc.minimum)
+        return _FiniteFloatRange(min=doc.minimum)
     if kind is Path:
         return click.Path(path_type=Path)
-    return click.STRING
+    return _CheckedString(doc.check) if doc.check else click.STRING
 
 
 def default(field_name: str) -> Any:

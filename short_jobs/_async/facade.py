@@ -28,6 +28,7 @@ from short_jobs._base import (
     check_upload,
     error,
     last_response,
+    path_job_id,
     retryable,
     success,
     transport_error,
@@ -176,6 +177,7 @@ class AsyncShortJobs(FacadeBase):
         Not retried unless the request provably never reached the service: a commit whose
         answer was lost, sent again, answers 400 "already committed".
         """
+        job_id = path_job_id(job_id)
 
         async def call() -> None:
             response = await self._send(
@@ -189,6 +191,8 @@ class AsyncShortJobs(FacadeBase):
         await self._retry(call, idempotent=False)
 
     async def _show(self, job_id: str, deadline: float | None = None) -> Response[Any]:
+        job_id = path_job_id(job_id)
+
         async def call() -> Response[Any]:
             response = await self._send(
                 lambda: show_short_job.asyncio_detailed(

@@ -28,6 +28,7 @@ from short_jobs._base import (
     check_upload,
     error,
     last_response,
+    path_job_id,
     remember,
     retryable,
     success,
@@ -175,6 +176,7 @@ class ShortJobs(FacadeBase):
         Not retried unless the request provably never reached the service: a commit whose
         answer was lost, sent again, answers 400 "already committed".
         """
+        job_id = path_job_id(job_id)
 
         def call() -> None:
             response = self._send(
@@ -188,6 +190,8 @@ class ShortJobs(FacadeBase):
         self._retry(call, idempotent=False)
 
     def _show(self, job_id: str, deadline: float | None = None) -> Response[Any]:
+        job_id = path_job_id(job_id)
+
         def call() -> Response[Any]:
             response = self._send(
                 lambda: show_short_job.sync_detailed(

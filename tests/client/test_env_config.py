@@ -9,16 +9,20 @@ one line naming it, before any request.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
+from typing import Any, NoReturn
 
 import pytest
+from httpx._utils import get_environment_proxies
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from short_jobs import ShortJobs
+from short_jobs import RetryPolicy, ShortJobs
 from short_jobs.cli import app
-from short_jobs.errors import UsageError
+from short_jobs.environment import no_proxy_patterns
+from short_jobs.errors import ShortJobsError, UsageError
 
 pytestmark = pytest.mark.usefixtures("clean_client_env")
 
@@ -109,6 +113,104 @@ def test_an_unreadable_no_proxy_entry_names_the_variable(
     usage_error_naming(name, env, monkeypatch)
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("NO_PROXY", "::::"),
+        ("no_proxy", "[::1"),
+        ("no_proxy", "a:b:c"),
+        ("no_proxy", "[::1]:80"),
+        ("no_proxy", "ü"),
+        ("no_proxy", "localhost, example.com:port"),
+    ],
+)
+def test_a_no_proxy_entry_without_a_scheme_httpx_cannot_read_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    env = {**CREDENTIALS, "SHORT_JOBS_ENDPOINT": ENDPOINT, name: value}
+    usage_error_naming(name, env, monkeypatch)
+
+
+def test_a_star_in_no_proxy_turns_every_proxy_off_so_none_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # httpx reads no proxy variable at all then (get_environment_proxies returns nothing).
+    monkeypatch.setenv("all_proxy", "socks://127.0.0.1:9/")
+    monkeypatch.setenv("no_proxy", "localhost, *, [::1")
+    with ShortJobs(ENDPOINT, project_id="p", token="token-0123456789") as sj:
+        assert sj.endpoint == ENDPOINT
+
+
+env_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=30)
+"""What a variable can hold (no NUL, no lone surrogate: the OS refuses those)."""
+proxy_text = env_text | st.builds(
+    "{}://{}".format, st.sampled_from(["http", "https", "socks5", "HTTP", "socks"]), env_text
+)
+"""...and URLs of the schemes httpx knows (and two it does not), their rest arbitrary."""
+
+
+@ENV_SETTINGS
+@given(value=env_text | st.lists(env_text, max_size=4).map(",".join))
+def test_the_no_proxy_patterns_are_the_ones_httpx_makes(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    with monkeypatch.context() as patched:
+        patched.setenv("no_proxy", value)
+        made = set(get_environment_proxies())
+    assert {pattern for _, pattern in no_proxy_patterns(value)} == made
+
+
+def _no_name_resolves(*_args: Any, **_kwargs: Any) -> NoReturn:
+    # No request of the property below leaves the machine, whatever proxy it is sent to.
+    raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+
+@ENV_SETTINGS
+@given(data=st.data(), value=proxy_text)
+def test_any_text_in_a_proxy_variable_is_usable_or_a_usage_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, data: st.DataObject, value: str
+) -> None:
+    name = data.draw(st.sampled_from([*PROXY_NAMES, "no_proxy"]).flatmap(spellings))
+    with monkeypatch.context() as patched:
+        patched.setattr(socket, "getaddrinfo", _no_name_resolves)
+        patched.setenv(name, value)
+        try:
+            sj = ShortJobs(
+                ENDPOINT, project_id="p", token="token-0123456789", retry=RetryPolicy(attempts=1)
+            )
+        except UsageError as exc:
+            refused = str(exc)
+        else:
+            with sj, pytest.raises(ShortJobsError):
+                sj.show(
+                    "job"
+                )  # typed: NetworkError (nothing resolves), or UsageError if unsendable
+            return
+    assert name in refused
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://a b:80",
+        "http://ü:80",
+        "proxy\u200b:3128",
+        "http://a b@127.0.0.1:80",
+        "http://u:p q@h",
+    ],
+)
+def test_a_proxy_host_or_userinfo_a_url_cannot_hold_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # Such a proxy used to pass, and every request then failed as "no answer from <endpoint>".
+    env = {**CREDENTIALS, "SHORT_JOBS_ENDPOINT": ENDPOINT, "http_proxy": value}
+    usage_error_naming("http_proxy", env, monkeypatch)
+    monkeypatch.setenv("http_proxy", value)
+    with pytest.raises(UsageError) as raised:
+        ShortJobs(ENDPOINT, project_id="p", token="token-0123456789")
+    assert "p q" not in str(raised.value)  # the password, even a short one, is not shown
+
+
 def test_a_lower_case_proxy_variable_wins_over_its_upper_case_twin(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -133,6 +235,23 @@ def test_usable_proxy_variables_still_work(monkeypatch: pytest.MonkeyPatch) -> N
         "no_proxy": "localhost,127.0.0.1,::1,.example.com,*.internal,http://[::1]:80",
     }.items():
         monkeypatch.setenv(name, value)
+    with ShortJobs(ENDPOINT, project_id="p", token="token-0123456789") as sj:
+        assert sj.endpoint == ENDPOINT
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "http://proxy_1.internal.:3128",
+        "http://[::1]:3128",
+        "http://u:s%20cret@xn--bcher-kva.example",
+    ],
+)
+def test_usable_proxy_hosts_and_userinfo_still_work(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    # '_' and a trailing dot resolve; an IDN host in its xn-- form; a percent-encoded space
+    monkeypatch.setenv("all_proxy", value)
     with ShortJobs(ENDPOINT, project_id="p", token="token-0123456789") as sj:
         assert sj.endpoint == ENDPOINT
 
@@ -166,11 +285,20 @@ def test_ssl_variables_are_not_read_when_verification_is_off(
 
 
 TOOLKIT_VARIABLES = {
-    "SHORT_JOBS_ENDPOINT": ["ftp://host", "http://", "http://host:port", "http://u:p@host", "x y"],
+    "SHORT_JOBS_ENDPOINT": [
+        "ftp://host",
+        "http://",
+        "http://host:port",
+        "http://u:p@host",
+        "x y",
+        "http://a b:80",
+        "https://ü.example",
+        "http://-host-",
+    ],
     "SHORT_JOBS_APP_USER_ID": ["has space", "x" * 65, "é"],
     "HUAWEICLOUD_SDK_AK": ["AK\n", " AK", "ÄK"],
     "HUAWEICLOUD_SDK_SK": ["SK\r\n", "S K", "SK\u200b"],
-    "HUAWEICLOUD_SDK_PROJECT_ID": ["project\n", "pro ject"],
+    "HUAWEICLOUD_SDK_PROJECT_ID": ["project\n", "pro ject", "a/b", "../../x", "x" * 3000],
     "HUAWEICLOUD_SDK_SECURITY_TOKEN": ["token\n", "tok en"],
 }
 
@@ -198,3 +326,41 @@ def test_an_unusable_token_variable_names_it(monkeypatch: pytest.MonkeyPatch, va
         "HUAWEICLOUD_SDK_TOKEN": value,
     }
     usage_error_naming("HUAWEICLOUD_SDK_TOKEN", env, monkeypatch)
+
+
+@ENV_SETTINGS
+@given(value=proxy_text)
+def test_any_text_as_the_endpoint_is_usable_or_a_usage_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    with monkeypatch.context() as patched:
+        patched.setattr(socket, "getaddrinfo", _no_name_resolves)
+        patched.setenv("SHORT_JOBS_ENDPOINT", value)
+        try:
+            sj = ShortJobs(project_id="p", token="token-0123456789", retry=RetryPolicy(attempts=1))
+        except UsageError as exc:
+            refused = str(exc)
+        else:
+            with sj, pytest.raises(ShortJobsError):
+                sj.show("job")
+            return
+    assert "SHORT_JOBS_ENDPOINT" in refused
+
+
+@pytest.mark.parametrize("value", ["a/b", "../../x", "x" * 3000])
+def test_a_project_id_option_that_cannot_be_one_names_the_option(value: str) -> None:
+    env = {**CREDENTIALS, "SHORT_JOBS_ENDPOINT": ENDPOINT}
+    result = CliRunner().invoke(app, ["--project-id", value, "show", "job"], env=env)
+    assert result.exit_code == 2, result.stderr
+    assert "--project-id" in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("job_id", [".", ".."])
+@pytest.mark.parametrize("command", ["show", "commit", "wait"])
+def test_a_job_id_argument_that_would_change_the_path_is_a_usage_error(
+    command: str, job_id: str
+) -> None:
+    env = {**CREDENTIALS, "SHORT_JOBS_ENDPOINT": ENDPOINT}
+    result = CliRunner().invoke(app, [command, job_id], env=env)
+    assert result.exit_code == 2, result.stderr
+    assert "job id" in result.stderr and len(result.stderr.splitlines()) == 1

@@ -14,15 +14,19 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mock_server.core import config
 from mock_server.core.config import (
     Settings,
     env_name,
     env_names,
     option_name,
     setting_docs,
+    value_problem,
     value_type,
 )
 from mock_server.faces import cli
+from mock_server.iam.model import PUBLIC_REGIONS
+from short_jobs import ShortJobs
 
 # Public interface: these names must not change (new ones may be added).
 PUBLIC_OPTIONS = {
@@ -108,11 +112,28 @@ def _text(min_size: int = 1) -> st.SearchStrategy[str]:
     )
 
 
+VALID_TEXT: dict[object, st.SearchStrategy[str]] = {
+    config.visible: st.from_regex(r"[!-~]{1,20}", fullmatch=True),
+    config.project_id: st.from_regex(r"[A-Za-z0-9_-]{1,64}", fullmatch=True),
+    config.region_name: st.sampled_from(PUBLIC_REGIONS),
+    config.endpoint_url: st.builds(
+        "{}://{}{}{}".format,
+        st.sampled_from(["http", "https"]),
+        st.sampled_from(["127.0.0.1", "[::1]", "mock", "mock.example.test", "xn--bcher-kva.ch"]),
+        st.sampled_from(["", ":8000", ":1"]),
+        st.sampled_from(["", "/", "/base/"]),
+    ),
+}
+"""What each string rule admits (the round trip below draws only usable values)."""
+
+
 def _value(name: str) -> st.SearchStrategy[Any]:
     doc, kind = setting_docs()[name], value_type(name)
     low = doc.minimum
     strategy: st.SearchStrategy[Any]
-    if doc.choices:
+    if doc.check:
+        strategy = VALID_TEXT[doc.check]
+    elif doc.choices:
         strategy = st.sampled_from(doc.choices)
     elif kind is bool:
         strategy = st.booleans()
@@ -124,7 +145,7 @@ def _value(name: str) -> st.SearchStrategy[Any]:
         strategy = _text().map(Path)
     else:
         strategy = _text()
-    if name == "public_url":
+    if name in ("public_url", "iam_domain"):
         strategy = st.none() | strategy
     return strategy
 
@@ -193,6 +214,86 @@ def test_a_bad_value_is_refused_the_same_way_from_either_place(variable: str, va
     result = CliRunner().invoke(cli.command(), [], env={variable: value})
     assert result.exit_code == 2
     assert "Invalid value" in result.output and "Traceback" not in result.output
+
+
+UNUSABLE = [
+    ("SHORT_JOBS_MOCK_AK", "ÄK", "--ak"),
+    ("SHORT_JOBS_MOCK_AK", "AK ", "--ak"),
+    ("HUAWEICLOUD_SDK_AK", "ü", "--ak"),
+    ("SHORT_JOBS_MOCK_SK", "a b\n", "--sk"),
+    ("SHORT_JOBS_MOCK_TOKEN", "tok en", "--token"),
+    ("SHORT_JOBS_MOCK_PROJECT_ID", "a/b", "--project-id"),
+    ("HUAWEICLOUD_SDK_PROJECT_ID", "../../x", "--project-id"),
+    ("SHORT_JOBS_MOCK_REGION", "ü", "--region"),
+    ("SHORT_JOBS_MOCK_IAM_DOMAIN", "ü", "--iam-domain"),
+    ("SHORT_JOBS_MOCK_PUBLIC_URL", "garbage", "--public-url"),
+    ("SHORT_JOBS_MOCK_PUBLIC_URL", "ftp://x", "--public-url"),
+    ("SHORT_JOBS_MOCK_PUBLIC_URL", "http://a b:80", "--public-url"),
+    ("SHORT_JOBS_MOCK_PROCESSING_SECONDS", "nan", "--processing-seconds"),
+    ("SHORT_JOBS_MOCK_PROCESSING_SECONDS", "inf", "--processing-seconds"),
+    ("SHORT_JOBS_MOCK_ASSESSMENT_WAIT_SECONDS", "nan", "--assessment-wait-seconds"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value", "option"), UNUSABLE)
+def test_a_value_no_client_could_use_stops_the_mock_naming_option_and_variable(
+    variable: str, value: str, option: str
+) -> None:
+    with pytest.raises(click.BadParameter):
+        Settings.from_environ({variable: value})
+    result = CliRunner().invoke(cli.command(), [], env={variable: value})
+    assert result.exit_code == 2, result.output
+    error = [line for line in result.output.splitlines() if line.startswith("Error:")]
+    assert len(error) == 1 and option in error[0] and variable in error[0], result.output
+    assert "Traceback" not in result.output
+    if variable.endswith("_SK"):
+        assert value.strip() not in result.output  # a secret is not repeated
+
+
+@pytest.mark.parametrize(("variable", "value", "option"), UNUSABLE)
+def test_the_same_values_are_refused_on_the_command_line_and_in_python(
+    variable: str, value: str, option: str
+) -> None:
+    result = CliRunner().invoke(cli.command(), [f"{option}={value}"])
+    assert result.exit_code == 2 and option in result.output, result.output
+    name = option[2:].replace("-", "_")
+    typed: Any = float(value) if value_type(name) is float else value
+    with pytest.raises(ValueError, match=f"^{name} "):
+        Settings(**{name: typed})
+
+
+CHECKED = sorted(
+    name for name, doc in setting_docs().items() if doc.check or value_type(name) is float
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(data=st.data(), name=st.sampled_from(CHECKED))
+def test_any_text_for_a_checked_setting_is_usable_by_a_client_or_refused_naming_it(
+    data: st.DataObject, name: str
+) -> None:
+    value = data.draw(_text() | VALID_TEXT.get(setting_docs()[name].check, _text()), label="value")
+    variable = env_name(name)
+    original = cli.run
+    cli.run = lambda _settings: None  # type: ignore[assignment]  # parsed, never served
+    try:
+        result = CliRunner().invoke(cli.command(), [], env={variable: value})
+    finally:
+        cli.run = original
+    if result.exit_code == 2:
+        assert option_name(name) in result.output and variable in result.output
+        assert "Traceback" not in result.output
+        return
+    assert result.exit_code == 0, result.output
+    chosen = Settings.from_environ({variable: value})
+    assert value_problem(name, getattr(chosen, name)) is None
+    if name in ("ak", "sk", "project_id"):  # what the mock accepts, a client can send
+        ShortJobs(
+            "http://127.0.0.1:9", ak=chosen.ak, sk=chosen.sk, project_id=chosen.project_id
+        ).close()
+    if name == "public_url":
+        assert chosen.public_url is not None
+        ShortJobs(chosen.public_url, project_id="p", token="token-0123456789").close()
 
 
 def test_limits_hold_in_python_too() -> None:
