@@ -89,10 +89,11 @@ def cross_site_problem(
 
 def _headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
     """The first value of each header, names lower-cased (a repeated Host or Origin is odd
-    enough that the first decides)."""
+    enough that the first decides), without the OWS around it (SP and HTAB, RFC 9110 5.5: not
+    every character `str.strip` takes for whitespace)."""
     values: dict[str, str] = {}
     for name, value in raw:
-        values.setdefault(name.decode("latin-1").lower(), header_text(value).strip())
+        values.setdefault(name.decode("latin-1").lower(), header_text(value).strip(" \t"))
     return values
 
 
@@ -125,7 +126,7 @@ def _allowed_host(host: str, served: str | None, allowed: frozenset[str] = froze
 def _host_name(host: str) -> str | None:
     """The name part of a Host value (RFC 9110, 7.2: uri-host [":" port]) in canonical form
     (`canonical_name`); None when it is not one."""
-    text = host.strip()
+    text = host.strip(" \t")  # RFC 9110's OWS only: "\x0c" or "\x85" is no whitespace here
     if text.startswith("["):
         end = text.find("]")
         rest = text[end + 1 :] if end >= 0 else ""

@@ -116,7 +116,9 @@ class Database:
         """
         try:
             rows = self.connection.execute("PRAGMA integrity_check(1)").fetchall()
-        except sqlite3.DatabaseError as error:  # "file is not a database", "malformed"...
+        # "file is not a database", "malformed"...; ValueError: SQLite's complaint quoting
+        # schema text that is not UTF-8 (the sqlite3 module cannot even decode the message)
+        except (sqlite3.DatabaseError, ValueError) as error:
             self.close()
             raise DamagedStore(self.path, str(error)) from error
         problems = [str(row[0]) for row in rows if str(row[0]) != "ok"]
@@ -141,7 +143,7 @@ class Database:
                 quoted = '"' + table.replace('"', '""') + '"'
                 for _ in cursor.execute(f"SELECT * FROM {quoted}"):
                     pass
-        except sqlite3.Error as error:
+        except (sqlite3.Error, ValueError) as error:  # ValueError: a column name not UTF-8
             self.close()
             raise DamagedStore(self.path, f"a row of table {table}: {error}") from error
 
@@ -163,16 +165,46 @@ class Database:
                 raise RuntimeError(
                     f"{self.path} was written by a newer mock (schema {version} > {SCHEMA_VERSION})"
                 )
-            self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            if version != SCHEMA_VERSION:  # a write only when it changes: a refused file stays
+                self.connection.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def add_tables(self, name: str, statements: Iterable[str], clear: Clear) -> None:
         """Create a store's tables (`CREATE ... IF NOT EXISTS`) under the write lock, and have
-        `reset()` call `clear` for them, under `name`."""
+        `reset()` call `clear` for them, under `name`.
+
+        Raises DamagedStore (nothing written) if a table of the file's is not the declared one:
+        its columns must be the declared columns, or the first of them (a file from an earlier
+        mock, whose store then adds the rest). A damaged schema page can rename a column or make
+        its declaration unreadable, and every request on that table would answer 500."""
+        statements = [statement for statement in statements if statement.strip()]
+        self._check_schema(statements)
         with self.transaction():
             for statement in statements:
-                if statement.strip():
-                    self.connection.execute(statement)
+                self.connection.execute(statement)
         self._clears[name] = clear
+
+    def _check_schema(self, statements: list[str]) -> None:
+        declared = sqlite3.connect(":memory:")
+        try:
+            for statement in statements:
+                declared.execute(statement)
+            tables = {
+                str(row[0]): _columns(declared, str(row[0]))
+                for row in declared.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+        finally:
+            declared.close()
+        for table, columns in tables.items():
+            try:
+                found = _columns(self.connection, table)
+            except (sqlite3.Error, ValueError) as error:
+                self.close()
+                raise DamagedStore(self.path, f"the schema of table {table}: {error}") from error
+            if found and found != columns[: len(found)]:
+                self.close()
+                raise DamagedStore(
+                    self.path, f"table {table} has columns {found}, not the declared {columns}"
+                )
 
     def reset(self) -> dict[str, int]:
         """Clear every store's tables in one transaction; answer the rows removed, by store."""
@@ -199,6 +231,12 @@ class Database:
     def transaction(self) -> contextlib.AbstractContextManager[None]:
         """`BEGIN IMMEDIATE` ... `COMMIT` (rolled back on an exception)."""
         return self._write()
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> list[str]:
+    """`table`'s column names in order (none if there is no such table)."""
+    quoted = '"' + table.replace('"', '""') + '"'
+    return [str(row[1]) for row in connection.execute(f"PRAGMA table_info({quoted})")]
 
 
 def _retry_busy(attempt: Callable[[], T]) -> T:

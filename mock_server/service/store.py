@@ -114,24 +114,30 @@ class Store:
         self._add_generation()
 
     def _check_rows(self) -> None:
-        """Raise DamagedStore unless every stored result is JSON. The database's own check
-        proves every row reads, not what it means: a damaged cell can hold a result that is not
-        JSON, and every request touching that job would answer 500. The other columns are
-        text and numbers the API shows as they are."""
-        found = self._db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
-        ).fetchone()
-        if found is None:
-            return
-        cursor = self._db.cursor()
-        cursor.row_factory = None
+        """Raise DamagedStore unless a job reads as the API shows it and every stored result is
+        JSON. The database's own check proves every row reads, not what it means: a damaged
+        cell can hold a result that is not JSON, and every request touching that job would
+        answer 500. (The columns themselves: `Database.add_tables`.)"""
         try:
+            found = self._db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
+            ).fetchone()
+            if found is None:
+                return
+            columns = {str(row[1]) for row in self._db.execute("PRAGMA table_info(jobs)")}
+            # a file made before the generation column reads as generation 0 (`_add_generation`)
+            extra = "" if "generation" in columns else ", 0 AS generation"
+            first = self._db.execute(f"SELECT *{extra} FROM jobs LIMIT 1").fetchone()
+            if first is not None:
+                _job(first).to_api()
+            cursor = self._db.cursor()
+            cursor.row_factory = None
             rows = cursor.execute("SELECT assess_result FROM jobs WHERE assess_result IS NOT NULL")
             for (result,) in rows:
                 json.loads(result)
-        except (sqlite3.Error, ValueError, TypeError) as error:
+        except (sqlite3.Error, ValueError, LookupError, TypeError) as error:
             self.database.close()
-            raise DamagedStore(self.path, f"a result in the jobs table: {error}") from error
+            raise DamagedStore(self.path, f"the jobs table: {error}") from error
 
     def _add_generation(self) -> None:
         """Give a file made before the steering generation existed its column (0 for every

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -50,9 +51,11 @@ class _Twins:
             uuid4=lambda: uuid.UUID(int=next(self._counters[self._current]))
         )
         monkeypatch.setattr("mock_server.service.handlers.uuid", fake_uuid)
-        monkeypatch.setattr(
-            "mock_server.service.handlers.time", SimpleNamespace(time=lambda: 1_764_000_000.0)
-        )
+        # one instant for both apps: an upload URL's Expires is the clock's second plus its TTL
+        # (the service reads the clock through mock_server.core.clock; a patch of the handlers'
+        # own `time` left the two apps a second apart now and then, and their URLs differed)
+        frozen = float(int(time.time()))  # now, so that signed requests' X-Sdk-Date holds
+        monkeypatch.setattr("mock_server.core.clock.time", SimpleNamespace(time=lambda: frozen))
 
     def answers(self, request: Request) -> tuple[Answer, Answer]:
         method, target, headers, chunks = request
