@@ -37,8 +37,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
+try:
+    import numpy as np
+    import numpy.typing as npt
+except ModuleNotFoundError as _missing:  # a user's test importing samples without the extra
+    from mock_server.faces.extra import missing_extra
+
+    raise missing_extra(_missing, needed_by="mock_server.samples") from _missing
 
 __all__ = [
     "encode_wav",

@@ -62,12 +62,18 @@ def import_server_module(name: str, *, needed_by: str) -> ModuleType:
         with quiet_imports():
             return importlib.import_module(name)
     except ModuleNotFoundError as missing:
-        # the distribution's import name, not the submodule that happened to be imported first
-        package = None if missing.name is None else missing.name.partition(".")[0]
-        if package is None or package == "mock_server":
-            raise
-        raise MockExtraMissing(
-            f"{needed_by} needs the toolkit's `{MOCK_EXTRA}` extra ({package} is not "
-            f"installed): {INSTALL_MOCK_EXTRA}",
-            name=package,
-        ) from missing
+        raise missing_extra(missing, needed_by=needed_by) from missing
+
+
+def missing_extra(missing: ModuleNotFoundError, *, needed_by: str) -> ImportError:
+    """The error to raise for `missing`: `MockExtraMissing` naming `needed_by` and the `mock`
+    extra, or `missing` itself when what is missing is a module of the mock's own."""
+    # the distribution's import name, not the submodule that happened to be imported first
+    package = None if missing.name is None else missing.name.partition(".")[0]
+    if package is None or package == "mock_server":
+        return missing
+    return MockExtraMissing(
+        f"{needed_by} needs the toolkit's `{MOCK_EXTRA}` extra ({package} is not "
+        f"installed): {INSTALL_MOCK_EXTRA}",
+        name=package,
+    )

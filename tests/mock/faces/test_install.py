@@ -144,6 +144,19 @@ def test_the_fixture_names_the_extra_it_needs(client_only: Path, tmp_path: Path)
 
 
 @pytest.mark.slow
+def test_the_samples_name_the_extra_they_need(client_only: Path) -> None:
+    """A user's test importing `mock_server.samples` (the README's fixture example does) in an
+    install without the extra: the same one line, not numpy's ModuleNotFoundError."""
+    done = run_clean(client_only / "python", "-c", "import mock_server.samples")
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(
+        r"mock_server\.faces\.extra\.MockExtraMissing: " + missing_extra("mock_server.samples"),
+        last,
+    ), done.stderr
+
+
+@pytest.mark.slow
 def test_the_mock_extra_adds_a_working_short_jobs_mock(with_mock: Path) -> None:
     assert _distributions(with_mock) >= SERVER_DISTRIBUTIONS
     done = run_clean(with_mock / "short-jobs-mock", "--help")
