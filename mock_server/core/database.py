@@ -128,9 +128,10 @@ class Database:
         self._check_values()
 
     def _check_values(self) -> None:
-        """Raise DamagedStore unless every row of every table reads: quick_check proves the
-        pages sound, not the values in them, and a damaged cell's text that is not UTF-8 would
-        fail every request that reads its row. (What a value means is its store's check.)"""
+        """Raise DamagedStore unless every row of every table reads: integrity_check proves the
+        pages and indexes sound, not the values in them, and a damaged cell's text that is not
+        UTF-8 would fail every request that reads its row. (What a value means is its store's
+        check.)"""
         connection = self.connection
         cursor = connection.cursor()
         cursor.row_factory = None  # plain tuples: the values are read, not used
@@ -140,8 +141,7 @@ class Database:
         ]
         try:
             for table in tables:
-                quoted = '"' + table.replace('"', '""') + '"'
-                for _ in cursor.execute(f"SELECT * FROM {quoted}"):
+                for _ in cursor.execute(f"SELECT * FROM {_quoted(table)}"):
                     pass
         except (sqlite3.Error, ValueError) as error:  # ValueError: a column name not UTF-8
             self.close()
@@ -189,21 +189,22 @@ class Database:
             for statement in statements:
                 declared.execute(statement)
             tables = {
-                str(row[0]): _columns(declared, str(row[0]))
+                str(row[0]): columns(declared, str(row[0]))
                 for row in declared.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
         finally:
             declared.close()
-        for table, columns in tables.items():
+        for table, declared_columns in tables.items():
             try:
-                found = _columns(self.connection, table)
+                found = columns(self.connection, table)
             except (sqlite3.Error, ValueError) as error:
                 self.close()
                 raise DamagedStore(self.path, f"the schema of table {table}: {error}") from error
-            if found and found != columns[: len(found)]:
+            if found and found != declared_columns[: len(found)]:
                 self.close()
                 raise DamagedStore(
-                    self.path, f"table {table} has columns {found}, not the declared {columns}"
+                    self.path,
+                    f"table {table} has columns {found}, not the declared {declared_columns}",
                 )
 
     def reset(self) -> dict[str, int]:
@@ -233,10 +234,14 @@ class Database:
         return self._write()
 
 
-def _columns(connection: sqlite3.Connection, table: str) -> list[str]:
+def _quoted(name: str) -> str:
+    """An SQL identifier for `name` (any text: a damaged schema's names are not ours)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def columns(connection: sqlite3.Connection, table: str) -> list[str]:
     """`table`'s column names in order (none if there is no such table)."""
-    quoted = '"' + table.replace('"', '""') + '"'
-    return [str(row[1]) for row in connection.execute(f"PRAGMA table_info({quoted})")]
+    return [str(row[1]) for row in connection.execute(f"PRAGMA table_info({_quoted(table)})")]
 
 
 def _retry_busy(attempt: Callable[[], T]) -> T:

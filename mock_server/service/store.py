@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mock_server.core.database import DamagedStore, Database
+from mock_server.core.database import DamagedStore, Database, columns
 
 # What `Store.lease_status` answers.
 HELD, GONE, LOST = "held", "gone", "lost"
@@ -109,45 +109,33 @@ class Store:
     def __init__(self, database: Database | Path) -> None:
         self.database = database if isinstance(database, Database) else Database(database)
         self.path = self.database.path
-        self._check_rows()
         self.database.add_tables("jobs", _TABLES.split(";"), _clear)
         self._add_generation()
-
-    def _check_rows(self) -> None:
-        """Raise DamagedStore unless a job reads as the API shows it and every stored result is
-        JSON. The database's own check proves every row reads, not what it means: a damaged
-        cell can hold a result that is not JSON, and every request touching that job would
-        answer 500. (The columns themselves: `Database.add_tables`.)"""
-        try:
-            found = self._db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
-            ).fetchone()
-            if found is None:
-                return
-            columns = {str(row[1]) for row in self._db.execute("PRAGMA table_info(jobs)")}
-            # a file made before the generation column reads as generation 0 (`_add_generation`)
-            extra = "" if "generation" in columns else ", 0 AS generation"
-            first = self._db.execute(f"SELECT *{extra} FROM jobs LIMIT 1").fetchone()
-            if first is not None:
-                _job(first).to_api()
-            cursor = self._db.cursor()
-            cursor.row_factory = None
-            rows = cursor.execute("SELECT assess_result FROM jobs WHERE assess_result IS NOT NULL")
-            for (result,) in rows:
-                json.loads(result)
-        except (sqlite3.Error, ValueError, LookupError, TypeError) as error:
-            self.database.close()
-            raise DamagedStore(self.path, f"the jobs table: {error}") from error
+        self._check_results()
 
     def _add_generation(self) -> None:
         """Give a file made before the steering generation existed its column (0 for every
         job); a mock of that time ignores it and keeps working on the file."""
         with self._write():
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-            if "generation" not in columns:
+            if "generation" not in columns(self._db, "jobs"):
                 self._db.execute(
                     "ALTER TABLE jobs ADD COLUMN generation INTEGER NOT NULL DEFAULT 0"
                 )
+
+    def _check_results(self) -> None:
+        """Raise DamagedStore unless every stored result is JSON. The database's checks prove
+        every row reads and every table has its columns (`Database.add_tables`, which writes
+        nothing to a file that has them), not what a value means: a damaged cell can hold a
+        result that is not JSON, and every request touching that job would answer 500."""
+        cursor = self._db.cursor()
+        cursor.row_factory = None
+        try:
+            rows = cursor.execute("SELECT assess_result FROM jobs WHERE assess_result IS NOT NULL")
+            for (result,) in rows:
+                json.loads(result)
+        except (sqlite3.Error, ValueError) as error:
+            self.database.close()
+            raise DamagedStore(self.path, f"a result in the jobs table: {error}") from error
 
     @property
     def _db(self) -> sqlite3.Connection:
