@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/cpu_cost.py                       # show and create, warning vs info
     .venv/bin/python bench/cpu_cost.py --rounds 7 --candidate ../other-checkout
+    .venv/bin/python bench/cpu_cost.py --levels warning        # the quiet cost alone
 
 Throughput on a shared machine swings by 2-3x between runs; the CPU time the server's process
 spends per request moves far less, because it does not count the time the process waited for a
@@ -71,7 +72,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="length of one wrk run")
     parser.add_argument("--operations", default="show,create")
     parser.add_argument("--candidate", type=Path, help="the mock of this checkout as well")
+    parser.add_argument(
+        "--levels",
+        default="warning,info",
+        help="log levels to run the mock at (warning alone: the quiet cost, half the time)",
+    )
     args = parser.parse_args()
+    levels = args.levels.split(",")
     sources: list[tuple[str, Path | None]] = [("mock", None)]
     if args.candidate:
         sources.append((args.candidate.name, args.candidate))
@@ -82,7 +89,7 @@ def main() -> None:
         servers: dict[tuple[str, str], Running] = {}
         try:
             for name, source in sources:
-                for level in ("warning", "info"):
+                for level in levels:
                     subject = mock_subject(
                         f"{name} {level}",
                         Path(work) / f"{name}-{level}",
@@ -107,13 +114,17 @@ def main() -> None:
     print(f"CPU microseconds per request, one worker, c=16, medians of {args.rounds} rounds")
     for operation in args.operations.split(","):
         for name, _ in sources:
-            quiet = median(figures[(operation, name, "warning")])
-            loud = median(figures[(operation, name, "info")])
-            runs = " ".join(f"{v:,.0f}" for v in figures[(operation, name, "info")])
-            print(
-                f"{operation:7} {name:16} warning {quiet:6,.0f} us  info {loud:6,.0f} us"
-                f"  (info runs {runs})  the line's share {100 * (loud - quiet) / loud:4.1f}%"
+            cost = {level: median(figures[(operation, name, level)]) for level in levels}
+            row = "  ".join(
+                f"{level} {cost[level]:6,.0f} us (runs "
+                + " ".join(f"{v:,.0f}" for v in figures[(operation, name, level)])
+                + ")"
+                for level in levels
             )
+            if "warning" in cost and "info" in cost:
+                share = 100 * (cost["info"] - cost["warning"]) / cost["info"]
+                row += f"  the line's share {share:4.1f}%"
+            print(f"{operation:7} {name:16} {row}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from mock_server.core.config import (
 )
 from mock_server.faces.banner import startup_line
 from mock_server.faces.listen import Listeners, listen
+from mock_server.faces.protocol import PROTOCOL
 from mock_server.faces.ready import ReadyReporter, prepare
 from mock_server.http.accesslog import BatchedStreamHandler, CachedTimeFormatter
 from short_jobs.terminal import EscapedErrors
@@ -186,14 +187,7 @@ def _run_on(settings: Settings, listeners: Listeners, reporter: ReadyReporter | 
         _announce(settings)  # here, in the arbiter: once, not once per worker
         supervise(settings, app, listeners, reporter)
         return
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "log_level": settings.log_level,
-        "access_log": False,  # the app logs one line per request itself
-        "lifespan": "on",
-        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
-        "callback_notify": reporter,  # awaited first right after startup
-    }
+    options = uvicorn_options(settings, reporter)
     target = "mock_server.app:app_from_environ"
     built = _build(settings, generation) if settings.workers == 1 else None
     _announce(settings)
@@ -204,6 +198,20 @@ def _run_on(settings: Settings, listeners: Listeners, reporter: ReadyReporter | 
         )
     else:
         _serve(uvicorn.Config(built, **options), listeners.sockets)
+
+
+def uvicorn_options(settings: Settings, reporter: ReadyReporter | None) -> dict[str, Any]:
+    """uvicorn's `Config` options for a mock of one process, or of uvicorn's own spawned
+    workers (no fork): the app is served as `MockWorker.CONFIG_KWARGS` serves it under gunicorn."""
+    return {
+        "host": settings.host,
+        "log_level": settings.log_level,
+        "access_log": False,  # the app logs one line per request itself
+        "http": PROTOCOL,  # uvicorn's, each answer in one write (protocol.py)
+        "lifespan": "on",
+        "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        "callback_notify": reporter,  # awaited first right after startup
+    }
 
 
 def _serve(config: uvicorn.Config, sockets: list[socket.socket]) -> None:

@@ -25,6 +25,7 @@ with quiet_imports():  # whoever imports this module first also imports connexio
     import uvicorn
 
     from mock_server.app import Frontdoor, create_app
+    from mock_server.faces.protocol import PROTOCOL
 
 
 # ASGI middleware every mock started here is wrapped in, outermost last: for a test suite that
@@ -97,6 +98,7 @@ def running_mock(data_dir: Path, **overrides: Any) -> Iterator[RunningMock]:
         lifespan="on",
         log_level="warning",
         access_log=False,
+        http=PROTOCOL,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     server = uvicorn.Server(config)

@@ -45,6 +45,7 @@ from uvicorn_worker import UvicornWorker
 from mock_server.core.asgi import ASGIApp
 from mock_server.core.config import KEEP_ALIVE_SECONDS, Settings
 from mock_server.faces.listen import Listeners, listen
+from mock_server.faces.protocol import PROTOCOL
 from mock_server.faces.ready import ReadyReporter
 
 log = logging.getLogger("mock_server.supervisor")
@@ -61,7 +62,7 @@ class MockWorker(UvicornWorker):  # type: ignore[misc]
 
     CONFIG_KWARGS: dict[str, Any] = {  # noqa: RUF012  (uvicorn-worker's documented hook)
         "loop": "auto",
-        "http": "auto",
+        "http": PROTOCOL,  # uvicorn's "auto", each answer in one write (protocol.py)
         "lifespan": "on",
         "access_log": False,
         "timeout_notify": PARENT_CHECK_SECONDS,

@@ -63,6 +63,15 @@ HOOKS: tuple[Hook, ...] = (
         canary="test_the_uvicorn_worker_still_calls_callback_notify",
     ),
     Hook(
+        name="coalesced-writes",
+        where="mock_server/faces/protocol.py",
+        touches="uvicorn.protocols.http.httptools_impl.HttpToolsProtocol (h11_impl.H11Protocol "
+        "without httptools) writing only through the transport its connection_made was given",
+        why="an answer's head and body go out in one write(2), not two",
+        pin="uvicorn>=0.30,<1",
+        canary="test_uvicorns_protocol_writes_each_answer_once_through_the_coalescing_transport",
+    ),
+    Hook(
         name="unfinished-answer-message",
         where="mock_server/control/faults.py",
         touches="uvicorn's log message for an app that returned mid-answer",

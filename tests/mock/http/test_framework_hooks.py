@@ -28,11 +28,13 @@ from connexion.validators import (
     ParameterValidator,
 )
 from helpers import ROOT, free_port
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn_worker import UvicornWorker
 
 from mock_server.control.faults import UNFINISHED_ANSWER
 from mock_server.core.asgi import Receive, Scope, Send
 from mock_server.faces.inprocess import RunningMock
+from mock_server.faces.protocol import PROTOCOL, CoalescedWrites, CoalescingTransport
 from mock_server.faces.supervisor import MockWorker
 from mock_server.http.hooks import HOOKS, Hook
 from mock_server.http.validation import VALIDATOR_MAP_OVERRIDES
@@ -178,6 +180,46 @@ def _serving(app: Any, **config: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(20)
+
+
+class _H11(CoalescedWrites, H11Protocol):
+    """The protocol as the mock builds it where httptools is not installed."""
+
+
+class _Counted:
+    """Records the writes that reach the real transport under a CoalescingTransport."""
+
+    def __init__(self, transport: Any, writes: list[bytes]) -> None:
+        self.transport = transport
+        self.writes = writes
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(bytes(data))
+        self.transport.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.transport, name)
+
+
+@pytest.mark.parametrize("protocol", [PROTOCOL, _H11], ids=["auto", "h11"])
+def test_uvicorns_protocol_writes_each_answer_once_through_the_coalescing_transport(
+    protocol: type[asyncio.Protocol], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hook = BY_NAME["coalesced-writes"].name
+    writes: list[bytes] = []
+    made = CoalescingTransport.__init__
+
+    def counted(self: CoalescingTransport, transport: asyncio.Transport) -> None:
+        made(self, _Counted(transport, writes))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CoalescingTransport, "__init__", counted)
+    with _serving(_hello, http=protocol) as url, httpx.Client() as client:
+        answers = [client.get(url).text for _ in range(3)]
+    assert answers == ["hello"] * 3
+    assert len(writes) == 3, f"{hook}: {len(writes)} writes reached the socket for 3 answers"
+    for write in writes:
+        assert write.startswith(b"HTTP/1.1 200 "), f"{hook}: a write was no whole answer"
+        assert b"hello" in write, f"{hook}: an answer's body went out in a write of its own"
 
 
 class _Records(logging.Handler):
