@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import quote, unquote
 
@@ -126,11 +126,47 @@ def scrub(text: str, extra: Iterable[str] = ()) -> str:
     for value in sorted(values, key=len, reverse=True):
         if value in text:
             text = text.replace(value, REDACTED)
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", text)
-    text = SECRET_QUERY.sub(lambda m: f"{m['key']}={REDACTED}", text)
-    text = AUTH_PARTS.sub(lambda m: f"{m['key']}={REDACTED}", text)
-    text = _SCHEMES.sub(lambda m: f"{m['key']}{REDACTED}", text)
-    return _NAMED.sub(lambda m: f"{m['key']}{REDACTED}", text)
+    return _redact_spans(text)
+
+
+# Each pattern and the group that holds its credential. Every pattern is matched against the same
+# text, and the union of what they found is replaced: replacing one pattern's finds before the
+# next is matched let a value swallow the next one's key ("Bearer X-Auth-Token: tok" lost its
+# header name to the scheme's value, and "tok" was left).
+_FINDERS = (
+    (_USERINFO, "userinfo"),
+    (SECRET_QUERY, "value"),
+    (AUTH_PARTS, "value"),
+    (_SCHEMES, "value"),
+    (_NAMED, "value"),
+)
+
+
+def _found(pattern: re.Pattern[str], group: str, text: str) -> Iterator[tuple[int, int]]:
+    """The span of `group` in every match of `pattern`, those starting inside another match
+    included (`finditer` resumes after a match, so "password: X-Auth-Token: tok" would give only
+    "X-Auth-Token:" as the password)."""
+    position = 0
+    while (match := pattern.search(text, position)) is not None:
+        yield match.span(group)
+        position = match.start() + 1
+
+
+def _redact_spans(text: str) -> str:
+    spans = sorted(span for pattern, group in _FINDERS for span in _found(pattern, group, text))
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    parts: list[str] = []
+    kept = 0
+    for start, end in merged:
+        parts += (text[kept:start], REDACTED)
+        kept = end
+    parts.append(text[kept:])
+    return "".join(parts)
 
 
 def scrub_header(name: str, value: str, extra: Iterable[str] = ()) -> str:

@@ -276,6 +276,7 @@ PLACES = [
 
 
 @given(value=secret, place=st.sampled_from(PLACES), around=st.text(max_size=10))
+@example(value="000000000000", place="X-Auth-Token: {s}", around="Bearer")  # a key swallowed
 def test_a_secret_in_any_known_place_is_scrubbed_even_unremembered(
     value: str, place: str, around: str
 ) -> None:
@@ -285,6 +286,40 @@ def test_a_secret_in_any_known_place_is_scrubbed_even_unremembered(
         return
     text = f"{around} {place.format(s=value)} {around}"
     assert value not in scrub(text)
+
+
+# What each rule recognises a credential by: put before another rule's place, one rule's value
+# must not swallow the other's key.
+KEYS = [
+    "Bearer",
+    "Basic",
+    "Digest",
+    "Access=",
+    "Signature=",
+    "AccessKeyId=",
+    "password:",
+    "sk=",
+    "X-Auth-Token:",
+    "https://",
+    "security_token=",
+]
+
+
+@given(
+    value=secret,
+    place=st.sampled_from(PLACES),
+    keys=st.lists(st.sampled_from(KEYS), min_size=1, max_size=3),
+    gap=st.sampled_from([" ", "=", ": ", "\t", ", "]),
+)
+def test_no_rules_key_is_swallowed_by_another_rules_value(
+    value: str, place: str, keys: list[str], gap: str
+) -> None:
+    if "@host" in place:
+        value = quote(value, safe="")
+    before = gap.join(keys)
+    if value in before:
+        return
+    assert value not in scrub(f"{before}{gap}{place.format(s=value)}")
 
 
 @given(value=secret, around=st.text(max_size=20))
