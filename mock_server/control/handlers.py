@@ -132,7 +132,7 @@ class Control:
         return self._show(job.job_id)
 
     async def advance_job(self, job_id: str) -> dict[str, Any]:
-        job = self.service.settle(self._job(job_id), self.service.clock.now())
+        job = self.service.settled(self._job(job_id))
         if job.state == lifecycle.PROCESSING and job.outcome is None:
             # the worker (of whichever process) assesses it: wait for that one assessment
             job = await self.service.outcome_of(job)
@@ -204,7 +204,7 @@ class Control:
         return job
 
     def _show(self, job_id: str) -> dict[str, Any]:
-        return self.service.settle(self._job(job_id), self.service.clock.now()).to_api()
+        return self.service.settled(self._job(job_id)).to_api()
 
 
 def _optional_object(body: Any) -> dict[str, Any]:

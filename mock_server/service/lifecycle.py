@@ -50,19 +50,29 @@ def commit(job: Job, now: float, processing_seconds: float) -> Job:
     )
 
 
-def due(job: Job, now: float) -> Job | None:
-    """The next automatic state if its time has come, else None."""
+def due_at(job: Job) -> float | None:
+    """When the job's next automatic state is due (Unix seconds; a time past is due at once), or
+    None if none will come by itself: not committed, steered by hand or by polls, waiting for
+    its assessment, or finished. Needs no clock: a show of such a job reads none."""
     if job.progress not in (TIMED, IMMEDIATE) or job.committed_at is None:  # manual, polls:N
         return None
     seconds = job.processing_seconds or 0.0
     if job.state == WAITING:
-        at = job.committed_at + seconds * _WAITING_SHARE
-        return replace(job, state=PROCESSING, lastupdate_time=int(at)) if now >= at else None
+        return job.committed_at + seconds * _WAITING_SHARE
     if job.state == PROCESSING and job.outcome is not None and job.outcome_at is not None:
-        at = max(job.committed_at + seconds, job.outcome_at)
-        if now >= at:
-            return replace(job, state=job.outcome.state, lastupdate_time=int(at))
+        return max(job.committed_at + seconds, job.outcome_at)
     return None
+
+
+def due(job: Job, now: float) -> Job | None:
+    """The next automatic state if its time (`due_at`) has come, else None."""
+    at = due_at(job)
+    if at is None or now < at:
+        return None
+    if job.state == WAITING:
+        return replace(job, state=PROCESSING, lastupdate_time=int(at))
+    assert job.outcome is not None  # due_at: a PROCESSING job is due only with its outcome
+    return replace(job, state=job.outcome.state, lastupdate_time=int(at))
 
 
 def step(job: Job, now: float) -> Job | None:
