@@ -56,6 +56,21 @@ class NotAStore(RuntimeError):
         self.path = path
 
 
+# How many forks this process is from the one that imported this module: a connection opened at
+# another count was the parent's. Counted at each fork rather than compared with os.getpid(),
+# which is a system call, made twice per request (`Database.connection` is asked at each use).
+_forks = 0
+
+
+def _forked() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):  # no fork() without it (Windows)
+    os.register_at_fork(after_in_child=_forked)
+
+
 class Database:
     """The SQLite file at `path`, its connection of this process, and the stores' tables.
 
@@ -69,7 +84,7 @@ class Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._connection: sqlite3.Connection | None = None
-        self._pid = 0
+        self._forks = -1  # `_forks` when the connection was opened
         self._clears: dict[str, Clear] = {}
         self._check_is_file()
         self._check_integrity()
@@ -79,10 +94,10 @@ class Database:
     def connection(self) -> sqlite3.Connection:
         """This process's connection (opened on first use; the event-loop thread only). Ask for
         it at each use: it changes after a fork or `close()`."""
-        if self._connection is None or self._pid != os.getpid():
+        if self._connection is None or self._forks != _forks:
             # After a fork the parent's connection is left alone (never used nor closed here).
             self._connection = self._open()
-            self._pid = os.getpid()
+            self._forks = _forks
         return self._connection
 
     def _open(self) -> sqlite3.Connection:
@@ -214,7 +229,7 @@ class Database:
 
     def close(self) -> None:
         """Close this process's connection; the next use opens a new one."""
-        if self._connection is not None and self._pid == os.getpid():
+        if self._connection is not None and self._forks == _forks:
             self._connection.close()
         self._connection = None
 
