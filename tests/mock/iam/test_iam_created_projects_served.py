@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import plain_http
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -61,7 +62,7 @@ def call(
         headers["X-Auth-Token"] = token
     else:
         headers.update(sign_request(method, path, headers, content, ak, sk))
-    return httpx.request(method, base + path, content=content, headers=headers, timeout=30)
+    return plain_http.request(method, base + path, content=content, headers=headers, timeout=30)
 
 
 def refused(response: httpx.Response) -> bool:
@@ -176,7 +177,7 @@ class CreatedProjects(RuleBasedStateMachine):
         project, job_id, url = job
         if not self.owned(project) or job_id not in self.live_jobs:
             return
-        put = httpx.put(url, content=self.zip, headers={"Content-Type": "application/zip"})
+        put = plain_http.put(url, content=self.zip, headers={"Content-Type": "application/zip"})
         assert put.status_code == 200, put.text
         path = f"{COLLECTION.format(project=project)}/{job_id}"
         assert self.api("POST", path).status_code == 200
