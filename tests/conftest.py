@@ -57,8 +57,13 @@ def make_mock(tmp_path: Path) -> Callable[..., AbstractContextManager[RunningMoc
 
 @pytest.fixture(scope="session")
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A zip of three speech-like WAVs."""
-    return sample_zip(tmp_path_factory.mktemp("zips") / "recordings.zip", count=3)
+    """A zip of three speech-like WAVs, 2.5 s each.
+
+    Every mock that assesses it scores its DNSMOS windows once (a cache per process): a 2.5 s
+    take, doubled to 10 s, is one window, where the 4 s default is four (doubled to 16 s, seven
+    windows a second apart, four distinct). That is most of an assessment's time, paid by each
+    xdist worker and by every mock of its own process (kill -9 and restart, gunicorn workers)."""
+    return sample_zip(tmp_path_factory.mktemp("zips") / "recordings.zip", count=3, seconds=2.5)
 
 
 @pytest.fixture(scope="session")
