@@ -291,7 +291,7 @@ def test_wav_formats_give_the_same_reading(
 
 
 def test_dirs_dot_files_and_macos_forks_are_ignored(tmp_path: Path) -> None:
-    good = speech_like_wav(tmp_path / "take1.wav")
+    good = speech_like_wav(tmp_path / "take1.wav", seconds=5.0)  # one DNSMOS window
     entries = {
         "recordings/": b"",
         "recordings/take1.wav": good.read_bytes(),
@@ -637,7 +637,7 @@ def test_damaged_uploads_only_ever_fail_with_assessment_failed(tmp_path: Path) -
 
 
 def test_wave_format_extensible(tmp_path: Path) -> None:
-    x = speech_like_signal(4.0, 16000, noise_db=-45.0)
+    x = speech_like_signal(5.0, 16000, noise_db=-45.0)  # one DNSMOS window (see `assess`)
     stereo = np.repeat(x[:, None], 2, axis=1).astype("<f4").tobytes()
     wav = wav_header(len(stereo), fmt_code=3, channels=2, bits=32, extensible=True) + stereo
     result = assess_zip(make_zip(tmp_path / "u.zip", {"a.wav": wav}))
