@@ -241,8 +241,20 @@ def test_delay_next_answers_normally_but_late(short_jobs_mock: MockHandle) -> No
 def test_a_failed_upload_is_an_upload_error(short_jobs_mock: MockHandle, recordings: Path) -> None:
     job = short_jobs_mock.client.create()
     short_jobs_mock.fail_next_upload(status=503, error_code="ServiceUnavailable", times=10)
-    with pytest.raises(UploadError) as raised:
-        short_jobs_mock.client.upload(job, recordings)
+    # the handle's client with its default retry policy, the backoff not slept (seconds of
+    # full jitter, the longest wait of this file)
+    backoffs: list[float] = []
+    client = ShortJobs(
+        short_jobs_mock.url,
+        project_id=short_jobs_mock.project_id,
+        ak=short_jobs_mock.ak,
+        sk=short_jobs_mock.sk,
+        signing_clock=short_jobs_mock.mock_time,
+        sleep=backoffs.append,
+    )
+    with client, pytest.raises(UploadError) as raised:
+        client.upload(job, recordings)
+    assert len(backoffs) == RetryPolicy().attempts - 1  # every attempt was made
     assert raised.value.status == 503
     assert raised.value.error_code == "ServiceUnavailable"
     assert not (short_jobs_mock.data_dir / "uploads" / f"{job.job_id}.zip").exists()
