@@ -1,10 +1,11 @@
 """Which worker process of `python -m mock_server --workers N` serves a connection (Linux).
 
 Each request goes over a fresh connection, and `Workers` finds which process accepted that
-connection (the server side of the socket in /proc/net/tcp, then the process, the mock or one of
-its descendants, whose file descriptors hold it), so a test can send a request to the worker it
-wants; how the workers are started (spawned or forked) does not matter. Waiting is always for a
-condition (a connection accepted), bounded, never a fixed sleep.
+connection (the inode of the server side of the socket, from the kernel's sock_diag or else
+/proc/net/tcp, then the process, the mock or one of its descendants, whose file descriptors hold
+it), so a test can send a request to the worker it wants; how the workers are started (spawned
+or forked) does not matter. Waiting is always for a condition (a connection accepted), bounded,
+never a fixed sleep.
 """
 
 from __future__ import annotations

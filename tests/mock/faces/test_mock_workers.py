@@ -1,10 +1,11 @@
 """`--workers 2`: both worker processes serve the same jobs from the shared SQLite store.
 
 Each request goes over a fresh connection, and the test finds which process accepted that
-connection (Linux: the server side of the socket in /proc/net/tcp, then the process, the mock or
-one of its descendants, whose file descriptors hold it), so it can send a request to the worker
-it wants; how the workers are started (spawned or forked) does not matter. Waiting is always for
-a condition (a connection accepted, a job finished), bounded, never a fixed sleep.
+connection (Linux: the server side of the socket, by sock_diag or /proc/net/tcp, then the
+process, the mock or one of its descendants, whose file descriptors hold it), so it can send a
+request to the worker it wants; how the workers are started (spawned or forked) does not matter.
+Waiting is always for a condition (a connection accepted, a job finished), bounded, never a
+fixed sleep.
 """
 
 from __future__ import annotations
