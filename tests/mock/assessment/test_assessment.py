@@ -206,6 +206,7 @@ def test_reverb_raises_the_estimate(tmp_path: Path, clean: Assessment) -> None:
     assert number(clean.reverb.actual) < number(medium.reverb.actual) < number(wet.reverb.actual)
 
 
+@pytest.mark.slow  # seconds of its own: three 12 s takes, three DNSMOS windows each
 def test_speed_follows_the_syllable_rate(tmp_path: Path) -> None:
     rates = {}
     for true_rate in (2.0, 4.0, 7.0):

@@ -82,6 +82,7 @@ def test_quiet_but_clipping_is_worded_without_contradiction() -> None:
     assert "5.00%" in metric.suggestion_en
 
 
+@pytest.mark.slow  # seconds of its own: 12 examples, each its own DNSMOS windows
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     good=st.lists(

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import plain_http
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -199,6 +200,7 @@ class CreatedProjects(RuleBasedStateMachine):
             assert refused(answer), answer.text
 
 
+@pytest.mark.slow  # seconds of its own: a state machine over real HTTP
 def test_created_projects_are_served_until_the_reset(
     short_jobs_mock: MockHandle, recordings: Path
 ) -> None:

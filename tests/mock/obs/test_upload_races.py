@@ -216,6 +216,7 @@ def overlaps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[type[Overlaps
         yield Overlaps
 
 
+@pytest.mark.slow  # seconds of its own: a state machine over real HTTP
 def test_overlapping_operations_lose_or_swap_nothing(overlaps: type[Overlaps]) -> None:
     run_state_machine_as_test(
         overlaps,
