@@ -113,7 +113,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The `slow` tests first, so that with `-n 2` the longest start at once, not last."""
+    """The `slow` tests first, so that the longest start early, not last. Under xdist this needs
+    `--dist worksteal` (as `make test` runs): `--dist load` hands them all to one worker in its
+    first chunk, and keeps them there."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
