@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from pathlib import Path
 
 import plain_http
@@ -16,11 +15,9 @@ from hypothesis import strategies as st
 
 from mock_server.core.config import Settings
 from mock_server.core.spec import control_document, spec_document
-from mock_server.faces.inprocess import RunningMock
+from mock_server.faces.inprocess import RunningMock, running_mock
 from mock_server.http.routing import Route, RouteTable
 from mock_server.pytest_plugin import MockHandle
-
-MakeMock = Callable[..., AbstractContextManager[RunningMock]]
 
 
 # -- the contract and the docs page ---------------------------------------------------------------
@@ -56,6 +53,14 @@ def test_the_docs_page_is_swagger_ui_loading_the_contract(mock: RunningMock) -> 
     assert plain_http.get(f"{mock.url}/ui/index.html").text == page.text
 
 
+@pytest.fixture(scope="module")
+def default_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
+    """One mock with the default settings (no control plane), shared by the cases below: each
+    asks it for a path that is no API, which changes nothing (a mock per case was 8 starts)."""
+    with running_mock(tmp_path_factory.mktemp("default-mock")) as server:
+        yield server
+
+
 @pytest.mark.parametrize(
     ("method", "path"),
     [
@@ -69,9 +74,10 @@ def test_the_docs_page_is_swagger_ui_loading_the_contract(mock: RunningMock) -> 
         ("GET", "/_mock/ui/"),  # without --control
     ],
 )
-def test_anything_else_near_the_docs_is_no_api(make_mock: MakeMock, method: str, path: str) -> None:
-    with make_mock() as server:
-        response = plain_http.request(method, server.url + path)
+def test_anything_else_near_the_docs_is_no_api(
+    default_mock: RunningMock, method: str, path: str
+) -> None:
+    response = plain_http.request(method, default_mock.url + path)
     assert response.status_code == 404
     assert response.json()["error_code"] == "APIGW.0101"
     assert "location" not in response.headers
