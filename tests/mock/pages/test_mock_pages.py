@@ -19,7 +19,6 @@ from mock_server.faces.inprocess import RunningMock, running_mock
 from mock_server.http.routing import Route, RouteTable
 from mock_server.pytest_plugin import MockHandle
 
-
 # -- the contract and the docs page ---------------------------------------------------------------
 
 
