@@ -15,10 +15,8 @@ GENERATOR_CONFIG := openapi-generator.yaml
 GENERATED := generated
 TEMPLATES := generator-templates
 HAND_WRITTEN := short_jobs mock_server tests bench scripts
-# pytest-xdist workers for `make test` (0: one process); PYTEST_ARGS adds pytest options. Three,
-# on two CPUs: with two, the suite used 57% of them (357 CPU-s in a 312 s run); its tests wait
-# (for subprocesses, polls, jobs to finish) as much as they compute.
-PYTEST_WORKERS ?= 3
+# pytest-xdist workers for `make test` (0: one process); PYTEST_ARGS adds pytest options.
+PYTEST_WORKERS ?= 2
 # How xdist hands the tests out: `worksteal`, an idle worker takes half of a busy one's queue.
 # Its default, `load`, sends each worker a chunk of the collection and never moves it: the first
 # chunk held every `slow` test (tests/conftest.py runs them first), so one worker ran them all,
