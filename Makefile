@@ -17,6 +17,11 @@ TEMPLATES := generator-templates
 HAND_WRITTEN := short_jobs mock_server tests bench scripts
 # pytest-xdist workers for `make test` (0: one process); PYTEST_ARGS adds pytest options.
 PYTEST_WORKERS ?= 2
+# How xdist hands the tests out: `worksteal`, an idle worker takes half of a busy one's queue.
+# Its default, `load`, sends each worker a chunk of the collection and never moves it: the first
+# chunk held every `slow` test (tests/conftest.py runs them first), so one worker ran them all,
+# one after the other, however soon the other worker ran out of tests.
+PYTEST_DIST ?= worksteal
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 # mkdocs 1.x prints a banner about its successor on every build: not a warning about our docs.
 export NO_MKDOCS_2_WARNING := 1
@@ -78,8 +83,8 @@ format: $(STAMP) ## Apply ruff's fixes and formatting to hand-written code.
 	$(BIN)/ruff format .
 
 test: lint-spec lint check-compat docs ## Everything CI checks: spec, lint, types, compatibility, docs, the test suite.
-	@echo "$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)"
-	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); status=$$?; \
+	@echo "$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS)"
+	@$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist $(PYTEST_DIST) $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest ran no tests (exit 5): a failure" >&2; exit 1; fi; \
 	exit $$status
 

@@ -57,8 +57,13 @@ def make_mock(tmp_path: Path) -> Callable[..., AbstractContextManager[RunningMoc
 
 @pytest.fixture(scope="session")
 def recordings(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A zip of three speech-like WAVs."""
-    return sample_zip(tmp_path_factory.mktemp("zips") / "recordings.zip", count=3)
+    """A zip of three speech-like WAVs, 2.5 s each.
+
+    Every mock that assesses it scores its DNSMOS windows once (a cache per process): a 2.5 s
+    take, doubled to 10 s, is one window, where the 4 s default is four (doubled to 16 s, seven
+    windows a second apart, four distinct). That is most of an assessment's time, paid by each
+    xdist worker and by every mock of its own process (kill -9 and restart, gunicorn workers)."""
+    return sample_zip(tmp_path_factory.mktemp("zips") / "recordings.zip", count=3, seconds=2.5)
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +113,9 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The `slow` tests first, so that with `-n 2` the longest start at once, not last."""
+    """The `slow` tests first, so that the longest start early, not last. Under xdist this needs
+    `--dist worksteal` (as `make test` runs): `--dist load` hands them all to one worker in its
+    first chunk, and keeps them there."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
+import plain_http
 from helpers import StubServer
 
 _HOP_BY_HOP = frozenset(
@@ -89,7 +90,7 @@ def _handler(upstream: httpx.Client, drift: Drift, proxy: Proxy) -> type[BaseHTT
 @contextmanager
 def drifting_proxy(upstream_url: str, drift: Drift = lambda answer: None) -> Iterator[Proxy]:
     """Serve a proxy to ``upstream_url`` on 127.0.0.1 (a free port) until the block ends."""
-    with httpx.Client(base_url=upstream_url, timeout=30) as upstream:
+    with plain_http.client(base_url=upstream_url, timeout=30) as upstream:
         proxy = Proxy("")
         server = StubServer(("127.0.0.1", 0), _handler(upstream, drift, proxy))
         server.daemon_threads = True

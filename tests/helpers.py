@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import plain_http
 from hypothesis.stateful import RuleBasedStateMachine
 from ports import free_port as free_port
 from ports import free_ports as free_ports
@@ -28,7 +29,9 @@ FINAL = ("SUCCEED", "FAILED")
 
 
 def token_client(server: RunningMock) -> httpx.Client:
-    return httpx.Client(base_url=server.url, headers={"X-Auth-Token": server.token}, timeout=30)
+    return plain_http.client(
+        base_url=server.url, headers={"X-Auth-Token": server.token}, timeout=30
+    )
 
 
 def collection(server: RunningMock, project: str | None = None) -> str:
@@ -48,7 +51,7 @@ def create(client: httpx.Client, server: RunningMock, **body: Any) -> dict[str, 
 
 def upload(url: str, path: Path, content_type: str = "application/zip") -> httpx.Response:
     with path.open("rb") as data:
-        return httpx.put(url, content=data.read(), headers={"Content-Type": content_type})
+        return plain_http.put(url, content=data.read(), headers={"Content-Type": content_type})
 
 
 def wait_final(
@@ -82,7 +85,7 @@ def wait_ready(process: subprocess.Popen[Any], port: int, seconds: float = 30) -
     deadline = time.monotonic() + seconds
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200:
+            if plain_http.get(f"http://127.0.0.1:{port}/", timeout=5).status_code == 200:
                 return
         except httpx.TransportError:
             pass

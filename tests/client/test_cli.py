@@ -97,8 +97,8 @@ def test_assess_prints_the_metrics_table(mock: RunningMock, recordings: Path) ->
 
 
 def test_assess_json_is_the_only_stdout(mock: RunningMock, tmp_path: Path) -> None:
-    speech_like_wav(tmp_path / "a.wav", seconds=2.0)
-    speech_like_wav(tmp_path / "b.wav", seconds=2.0, seed=3)
+    speech_like_wav(tmp_path / "a.wav", seconds=2.5)  # 2.5 s: one DNSMOS window, 2 s two
+    speech_like_wav(tmp_path / "b.wav", seconds=2.5, seed=3)
     result = run(mock, "assess", str(tmp_path), "--json", "--language", "en", "--timeout", "60")
     assert_ok(result)
     assert_assessed_json(result.stdout)
@@ -107,7 +107,7 @@ def test_assess_json_is_the_only_stdout(mock: RunningMock, tmp_path: Path) -> No
 def test_assess_several_wav_files_with_token_and_app_user_id(
     mock: RunningMock, tmp_path: Path
 ) -> None:
-    wavs = [speech_like_wav(tmp_path / f"{n}.wav", seconds=2.0, seed=n) for n in range(2)]
+    wavs = [speech_like_wav(tmp_path / f"{n}.wav", seconds=2.5, seed=n) for n in range(2)]
     result = CliRunner().invoke(
         app,
         [
@@ -374,14 +374,14 @@ def test_wait_on_a_job_never_committed_says_so(
 def test_assess_takes_several_directories(mock: RunningMock, tmp_path: Path) -> None:
     for n, folder in enumerate(("day1", "day2")):
         (tmp_path / folder).mkdir()
-        speech_like_wav(tmp_path / folder / "take.wav", seconds=2.0, seed=n)
+        speech_like_wav(tmp_path / folder / "take.wav", seconds=2.5, seed=n)
     result = run(mock, "assess", str(tmp_path / "day1"), str(tmp_path / "day2"), "--json")
     assert_ok(result)
     assert_assessed_json(result.stdout)
 
 
 def test_upload_zips_a_wav_file_first(mock: RunningMock, tmp_path: Path) -> None:
-    wav = speech_like_wav(tmp_path / "take.wav", seconds=2.0)
+    wav = speech_like_wav(tmp_path / "take.wav", seconds=2.5)
     job = json.loads(run(mock, "create", "--json").stdout)
     assert_ok(run(mock, "upload", job["data_uploading_url"], str(wav)))
     assert_ok(run(mock, "commit", job["job_id"]))

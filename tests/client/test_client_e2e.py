@@ -79,9 +79,9 @@ def test_each_step_sync(sj: ShortJobs, recordings: Path) -> None:
 def test_assess_a_directory_with_token_auth_and_app_user_id(
     mock: RunningMock, tmp_path: Path
 ) -> None:
-    speech_like_wav(tmp_path / "a.wav", seconds=2.0)
+    speech_like_wav(tmp_path / "a.wav", seconds=2.5)  # 2.5 s: one DNSMOS window, 2 s two
     (tmp_path / "more").mkdir()
-    speech_like_wav(tmp_path / "more" / "b.wav", seconds=2.0, seed=1)
+    speech_like_wav(tmp_path / "more" / "b.wav", seconds=2.5, seed=1)
     with ShortJobs(
         mock.url, project_id=mock.project_id, token=mock.token, app_user_id="user-001"
     ) as sj:

@@ -168,6 +168,7 @@ SECRET_SETTINGS = settings(
 )
 
 
+@pytest.mark.slow  # seconds of its own: command lines and conformance runs per example
 @SECRET_SETTINGS
 @given(sk=secret, security_token=secret, extra=secret)
 @example(sk="not-the-secret-key-0123456789", security_token="t" * 20, extra=NAMED_PASSWORD)
@@ -202,6 +203,7 @@ def test_refused_credentials_echoed_by_the_service_are_never_shown(
             assert_absent(value, *outputs(result, har, junit))
 
 
+@pytest.mark.slow  # seconds of its own: command lines and conformance runs per example
 @SECRET_SETTINGS
 @given(token=secret, extra=secret)
 def test_a_token_echoed_by_the_service_is_never_shown(
@@ -220,6 +222,7 @@ def test_a_token_echoed_by_the_service_is_never_shown(
             assert_absent(extra, result.stdout, result.stderr)
 
 
+@pytest.mark.slow  # seconds of its own: two conformance runs per example, jobs assessed
 @settings(
     max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -112,13 +112,14 @@ def test_the_scripts_are_written_for_make_mock() -> None:
 def user_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the examples run: the recordings the docs name, made for real."""
     where = tmp_path_factory.mktemp("docs-examples")
+    # 2.5 s takes: one DNSMOS window each (2 s ones are two, sample_zip's 4 s four)
     for folder, count in (("recordings", 2), ("my-recordings", 1), ("day1", 1), ("day2", 1)):
         (where / folder).mkdir()
         for n in range(count):
-            speech_like_wav(where / folder / f"take-{n}.wav", seconds=2, seed=n)
+            speech_like_wav(where / folder / f"take-{n}.wav", seconds=2.5, seed=n)
     for n, name in enumerate(("a.wav", "b.wav", "extra.wav")):
-        speech_like_wav(where / name, seconds=2, seed=10 + n)
-    sample_zip(where / "recordings.zip", count=1)
+        speech_like_wav(where / name, seconds=2.5, seed=10 + n)
+    sample_zip(where / "recordings.zip", count=1, seconds=2.5)
     return where
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import httpx
+import plain_http
 import pytest
 from browser import Chromium, Node, parse
 from helpers import ROOT
@@ -141,7 +141,7 @@ def test_a_rendered_page_has_no_broken_internal_link(
     broken = []
     for link in sorted(links):
         target, _, fragment = link.partition("#")
-        answer = httpx.get(target, timeout=10)
+        answer = plain_http.get(target, timeout=10)
         if answer.status_code != 200:
             broken.append(f"{link}: {answer.status_code}")
         elif fragment and not parse(answer.text).find_all(id=fragment):

@@ -206,6 +206,7 @@ def test_reverb_raises_the_estimate(tmp_path: Path, clean: Assessment) -> None:
     assert number(clean.reverb.actual) < number(medium.reverb.actual) < number(wet.reverb.actual)
 
 
+@pytest.mark.slow  # seconds of its own: three 12 s takes, three DNSMOS windows each
 def test_speed_follows_the_syllable_rate(tmp_path: Path) -> None:
     rates = {}
     for true_rate in (2.0, 4.0, 7.0):
@@ -291,7 +292,7 @@ def test_wav_formats_give_the_same_reading(
 
 
 def test_dirs_dot_files_and_macos_forks_are_ignored(tmp_path: Path) -> None:
-    good = speech_like_wav(tmp_path / "take1.wav")
+    good = speech_like_wav(tmp_path / "take1.wav", seconds=5.0)  # one DNSMOS window
     entries = {
         "recordings/": b"",
         "recordings/take1.wav": good.read_bytes(),
@@ -637,7 +638,7 @@ def test_damaged_uploads_only_ever_fail_with_assessment_failed(tmp_path: Path) -
 
 
 def test_wave_format_extensible(tmp_path: Path) -> None:
-    x = speech_like_signal(4.0, 16000, noise_db=-45.0)
+    x = speech_like_signal(5.0, 16000, noise_db=-45.0)  # one DNSMOS window (see `assess`)
     stereo = np.repeat(x[:, None], 2, axis=1).astype("<f4").tobytes()
     wav = wav_header(len(stereo), fmt_code=3, channels=2, bits=32, extensible=True) + stereo
     result = assess_zip(make_zip(tmp_path / "u.zip", {"a.wav": wav}))

@@ -99,6 +99,7 @@ formats = st.sampled_from(
 )
 
 
+@pytest.mark.slow  # seconds of its own: 40 WAV variants, nearly each its own DNSMOS window
 @settings(max_examples=40, deadline=None)
 @given(
     fmt=formats,

@@ -79,7 +79,11 @@ CASES_16K = {
 }
 
 
-@pytest.mark.parametrize("case", list(CASES_16K))
+@pytest.mark.parametrize(
+    "case",
+    # "long": seven DNSMOS windows scored twice (the published loop and the stream), seconds
+    [pytest.param(c, marks=[pytest.mark.slow] if c == "long" else []) for c in CASES_16K],
+)
 def test_16_khz_scores_equal_the_published_computation(
     tmp_path: Path, published: PublishedDnsmos, case: str
 ) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-import httpx
 import idna
+import plain_http
 import pytest
 from helpers import collection, item, token_client
 from hypothesis import assume, example, given, settings
@@ -118,12 +118,14 @@ def test_an_allowed_name_reaches_the_control_plane_over_http(
         headers = {"Host": "mock:8080", "Content-Type": "application/json"}
         with token_client(server) as client:
             job = client.post(collection(server), json={"job_type": "VOICE_ASSESS"}).json()
-            assert httpx.get(f"{server.url}/_mock/requests", headers=headers).status_code == 200
-            refused = httpx.post(
+            assert (
+                plain_http.get(f"{server.url}/_mock/requests", headers=headers).status_code == 200
+            )
+            refused = plain_http.post(
                 f"{server.url}/_mock/reset", headers={**headers, "Host": "mock.evil:8080"}
             )
             assert refused.status_code == 403
             assert refused.json()["error_code"] == "MOCK.00000403"
             assert client.get(item(server, job["job_id"])).status_code == 200
-            reset = httpx.post(f"{server.url}/_mock/reset", headers=headers)
+            reset = plain_http.post(f"{server.url}/_mock/reset", headers=headers)
             assert reset.status_code == 200 and reset.json()["jobs_removed"] == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import plain_http
 import pytest
 from helpers import free_port, mock_process, upload
 from hypothesis import HealthCheck, given, settings
@@ -70,7 +71,7 @@ def test_moves_add_up_and_time_never_runs_back(
     short_jobs_mock: MockHandle, moves: list[float]
 ) -> None:
     short_jobs_mock.reset()
-    control = httpx.Client(base_url=f"{short_jobs_mock.url}/_mock")
+    control = plain_http.client(base_url=f"{short_jobs_mock.url}/_mock")
     with control:
         before = control.get("/clock").json()["now"]
         for move in moves:
@@ -91,12 +92,12 @@ def test_out_of_process_every_worker_reads_the_moved_clock(tmp_path: Path) -> No
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     options = ("--workers", "2", "--control", "--iam-port", "0", "--data-dir", str(tmp_path))
-    with mock_process(port, *options), httpx.Client(base_url=base) as client:
+    with mock_process(port, *options), plain_http.client(base_url=base) as client:
         moved = client.post("/_mock/clock", json={"seconds": 900}, headers=JSON)
         assert moved.status_code == 200, moved.text
         # fresh connections land on either worker: each reads the one offset in SQLite
         for _ in range(8):
-            with httpx.Client(base_url=base) as fresh:
+            with plain_http.client(base_url=base) as fresh:
                 assert fresh.get("/_mock/clock").json()["offset_seconds"] == 900
         collection = f"/v1/{DEFAULT_PROJECT_ID}/voice-training-manage/user/short-jobs"
         created = client.post(

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import plain_http
 import pytest
 from browser import Chromium, parse
 from helpers import collection, create, item, token_client
@@ -146,7 +146,7 @@ def test_a_cross_site_simple_post_does_not_reset(short_jobs_mock: MockHandle) ->
     server = short_jobs_mock.server
     with token_client(server) as client:
         job = create(client, server)
-        response = httpx.post(
+        response = plain_http.post(
             f"{server.url}/_mock/reset",
             content=b"x",
             headers={"Content-Type": "text/plain", "Origin": "http://evil.example"},
@@ -159,20 +159,20 @@ def test_a_cross_site_simple_post_does_not_reset(short_jobs_mock: MockHandle) ->
 
 @pytest.mark.parametrize("path", ["/_mock/requests", "/_mock/ui/", "/_mock/faults"])
 def test_a_foreign_host_name_is_refused(short_jobs_mock: MockHandle, path: str) -> None:
-    response = httpx.get(short_jobs_mock.url + path, headers={"Host": "rebound.example"})
+    response = plain_http.get(short_jobs_mock.url + path, headers={"Host": "rebound.example"})
     assert response.status_code == 403
     assert response.json()["error_code"] == "MOCK.00000403"
     assert "DNS-rebinding" in response.json()["error_msg"]
     port = short_jobs_mock.url.rsplit(":", 1)[1]
-    local = httpx.get(short_jobs_mock.url + path, headers={"Host": f"localhost:{port}"})
+    local = plain_http.get(short_jobs_mock.url + path, headers={"Host": f"localhost:{port}"})
     assert local.status_code == 200
 
 
 def test_a_post_without_a_json_content_type_is_refused(short_jobs_mock: MockHandle) -> None:
-    response = httpx.post(f"{short_jobs_mock.url}/_mock/reset")
+    response = plain_http.post(f"{short_jobs_mock.url}/_mock/reset")
     assert response.status_code == 403
     assert "Content-Type: application/json" in response.json()["error_msg"]
-    ok = httpx.post(
+    ok = plain_http.post(
         f"{short_jobs_mock.url}/_mock/reset", headers={"Content-Type": "application/json"}
     )
     assert ok.status_code == 200

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+import plain_http
 import pytest
 from browser import parse
 from helpers import create, item, token_client
@@ -26,10 +26,10 @@ def test_1001_shows_are_counted_1001_times(short_jobs_mock: MockHandle) -> None:
 
     short_jobs_mock.assert_called("show_short_job", times=1001)
     assert len(short_jobs_mock.requests()) == 1002
-    first = httpx.get(f"{server.url}/_mock/requests").json()
+    first = plain_http.get(f"{server.url}/_mock/requests").json()
     assert len(first["requests"]) == 1000  # the default page
     assert first["more"] is True
-    rest = httpx.get(
+    rest = plain_http.get(
         f"{server.url}/_mock/requests", params={"since_id": first["next_since_id"]}
     ).json()
     assert len(rest["requests"]) == 2
@@ -41,7 +41,7 @@ def _read_pages(url: str, limit: int, params: dict[str, Any]) -> list[dict[str, 
     since: int | None = None
     while True:
         query = {**params, "limit": limit, **({"since_id": since} if since is not None else {})}
-        page = httpx.get(f"{url}/_mock/requests", params=query).json()
+        page = plain_http.get(f"{url}/_mock/requests", params=query).json()
         assert len(page["requests"]) <= limit
         assert (page["next_since_id"] is None) is (not page["more"])
         entries += page["requests"]
@@ -75,7 +75,7 @@ def test_every_page_together_is_the_whole_filtered_journal(
                 job_id = job["job_id"] if call == "show" else "no-such-job"
                 client.get(item(server, job_id))
 
-    whole = httpx.get(f"{server.url}/_mock/requests", params={**wanted, "limit": 10000}).json()
+    whole = plain_http.get(f"{server.url}/_mock/requests", params={**wanted, "limit": 10000}).json()
     assert whole["more"] is False
     paged = _read_pages(server.url, limit, wanted)
     assert paged == whole["requests"]
@@ -89,7 +89,7 @@ def test_every_page_together_is_the_whole_filtered_journal(
 
 def _dashboard(url: str, query: str = "") -> tuple[str, list[str]]:
     """The jobs table's heading and its rows' job ids."""
-    page = parse(httpx.get(f"{url}/_mock/ui/?refresh=0{query}").text)
+    page = parse(plain_http.get(f"{url}/_mock/ui/?refresh=0{query}").text)
     table = page.find("table", id="jobs")
     heading = next(h2.text for h2 in page.find_all("h2") if h2.text.startswith("Jobs ("))
     return heading, [

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import plain_http
 import pytest
 from helpers import upload
 
@@ -52,7 +53,7 @@ def state(mock: MockHandle, job_id: str) -> str:
 def test_the_control_plane_is_off_unless_asked_for(make_mock: MakeMock) -> None:
     with make_mock() as server:
         for method, path in (("POST", "/_mock/reset"), ("GET", "/_mock/requests")):
-            response = httpx.request(method, server.url + path)
+            response = plain_http.request(method, server.url + path)
             assert response.status_code == 404
             assert response.json()["error_code"] == "APIGW.0101"
 
@@ -109,11 +110,11 @@ def test_the_journal_keeps_header_values_as_text(
     m = short_jobs_mock
     url = f"{m.url}/v1/{m.project_id}/voice-training-manage/user/short-jobs"
     # the mock answers 400 or 200; either way the journal keeps what was sent
-    httpx.post(url, json={"job_type": "VOICE_ASSESS"}, headers={b"X-App-UserId": sent})
+    plain_http.post(url, json={"job_type": "VOICE_ASSESS"}, headers={b"X-App-UserId": sent})
     (entry,) = m.requests("create_short_job")
     assert entry["headers"]["x-app-userid"] == journaled
     # and the dashboard, which shows the same value, still renders
-    assert httpx.get(f"{m.url}/_mock/ui/").status_code == 200
+    assert plain_http.get(f"{m.url}/_mock/ui/").status_code == 200
 
 
 def test_the_journal_filters_and_clears(short_jobs_mock: MockHandle) -> None:
@@ -215,7 +216,7 @@ def test_an_unknown_code_is_still_answered_in_the_service_shape(
     short_jobs_mock: MockHandle,
 ) -> None:
     short_jobs_mock.fail_next(status=503, error_code="APIGW.0999", error_msg="maintenance")
-    response = httpx.get(
+    response = plain_http.get(
         short_jobs_mock.url
         + f"/v1/{short_jobs_mock.project_id}/voice-training-manage/user/short-jobs/x",
         headers={"X-Auth-Token": short_jobs_mock.token},
@@ -240,8 +241,20 @@ def test_delay_next_answers_normally_but_late(short_jobs_mock: MockHandle) -> No
 def test_a_failed_upload_is_an_upload_error(short_jobs_mock: MockHandle, recordings: Path) -> None:
     job = short_jobs_mock.client.create()
     short_jobs_mock.fail_next_upload(status=503, error_code="ServiceUnavailable", times=10)
-    with pytest.raises(UploadError) as raised:
-        short_jobs_mock.client.upload(job, recordings)
+    # the handle's client with its default retry policy, the backoff not slept (seconds of
+    # full jitter, the longest wait of this file)
+    backoffs: list[float] = []
+    client = ShortJobs(
+        short_jobs_mock.url,
+        project_id=short_jobs_mock.project_id,
+        ak=short_jobs_mock.ak,
+        sk=short_jobs_mock.sk,
+        signing_clock=short_jobs_mock.mock_time,
+        sleep=backoffs.append,
+    )
+    with client, pytest.raises(UploadError) as raised:
+        client.upload(job, recordings)
+    assert len(backoffs) == RetryPolicy().attempts - 1  # every attempt was made
     assert raised.value.status == 503
     assert raised.value.error_code == "ServiceUnavailable"
     assert not (short_jobs_mock.data_dir / "uploads" / f"{job.job_id}.zip").exists()
@@ -291,13 +304,18 @@ def test_a_cut_is_journaled_as_no_answer_and_logs_no_error(
         logger.addHandler(records)
     try:
         with pytest.raises(httpx.TransportError):  # reset or broken off, by timing
-            httpx.put(
+            plain_http.put(
                 job.data_uploading_url,
                 content=recordings.read_bytes(),
                 headers={"Content-Type": "application/zip"},
             )
         # the server logs from its own thread: wait for the journal, which is written last
         entries = wait_for(lambda: short_jobs_mock.requests("upload"))
+        # and for the access line, which the log's writer thread hands on, in batches, up to
+        # accesslog.GATHER_SECONDS after the request (to the loggers above mock_server.access)
+        deadline = time.monotonic() + 10
+        while not put_lines(records, access.name) and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         access.setLevel(access_level)
         for logger in loggers:
@@ -305,11 +323,7 @@ def test_a_cut_is_journaled_as_no_answer_and_logs_no_error(
     [entry] = entries
     assert entry["status"] is None and entry["error_code"] == "cut", entry
     # the access log agrees with the journal: no status, not the 200 the cut began with
-    lines = [
-        r.getMessage()
-        for r in dict.fromkeys(records.records)  # one record reaches the handler per logger
-        if r.name == access.name and '"PUT ' in r.getMessage()
-    ]
+    lines = put_lines(records, access.name)
     assert len(lines) == 1 and '" - cut ' in lines[0], lines
     errors = [r for r in records.records if r.levelno >= logging.ERROR or r.exc_info]
     assert errors == [], [r.getMessage() for r in errors]
@@ -318,6 +332,15 @@ def test_a_cut_is_journaled_as_no_answer_and_logs_no_error(
     assert upload(job.data_uploading_url, recordings).status_code == 200
     statuses = [e["status"] for e in short_jobs_mock.requests("upload")]
     assert statuses == [None, 200]
+
+
+def put_lines(records: _Records, name: str) -> list[str]:
+    """The PUT lines logger `name` logged (one record reaches the handler per logger)."""
+    return [
+        r.getMessage()
+        for r in dict.fromkeys(records.records)
+        if r.name == name and '"PUT ' in r.getMessage()
+    ]
 
 
 def wait_for(look: Callable[[], list[dict[str, Any]]], seconds: float = 10) -> list[dict[str, Any]]:
@@ -350,7 +373,7 @@ def test_faults_list_and_clear(short_jobs_mock: MockHandle) -> None:
     ],
 )
 def test_bad_faults_are_refused(short_jobs_mock: MockHandle, body: dict[str, Any]) -> None:
-    response = httpx.post(short_jobs_mock.url + "/_mock/faults", json=body)
+    response = plain_http.post(short_jobs_mock.url + "/_mock/faults", json=body)
     assert response.status_code == 400
     assert response.json()["error_code"].startswith("MSS.")
     assert short_jobs_mock.faults() == []
@@ -453,7 +476,7 @@ def test_succeed_takes_no_body_with_or_without_a_content_type(
     headers = {} if content_type is None else {"Content-Type": content_type}
     url = f"{short_jobs_mock.url}/_mock/jobs/{job_id}/succeed"
     # the assessment runs in the call: a loaded machine takes more than httpx's 5 s default
-    response = httpx.post(url, headers=headers, content=body, timeout=60)
+    response = plain_http.post(url, headers=headers, content=body, timeout=60)
     if content_type is None:
         assert response.status_code == 403, response.text
         assert response.json()["error_code"] == "MOCK.00000403"
@@ -471,13 +494,13 @@ def test_succeed_reads_a_given_result_and_refuses_what_is_no_object(
     result = dict.fromkeys(("speed", "sound", "snr", "reverb"), metric) | {"suggestion": "x"}
     url = f"{short_jobs_mock.url}/_mock/jobs/{job.job_id}/succeed"
     json_type = {"Content-Type": "application/json"}
-    response = httpx.post(
+    response = plain_http.post(
         url, content=json.dumps({"assess_result": result}).encode(), headers=json_type
     )
     assert response.status_code == 200, response.text
     assert response.json()["assess_result"] == result
     for bad, code in ((b"[1]", "MSS.00000002"), (b"{nope", "MSS.10000002")):
-        refused = httpx.post(url, content=bad, headers=json_type)
+        refused = plain_http.post(url, content=bad, headers=json_type)
         assert refused.status_code == 400 and refused.json()["error_code"] == code
 
 

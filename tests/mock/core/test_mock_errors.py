@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import plain_http
 import pytest
 from helpers import collection, create, item, token_client
 
@@ -52,7 +53,7 @@ def signed(
     headers.update(
         sign_request(method, path, headers, body, ak or server.ak, sk or server.sk, when)
     )
-    return httpx.request(method, server.url + path, content=body, headers=headers)
+    return plain_http.request(method, server.url + path, content=body, headers=headers)
 
 
 # -- authentication (the gateway) ---------------------------------------------------------------
@@ -87,13 +88,13 @@ def test_a_tampered_signed_request_is_refused(mock: RunningMock) -> None:
     host = mock.url.removeprefix("http://")
     headers = {"Content-Type": "application/json", "Host": host, "X-Project-Id": mock.project_id}
     headers.update(sign_request("GET", path, headers, b"", mock.ak, mock.sk))
-    response = httpx.get(mock.url + item(mock, "job-b"), headers=headers)
+    response = plain_http.get(mock.url + item(mock, "job-b"), headers=headers)
     assert_error(response, 401, "APIGW.0301", "signature mismatch")
 
 
 def test_no_credentials_and_a_bad_token_are_refused(mock: RunningMock) -> None:
-    assert_error(httpx.get(mock.url + item(mock, "x")), 401, "APIGW.0301", "no credentials")
-    response = httpx.get(mock.url + item(mock, "x"), headers={"X-Auth-Token": "nope"})
+    assert_error(plain_http.get(mock.url + item(mock, "x")), 401, "APIGW.0301", "no credentials")
+    response = plain_http.get(mock.url + item(mock, "x"), headers={"X-Auth-Token": "nope"})
     assert_error(response, 401, "APIGW.0301", "X-Auth-Token")
 
 
@@ -107,7 +108,7 @@ def test_another_project_is_refused(mock: RunningMock) -> None:
 
 def test_a_malformed_authorization_header_is_refused(mock: RunningMock) -> None:
     headers = {"Authorization": "Basic abc", "X-Sdk-Date": format_sdk_date(datetime.now(UTC))}
-    response = httpx.get(mock.url + item(mock, "x"), headers=headers)
+    response = plain_http.get(mock.url + item(mock, "x"), headers=headers)
     assert_error(response, 401, "APIGW.0301")
 
 
@@ -216,7 +217,7 @@ def test_commit_before_upload_and_a_second_commit_are_refused(
         job = create(client, mock)
         path = item(mock, job["job_id"])
         assert_error(client.post(path), 400, "MSS.00000003", "no uploaded data")
-        put = httpx.put(
+        put = plain_http.put(
             job["data_uploading_url"],
             content=recordings.read_bytes(),
             headers={"Content-Type": "application/zip"},
@@ -248,7 +249,7 @@ def test_every_answer_has_a_request_id_and_none_is_problem_json(mock: RunningMoc
             client.get("/nope"),
             client.get(item(mock, "x")),
             client.post(collection(mock), json={"job_type": "VOICE_ASSESS"}),
-            httpx.get(mock.url + item(mock, "x")),
+            plain_http.get(mock.url + item(mock, "x")),
         ]
     ids = [response.headers["X-Request-Id"] for response in responses]
     assert len(set(ids)) == len(ids)

@@ -25,9 +25,10 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("recordings")
-    speech_like_wav(root / "a.wav", seconds=2.0, seed=1)
+    # 2.5 s takes: one DNSMOS window each, 2 s ones two (see tests/conftest.py, `recordings`)
+    speech_like_wav(root / "a.wav", seconds=2.5, seed=1)
     (root / "takes").mkdir()
-    speech_like_wav(root / "takes" / "b.wav", seconds=2.0, seed=2, noise_db=-30.0)
+    speech_like_wav(root / "takes" / "b.wav", seconds=2.5, seed=2, noise_db=-30.0)
     return root
 
 
@@ -41,7 +42,7 @@ def test_a_folder_gives_the_job_and_each_file(folder: Path) -> None:
     assert code == 0
     assert answer["state"] == "SUCCEED"
     result = answer["assess_result"]
-    assert isinstance(result, dict) and "2 file(s), 4.0 s" in result["suggestion"]
+    assert isinstance(result, dict) and "2 file(s), 5.0 s" in result["suggestion"]
     files = answer["files"]
     assert isinstance(files, list)
     assert [f["name"] for f in files] == ["a.wav", "takes/b.wav"]
@@ -127,11 +128,11 @@ def readme_commands() -> list[str]:
 @pytest.mark.slow
 def test_the_readme_example(tmp_path: Path) -> None:
     """Run as written, in a folder holding the files it names."""
-    (tmp_path / "my-recordings").mkdir()
-    speech_like_wav(tmp_path / "my-recordings" / "take1.wav", seconds=2.0, seed=1)
-    speech_like_wav(tmp_path / "a.wav", seconds=2.0, seed=2)
-    speech_like_wav(tmp_path / "b.wav", seconds=2.0, seed=3)
-    make_zip(tmp_path / "recordings.zip", {"r/c.wav": speech_like_wav_bytes(2.0, seed=4)})
+    (tmp_path / "my-recordings").mkdir()  # 2.5 s takes: one DNSMOS window each, as above
+    speech_like_wav(tmp_path / "my-recordings" / "take1.wav", seconds=2.5, seed=1)
+    speech_like_wav(tmp_path / "a.wav", seconds=2.5, seed=2)
+    speech_like_wav(tmp_path / "b.wav", seconds=2.5, seed=3)
+    make_zip(tmp_path / "recordings.zip", {"r/c.wav": speech_like_wav_bytes(2.5, seed=4)})
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
     codes = []
     for command in readme_commands():

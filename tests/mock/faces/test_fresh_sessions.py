@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import plain_http
 import pytest
 
 from mock_server.assessment import dnsmos
@@ -38,7 +38,7 @@ def take(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _shown(m: MockHandle, job_id: str) -> str:
-    response = httpx.get(
+    response = plain_http.get(
         f"{m.url}/v1/{m.project_id}/voice-training-manage/user/short-jobs/{job_id}",
         headers={"X-Auth-Token": m.token},
         timeout=60,

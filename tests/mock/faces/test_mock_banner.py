@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import plain_http
 import pytest
 from helpers import free_port, wait_ready
 from hypothesis import given
@@ -95,7 +96,7 @@ def test_the_running_mock_prints_it_and_its_urls_answer(tmp_path: Path) -> None:
         urls = re.findall(r"(?:docs|dashboard|contract) (http://\S+?)(?=[,| \n]|$)", line)
         assert len(urls) == 3, line
         wait_ready(process, port)
-        assert [httpx.get(url, timeout=30).status_code for url in urls] == [200, 200, 200]
+        assert [plain_http.get(url, timeout=30).status_code for url in urls] == [200, 200, 200]
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -121,7 +122,7 @@ def test_with_workers_the_line_is_printed_once(tmp_path: Path) -> None:
         while True:  # until it answers and both workers have booted (bounded)
             assert process.poll() is None and time.monotonic() < deadline, "".join(lines)
             try:
-                httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                plain_http.get(f"http://127.0.0.1:{port}/", timeout=5)
                 if sum("Booting worker" in line for line in list(lines)) >= 2:
                     break
             except httpx.TransportError:

@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 import httpx
+import plain_http
 import pytest
 from helpers import free_port, stop
 from hypothesis import given
@@ -111,7 +112,7 @@ def test_it_is_written_by_the_last_worker_to_start_and_only_then(
         reporter._report()
         content = json.loads(ready.read_text())
         assert content == document(settings, 4242)
-        assert httpx.get(content["api"] + "/", timeout=30).status_code == 200
+        assert plain_http.get(content["api"] + "/", timeout=30).status_code == 200
 
 
 class Started:
@@ -175,7 +176,7 @@ def _iam_token(iam: str) -> httpx.Response:
             "scope": {"project": {"name": DEFAULT_REGION}},
         }
     }
-    return httpx.post(f"{iam}/v3/auth/tokens", json=body, timeout=30)
+    return plain_http.post(f"{iam}/v3/auth/tokens", json=body, timeout=30)
 
 
 @pytest.mark.slow
@@ -195,15 +196,15 @@ def test_the_file_says_what_the_mock_answers(tmp_path: Path, workers: int, fixed
             assert content["api"] == f"http://127.0.0.1:{api_port}"
             assert content["iam"] == f"http://127.0.0.1:{iam_port}"
         # the moment it exists, every address answers as the file says
-        assert httpx.get(content["api"] + "/", timeout=30).json()["status"] == "ready"
-        journal = httpx.get(content["control"] + "requests", timeout=30)
+        assert plain_http.get(content["api"] + "/", timeout=30).json()["status"] == "ready"
+        journal = plain_http.get(content["control"] + "requests", timeout=30)
         assert journal.json()["requests"] == [], "the check it made of itself is in the journal"
         issued = _iam_token(content["iam"])
         assert issued.status_code == 201, issued.text
         for name in ("contract", "docs", "control", "dashboard"):
             if content[name] is not None:
                 url = content[name] + ("requests" if name == "control" else "")
-                assert httpx.get(url, timeout=30).status_code == 200, (name, url)
+                assert plain_http.get(url, timeout=30).status_code == 200, (name, url)
         # the startup line carries the same addresses, no placeholder
         line = next(line for line in mock.lines if "short-jobs mock: " in line)
         assert "PORT" not in line

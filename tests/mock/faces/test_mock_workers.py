@@ -1,10 +1,11 @@
 """`--workers 2`: both worker processes serve the same jobs from the shared SQLite store.
 
 Each request goes over a fresh connection, and the test finds which process accepted that
-connection (Linux: the server side of the socket in /proc/net/tcp, then the process, the mock or
-one of its descendants, whose file descriptors hold it), so it can send a request to the worker
-it wants; how the workers are started (spawned or forked) does not matter. Waiting is always for
-a condition (a connection accepted, a job finished), bounded, never a fixed sleep.
+connection (Linux: the server side of the socket, by sock_diag or /proc/net/tcp, then the
+process, the mock or one of its descendants, whose file descriptors hold it), so it can send a
+request to the worker it wants; how the workers are started (spawned or forked) does not matter.
+Waiting is always for a condition (a connection accepted, a job finished), bounded, never a
+fixed sleep.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import plain_http
 import pytest
 from helpers import free_port, stop
 from worker_sockets import ATTEMPTS, START_SECONDS, Workers, family
@@ -430,18 +431,20 @@ def test_under_gunicorn_iam_answers_on_its_port_and_its_tokens_work_on_every_wor
                 "scope": {"project": {"name": "cn-north-4"}},
             }
         }
-        issued = httpx.post(f"http://127.0.0.1:{iam_port}/v3/auth/tokens", json=body, timeout=30)
+        issued = plain_http.post(
+            f"http://127.0.0.1:{iam_port}/v3/auth/tokens", json=body, timeout=30
+        )
         assert issued.status_code == 201, issued.text
         token = issued.headers["X-Subject-Token"]
         for _ in range(6):  # fresh connections: both workers get their turn
-            created = httpx.post(
+            created = plain_http.post(
                 f"http://127.0.0.1:{port}{COLLECTION}",
                 json={"job_type": "VOICE_ASSESS"},
                 headers={"X-Auth-Token": token},
                 timeout=30,
             )
             assert created.status_code == 200, created.text
-        on_api_port = httpx.get(f"http://127.0.0.1:{port}/v3/projects", timeout=30)
+        on_api_port = plain_http.get(f"http://127.0.0.1:{port}/v3/projects", timeout=30)
         assert on_api_port.status_code == 404 and str(iam_port) in on_api_port.text
     finally:
         process.terminate()

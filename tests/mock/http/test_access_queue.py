@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 
-import httpx
+import plain_http
 import pytest
 from helpers import collection, free_port, wait_ready
 from hypothesis import given
@@ -59,7 +59,7 @@ def test_lines_are_written_by_the_listener_thread_and_escaped_there(mock: Runnin
     try:
         # ESC [2J: clears a terminal if written raw
         target = mock.url + collection(mock) + "/%1b%5B2J"
-        with httpx.Client() as client:
+        with plain_http.client() as client:
             client.get(target, headers={"X-Auth-Token": mock.settings.token})
         with access_queue():  # one more user of the queue, then out: nothing is drained yet
             pass
@@ -94,7 +94,7 @@ def test_every_line_is_written_by_sigterm(workers: int, tmp_path: os.PathLike[st
         url = (
             f"http://127.0.0.1:{port}/v1/{DEFAULT_PROJECT_ID}/voice-training-manage/user/short-jobs"
         )
-        with httpx.Client(headers={"X-Auth-Token": DEFAULT_TOKEN}) as client:
+        with plain_http.client(headers={"X-Auth-Token": DEFAULT_TOKEN}) as client:
             for number in range(REQUESTS):
                 assert client.get(f"{url}/no-such-job-{number}").status_code == 400
         process.send_signal(signal.SIGTERM)
@@ -180,7 +180,7 @@ def test_a_line_reaches_a_running_mocks_stderr(tmp_path: os.PathLike[str]) -> No
     try:
         wait_ready(process, port)
         url = f"http://127.0.0.1:{port}/v1/{DEFAULT_PROJECT_ID}/voice-training-manage/user/"
-        with httpx.Client(headers={"X-Auth-Token": DEFAULT_TOKEN}) as client:
+        with plain_http.client(headers={"X-Auth-Token": DEFAULT_TOKEN}) as client:
             assert client.get(url + "short-jobs/the-one-job").status_code == 400
         deadline = time.monotonic() + 30
         while b"the-one-job" not in seen and time.monotonic() < deadline:

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import plain_http
 import pytest
 from helpers import create, item, token_client, upload
 from hypothesis import HealthCheck, example, given, settings
@@ -120,11 +121,11 @@ def test_the_caller_is_checked_before_the_body(
 ) -> None:
     job_id = _uploaded(client, mock, recordings)
     url = mock.url + item(mock, job_id)
-    unauthenticated = httpx.post(url, content=b"garbage", timeout=30)
+    unauthenticated = plain_http.post(url, content=b"garbage", timeout=30)
     assert unauthenticated.status_code == 401
     headers = {"Host": urlsplit(mock.url).netloc, "Content-Type": "text/plain"}
     headers.update(sign_request("POST", item(mock, job_id), headers, b"garbage", mock.ak, mock.sk))
-    _refused(httpx.post(url, content=b"garbage", headers=headers, timeout=30))
+    _refused(plain_http.post(url, content=b"garbage", headers=headers, timeout=30))
 
 
 def test_the_sdks_commit_still_commits(

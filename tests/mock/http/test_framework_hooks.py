@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import plain_http
 import pytest
 import uvicorn
 from connexion.validators import (
@@ -114,7 +115,7 @@ def test_validation_through_the_hook_answers_the_services_codes(mock: RunningMoc
     """The same hook seen from outside: a bad body and a bad header get the service's codes."""
     collection = f"{mock.url}/v1/{mock.settings.project_id}/voice-training-manage/user/short-jobs"
     headers = {"X-Auth-Token": mock.settings.token, "Content-Type": "application/json"}
-    with httpx.Client() as client:
+    with plain_http.client() as client:
         body = client.post(collection, headers=headers, content=b'{"job_type": 7}')
         header = client.post(collection, headers={**headers, "X-App-UserId": "x" * 500}, json={})
     assert (body.status_code, body.json()["error_code"]) == (400, "MSS.00000002"), body.text
@@ -123,7 +124,7 @@ def test_validation_through_the_hook_answers_the_services_codes(mock: RunningMoc
 
 def test_the_swagger_ui_middleware_serves_the_page_alone(mock: RunningMock) -> None:
     hook = BY_NAME["swagger-ui-middleware"].name
-    with httpx.Client(base_url=mock.url) as client:
+    with plain_http.client(base_url=mock.url) as client:
         page = client.get("/ui/")
         script = client.get("/ui/swagger-ui-bundle.js")
     assert page.status_code == 200, f"{hook}: {page.status_code} {page.text[:200]}"
@@ -238,7 +239,7 @@ def test_uvicorn_still_logs_an_unfinished_answer_as_the_cut_filter_expects() -> 
     server_log.addHandler(records)
     try:
         with _serving(_unfinished) as url:
-            with pytest.raises(httpx.HTTPError), httpx.Client() as client:
+            with pytest.raises(httpx.HTTPError), plain_http.client() as client:
                 client.get(url).read()
             for _ in range(2000):
                 if UNFINISHED_ANSWER in records.messages:

@@ -22,6 +22,7 @@ schemathesis, it registers two hooks, and nothing else happens on import.
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import os
@@ -187,6 +188,15 @@ def _recordings() -> bytes:
     return buffer.getvalue()
 
 
+@cache
+def _http() -> httpx.Client:
+    """One client for every upload of the run: `httpx.put` would build a client, and with it an
+    SSL context loading the CA bundle, for each created job (most of the hooks' time)."""
+    client = httpx.Client()
+    atexit.register(client.close)
+    return client
+
+
 def _operation_id(case: AnyCase) -> str | None:
     raw = case.operation.definition.raw
     return raw.get("operationId") if isinstance(raw, dict) else None
@@ -204,7 +214,7 @@ def _upload_after_create(context: HookContext, case: AnyCase, response: Response
     operation = _operation_id(case)
     if operation == CREATE:
         body = response.json()
-        upload = httpx.put(
+        upload = _http().put(
             body["data_uploading_url"],
             content=_recordings(),
             headers={"Content-Type": "application/zip"},

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from xml.etree import ElementTree
 
 import httpx
+import plain_http
 import pytest
 from helpers import ROOT, collection, create, item, token_client, upload
 from hypothesis import given
@@ -50,7 +51,7 @@ def signed_call(
     sent = {"Host": host, "Content-Type": "application/json", **(headers or {})}
     sent.update(sign_request(method, path, sent, body, mock.ak, sk or mock.sk))
     sent.update(after or {})
-    with httpx.Client(base_url=mock.url, timeout=30) as client:
+    with plain_http.client(base_url=mock.url, timeout=30) as client:
         content = body if send_body is None else send_body
         target = mock.url + (send_path or path)
         request = client.build_request(method, target, headers=sent, content=content)
@@ -249,7 +250,7 @@ def test_scrub_removes_every_secret_everywhere(secret: str, around: str) -> None
 def test_the_dashboard_row_shows_the_check(short_jobs_mock: MockHandle) -> None:
     path = item(short_jobs_mock.server, "job-x")
     assert_refused(signed_call(short_jobs_mock, "GET", path, sk="wrong-key-on-page"))
-    page = httpx.get(short_jobs_mock.url + DASHBOARD_PATH, timeout=30).text
+    page = plain_http.get(short_jobs_mock.url + DASHBOARD_PATH, timeout=30).text
     assert 'class="signature-check"' in page and "string_to_sign" in page
     assert short_jobs_mock.sk not in page and "wrong-key-on-page" not in page
 
@@ -285,7 +286,7 @@ def _api_encoded_path(m: MockHandle, recordings: Path) -> httpx.Response:
 def _iam_wrong_sk(m: MockHandle, recordings: Path) -> httpx.Response:
     headers = {"Host": urlsplit(m.iam_url).netloc}
     headers.update(sign_request("GET", "/v3/regions", headers, b"", m.ak, WRONG_SK))
-    return httpx.get(m.iam_url + "/v3/regions", headers=headers, timeout=30)
+    return plain_http.get(m.iam_url + "/v3/regions", headers=headers, timeout=30)
 
 
 def _upload_url(m: MockHandle) -> str:
@@ -345,11 +346,11 @@ def test_every_refused_kind_leaves_the_same_check_on_every_surface(
     upload_url = kind.startswith("upload")
     # what the service answers to a refusal with no signature to check: no Signature, a bad token
     if upload_url:
-        other = httpx.put(_upload_url(m).split("&Signature=")[0], content=b"")
+        other = plain_http.put(_upload_url(m).split("&Signature=")[0], content=b"")
     elif kind.startswith("iam"):
-        other = httpx.get(m.iam_url + "/v3/regions", headers={"X-Auth-Token": "bad"})
+        other = plain_http.get(m.iam_url + "/v3/regions", headers={"X-Auth-Token": "bad"})
     else:
-        other = httpx.get(m.url + item(m.server, "job-x"), headers={"X-Auth-Token": "bad"})
+        other = plain_http.get(m.url + item(m.server, "job-x"), headers={"X-Auth-Token": "bad"})
     assert other.status_code == (403 if upload_url else 401), other.text
     assert m.last_signature_check() is None
 
@@ -364,7 +365,7 @@ def test_every_refused_kind_leaves_the_same_check_on_every_surface(
     assert check is not None and check == m.last_signature_check()
     assert check["string_to_sign"]
 
-    page = httpx.get(m.url + DASHBOARD_PATH, timeout=30).text
+    page = plain_http.get(m.url + DASHBOARD_PATH, timeout=30).text
     rows = [json.loads(html.unescape(found)) for found in _ROW_CHECK.findall(page)]
     assert check in rows
 

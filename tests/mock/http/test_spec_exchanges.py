@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import plain_http
 import pytest
 import recording_proxy
 from helpers import StubServer, free_ports, mock_process
@@ -65,7 +66,7 @@ def test_the_control_planes_refusals_are_declared(
     short_jobs_mock: MockHandle, method: str, path: str, body: bytes | None
 ) -> None:
     headers = JSON if body is not None else {}
-    response = httpx.request(method, short_jobs_mock.url + path, content=body, headers=headers)
+    response = plain_http.request(method, short_jobs_mock.url + path, content=body, headers=headers)
     assert response.status_code in (400, 403), response.text
     found = list(VIOLATIONS)
     VIOLATIONS.clear()
@@ -84,7 +85,7 @@ def _without_answer(document: dict[str, Any], path: str, method: str, status: st
 def _signed_get(base: str, path: str) -> httpx.Response:
     headers = {"Host": urlsplit(base).netloc}
     headers.update(sign_request("GET", path, headers, b"", DEFAULT_AK, DEFAULT_SK))
-    return httpx.get(base + path, headers=headers, timeout=30)
+    return plain_http.get(base + path, headers=headers, timeout=30)
 
 
 @pytest.mark.slow
@@ -111,9 +112,9 @@ def test_an_out_of_process_mocks_undeclared_answer_fails_its_block(
     def exchanges(port: int, iam_port: int) -> None:
         base = f"http://127.0.0.1:{port}"
         job = JOB.replace("{project_id}", DEFAULT_PROJECT_ID).replace("{job_id}", "nope")
-        shown = httpx.get(base + job, headers={"X-Auth-Token": DEFAULT_TOKEN}, timeout=30)
+        shown = plain_http.get(base + job, headers={"X-Auth-Token": DEFAULT_TOKEN}, timeout=30)
         assert shown.status_code == 400
-        assert httpx.get(base + "/_mock/progress", timeout=30).status_code == 200
+        assert plain_http.get(base + "/_mock/progress", timeout=30).status_code == 200
         assert _signed_get(f"http://127.0.0.1:{iam_port}", "/v3/regions").status_code == 200
 
     def run(data: str) -> None:

@@ -13,6 +13,7 @@ import re
 from urllib.parse import urlsplit
 
 import httpx
+import plain_http
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,9 @@ def signed(m: MockHandle, method: str, path: str, body: object = None) -> httpx.
     content_type = "application/json" if body is None else NODE_CREATE_TYPE
     headers = {"Host": urlsplit(m.iam_url).netloc, "Content-Type": content_type}
     headers.update(sign_request(method, path, headers, content, m.ak, m.sk))
-    return httpx.request(method, m.iam_url + path, content=content, headers=headers, timeout=30)
+    return plain_http.request(
+        method, m.iam_url + path, content=content, headers=headers, timeout=30
+    )
 
 
 def domain_id(m: MockHandle) -> str:
@@ -69,7 +72,7 @@ def test_refusals(short_jobs_mock: MockHandle) -> None:
     assert signed(m, "POST", "/v3/projects", parent).status_code == 403
     bad = signed(m, "POST", "/v3/projects", {"project": {"name": "mars-1", "domain_id": mine}})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == 400
-    unsigned = httpx.post(m.iam_url + "/v3/projects", json=other, timeout=30)
+    unsigned = plain_http.post(m.iam_url + "/v3/projects", json=other, timeout=30)
     assert unsigned.status_code == 401
 
 

@@ -21,6 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import plain_http
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -61,7 +63,7 @@ def call(
         headers["X-Auth-Token"] = token
     else:
         headers.update(sign_request(method, path, headers, content, ak, sk))
-    return httpx.request(method, base + path, content=content, headers=headers, timeout=30)
+    return plain_http.request(method, base + path, content=content, headers=headers, timeout=30)
 
 
 def refused(response: httpx.Response) -> bool:
@@ -176,7 +178,7 @@ class CreatedProjects(RuleBasedStateMachine):
         project, job_id, url = job
         if not self.owned(project) or job_id not in self.live_jobs:
             return
-        put = httpx.put(url, content=self.zip, headers={"Content-Type": "application/zip"})
+        put = plain_http.put(url, content=self.zip, headers={"Content-Type": "application/zip"})
         assert put.status_code == 200, put.text
         path = f"{COLLECTION.format(project=project)}/{job_id}"
         assert self.api("POST", path).status_code == 200
@@ -198,6 +200,7 @@ class CreatedProjects(RuleBasedStateMachine):
             assert refused(answer), answer.text
 
 
+@pytest.mark.slow  # seconds of its own: a state machine over real HTTP
 def test_created_projects_are_served_until_the_reset(
     short_jobs_mock: MockHandle, recordings: Path
 ) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import plain_http
 import pytest
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, GlobalCredentials
 from huaweicloudsdkmetastudio.v1 import MetaStudioClient
@@ -23,12 +24,12 @@ from short_jobs.signing import sign_request
 def signed_get(m: MockHandle, path: str, sk: str | None = None) -> httpx.Response:
     headers = {"Host": urlsplit(m.iam_url).netloc, "Content-Type": "application/json"}
     headers.update(sign_request("GET", path, headers, b"", m.ak, sk or m.sk))
-    return httpx.get(m.iam_url + path, headers=headers, timeout=30)
+    return plain_http.get(m.iam_url + path, headers=headers, timeout=30)
 
 
 @pytest.mark.parametrize("path", ["/v3/auth/domains", "/v3/regions"])
 def test_discovery_needs_a_caller(short_jobs_mock: MockHandle, path: str) -> None:
-    answer = httpx.get(short_jobs_mock.iam_url + path, timeout=30)
+    answer = plain_http.get(short_jobs_mock.iam_url + path, timeout=30)
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == 401
     assert answer.headers["X-IAM-Trace-Id"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import plain_http
 import pytest
 
 from mock_server.faces.fixture import MockHandle
@@ -122,7 +122,7 @@ def test_the_node_core_creates_a_regions_project_and_runs_a_job_under_it(
     path = f"/v1/{project}/voice-training-manage/user/short-jobs/{created['job_id']}"
     headers = {"Host": urlsplit(m.url).netloc}
     headers.update(sign_request("GET", path, headers, b"", m.ak, m.sk))
-    again = httpx.get(m.url + path, headers=headers, timeout=30)
+    again = plain_http.get(m.url + path, headers=headers, timeout=30)
     assert again.status_code == 200 and again.json()["job_id"] == created["job_id"]
     journal = m.requests(job_id=created["job_id"])
     assert [(e["method"], e["status"]) for e in journal] == [

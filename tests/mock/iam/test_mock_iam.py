@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import plain_http
 import pytest
 from helpers import sdk_wait_final
 from huaweicloudsdkcore.auth.credentials import BasicCredentials, Credentials
@@ -54,7 +55,7 @@ def password_body(
 
 def issue_token(server: RunningMock | MockHandle, **options: Any) -> httpx.Response:
     body = password_body(server.iam_user, server.iam_password, **options)
-    return httpx.post(f"{server.iam_url}/v3/auth/tokens", json=body, timeout=30)
+    return plain_http.post(f"{server.iam_url}/v3/auth/tokens", json=body, timeout=30)
 
 
 def token(server: RunningMock | MockHandle) -> str:
@@ -64,7 +65,7 @@ def token(server: RunningMock | MockHandle) -> str:
 
 
 def temporary_credential(server: RunningMock | MockHandle, seconds: int = 900) -> dict[str, str]:
-    answer = httpx.post(
+    answer = plain_http.post(
         server.iam_url + SECURITY_TOKENS,
         headers={"X-Auth-Token": token(server)},
         json={"auth": {"identity": {"methods": ["token"], "token": {"duration_seconds": seconds}}}},
@@ -87,7 +88,7 @@ def run_whole_job(client: Any, recordings: Path) -> None:
     created = client.create_short_job(
         CreateShortJobRequest(body=CreateShortJobReq(job_type="VOICE_ASSESS"))
     )
-    put = httpx.put(
+    put = plain_http.put(
         created.data_uploading_url,
         content=recordings.read_bytes(),
         headers={"Content-Type": "application/zip"},
@@ -139,7 +140,7 @@ def test_an_unknown_region_finds_no_project(
     monkeypatch.setenv("HUAWEICLOUD_SDK_IAM_ENDPOINT", m.iam_url)
     with pytest.raises(exceptions.SdkException, match="Failed to get project id of region"):
         sdk_client(BasicCredentials(m.ak, m.sk), m.url, region="ap-southeast-1")
-    answer = httpx.get(f"{m.iam_url}/v3/projects", params={"name": "ap-southeast-1"})
+    answer = plain_http.get(f"{m.iam_url}/v3/projects", params={"name": "ap-southeast-1"})
     assert answer.status_code == 401  # unsigned: IAM wants a caller first
     assert answer.json()["error"]["code"] == 401
 
@@ -155,7 +156,7 @@ def test_project_discovery_with_a_wrong_sk_is_refused_by_iam(
 
 def test_projects_answer_the_keystone_shape(short_jobs_mock: MockHandle) -> None:
     m = short_jobs_mock
-    with httpx.Client(headers={"X-Auth-Token": token(m)}) as client:
+    with plain_http.client(headers={"X-Auth-Token": token(m)}) as client:
         mine = client.get(f"{m.iam_url}/v3/projects", params={"name": m.region})
         other = client.get(f"{m.iam_url}/v3/projects", params={"name": "eu-west-101"})
         every = client.get(f"{m.iam_url}/v3/projects")
@@ -253,7 +254,7 @@ def test_a_wrong_user_password_or_project_is_401(
         change.get("password", m.iam_password),
         project=change.get("project"),
     )
-    answer = httpx.post(f"{m.iam_url}/v3/auth/tokens", json=body)
+    answer = plain_http.post(f"{m.iam_url}/v3/auth/tokens", json=body)
     assert answer.status_code == 401
     assert answer.headers["X-IAM-Trace-Id"]
     assert "X-Subject-Token" not in answer.headers
@@ -370,7 +371,7 @@ def test_an_unsigned_security_token_is_refused(short_jobs_mock: MockHandle) -> N
     url = f"{m.url}/v1/{m.project_id}/voice-training-manage/user/short-jobs/anything"
     headers = {"Host": url.split("/")[2], "Content-Type": "application/json"}
     headers.update(sign_request("GET", url, headers, b"", c["access"], c["secret"]))
-    answer = httpx.get(url, headers={**headers, "X-Security-Token": c["securitytoken"]})
+    answer = plain_http.get(url, headers={**headers, "X-Security-Token": c["securitytoken"]})
     assert answer.status_code == 401
     assert "must be signed" in answer.json()["error_msg"]
 
@@ -401,15 +402,15 @@ def test_the_security_token_call_needs_a_good_token(short_jobs_mock: MockHandle)
     m = short_jobs_mock
     body = {"auth": {"identity": {"methods": ["token"], "token": {"duration_seconds": 900}}}}
     url = m.iam_url + SECURITY_TOKENS
-    nobody = httpx.post(url, json=body)
+    nobody = plain_http.post(url, json=body)
     assert nobody.status_code == 401 and nobody.json()["error"]["code"] == 401
-    wrong = httpx.post(url, json=body, headers={"X-Auth-Token": "MIIwrong"})
+    wrong = plain_http.post(url, json=body, headers={"X-Auth-Token": "MIIwrong"})
     assert wrong.status_code == 401 and "invalid" in wrong.json()["error"]["message"]
     issued = token(m)
     in_body = {"auth": {"identity": {"methods": ["token"], "token": {"id": issued}}}}
-    assert httpx.post(url, json=in_body).status_code == 201
+    assert plain_http.post(url, json=in_body).status_code == 201
     m.advance_iam_clock(m.settings.token_ttl)
-    expired = httpx.post(url, json=body, headers={"X-Auth-Token": issued})
+    expired = plain_http.post(url, json=body, headers={"X-Auth-Token": issued})
     assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
 
 
@@ -417,7 +418,9 @@ def test_the_security_token_call_needs_a_good_token(short_jobs_mock: MockHandle)
 def test_a_duration_out_of_range_is_400(short_jobs_mock: MockHandle, seconds: object) -> None:
     m = short_jobs_mock
     body = {"auth": {"identity": {"methods": ["token"], "token": {"duration_seconds": seconds}}}}
-    answer = httpx.post(m.iam_url + SECURITY_TOKENS, json=body, headers={"X-Auth-Token": token(m)})
+    answer = plain_http.post(
+        m.iam_url + SECURITY_TOKENS, json=body, headers={"X-Auth-Token": token(m)}
+    )
     assert answer.status_code == 400
     assert answer.json()["error"]["title"] == "Bad Request"
 
@@ -467,11 +470,11 @@ def test_iam_is_not_served_on_the_api_port(
     with pytest.raises(exceptions.SdkException, match=f"HUAWEICLOUD_SDK_IAM_ENDPOINT={m.iam_url}"):
         sdk_client(BasicCredentials(m.ak, m.sk), m.url, region=m.region)
     body = password_body(m.iam_user, m.iam_password)
-    answer = httpx.post(f"{m.url}/v3/auth/tokens", json=body)
+    answer = plain_http.post(f"{m.url}/v3/auth/tokens", json=body)
     assert answer.status_code == 404
     assert answer.json()["error_code"] == "APIGW.0101"
     assert f"HUAWEICLOUD_SDK_IAM_ENDPOINT={m.iam_url}" in answer.json()["error_msg"]
-    api = httpx.get(f"{m.iam_url}/v1/{m.project_id}/voice-training-manage/user/short-jobs/x")
+    api = plain_http.get(f"{m.iam_url}/v1/{m.project_id}/voice-training-manage/user/short-jobs/x")
     assert api.status_code == 404
     assert api.json()["error"]["code"] == 404
 
@@ -516,6 +519,6 @@ def test_faults_for_the_api_leave_iam_alone(short_jobs_mock: MockHandle) -> None
     api_path = f"/v1/{m.project_id}/voice-training-manage/user/short-jobs"
     assert issue_token(m).status_code == 201
     # even an API path on IAM's port is IAM's (a 404 in its shape), not a faulted operation
-    answer = httpx.post(m.iam_url + api_path, json={"job_type": "VOICE_ASSESS"})
+    answer = plain_http.post(m.iam_url + api_path, json={"job_type": "VOICE_ASSESS"})
     assert answer.status_code == 404 and answer.json()["error"]["code"] == 404
     assert len(m.faults()) == 1 and m.faults()[0]["times"] == 3

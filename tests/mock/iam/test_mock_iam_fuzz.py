@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import plain_http
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -154,7 +155,7 @@ def body_of(request: dict[str, Any], server: RunningMock) -> bytes:
 
 @pytest.fixture(scope="module")
 def http() -> Any:
-    with httpx.Client(timeout=30) as client:
+    with plain_http.client(timeout=30) as client:
         yield client
 
 

@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import plain_http
 import pytest
 from helpers import COLLECTION, free_port, mock_process
 
@@ -63,7 +63,7 @@ def _zip(payload: bytes) -> bytes:
 
 
 def _create(base: str) -> dict[str, str]:
-    answer = httpx.post(
+    answer = plain_http.post(
         base + COLLECTION.format(project=DEFAULT_PROJECT_ID),
         json={"job_type": "VOICE_ASSESS"},
         headers=API,
@@ -86,12 +86,15 @@ def test_a_put_that_fills_the_data_dir_answers_obs_xml_and_loses_nothing(
     with mock_process(port, "--data-dir", str(small_disk), "--processing-seconds", "3600"):
         kept = _create(base)
         first = _zip(b"kept " * 1000)
-        assert httpx.put(kept["data_uploading_url"], content=first, headers=ZIP).status_code == 200
+        assert (
+            plain_http.put(kept["data_uploading_url"], content=first, headers=ZIP).status_code
+            == 200
+        )
         before = _files(uploads)
 
         job = _create(base)
         big = _zip(b"\0" * 3 * MIB)
-        answer = httpx.put(job["data_uploading_url"], content=big, headers=ZIP, timeout=60)
+        answer = plain_http.put(job["data_uploading_url"], content=big, headers=ZIP, timeout=60)
         assert answer.status_code == 500, answer.text
         assert answer.headers["content-type"].startswith("application/xml")
         error = ET.fromstring(answer.text)
@@ -117,8 +120,10 @@ def test_a_put_that_fills_the_data_dir_answers_obs_xml_and_loses_nothing(
 
         # and it keeps serving: a small upload is stored, the job commits, nothing else moved
         small = _zip(b"small " * 100)
-        assert httpx.put(job["data_uploading_url"], content=small, headers=ZIP).status_code == 200
+        assert (
+            plain_http.put(job["data_uploading_url"], content=small, headers=ZIP).status_code == 200
+        )
         item = base + COLLECTION.format(project=DEFAULT_PROJECT_ID) + "/" + job["job_id"]
-        assert httpx.post(item, headers=API).status_code == 200
+        assert plain_http.post(item, headers=API).status_code == 200
         assert _files(uploads) == {**before, f"{job['job_id']}.zip": small}
         assert (uploads / f"{kept['job_id']}.zip").read_bytes() == first

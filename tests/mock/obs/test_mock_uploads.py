@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import plain_http
 import pytest
 from helpers import create, item, token_client, upload, wait_final
 
@@ -57,7 +58,7 @@ def test_a_wrong_or_missing_content_type_does_not_match(
     with token_client(mock) as client:
         job = create(client, mock)
     headers = {} if content_type is None else {"Content-Type": content_type}
-    response = httpx.put(
+    response = plain_http.put(
         job["data_uploading_url"], content=recordings.read_bytes(), headers=headers
     )
     assert_obs_error(response, 403, "SignatureDoesNotMatch")
@@ -106,7 +107,7 @@ def test_any_method_but_put_is_signature_does_not_match(
         job = create(client, mock)
         url = job["data_uploading_url"]
         for headers, body in (({}, None), ({"Content-Type": "application/zip"}, b"PK")):
-            response = httpx.request(method, url, headers=headers, content=body)
+            response = plain_http.request(method, url, headers=headers, content=body)
             if method == "HEAD":  # no body, by definition: the status and headers tell
                 assert response.status_code == 403, response.headers
                 assert response.headers["x-obs-request-id"] == response.headers["X-Request-Id"]
@@ -132,9 +133,9 @@ def test_an_upload_over_the_limit_is_entity_too_large_and_stores_nothing(
             yield b"\0" * 3000
             yield b"\0" * 3000
 
-        streamed = httpx.put(
+        streamed = plain_http.put(
             job["data_uploading_url"],
-            content=chunks(),  # type: ignore[arg-type]
+            content=chunks(),
             headers={"Content-Type": "application/zip"},
         )
         assert_obs_error(streamed, 400, "EntityTooLarge")

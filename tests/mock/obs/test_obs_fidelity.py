@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
+import plain_http
 import pytest
 from helpers import create, token_client, upload
 from hypothesis import HealthCheck, example, given, settings
@@ -54,7 +55,7 @@ def test_sub_resources_appended_to_the_url_do_not_match(
 ) -> None:
     with token_client(mock) as client:
         job = create(client, mock)
-    response = httpx.put(
+    response = plain_http.put(
         job["data_uploading_url"] + "&partNumber=1&uploadId=abc",
         content=recordings.read_bytes(),
         headers={"Content-Type": "application/zip"},
@@ -74,7 +75,7 @@ def test_every_sub_resource_appended_to_the_url_does_not_match(
         job = create(client, mock)
     url, body = job["data_uploading_url"], b"PK\x05\x06" + bytes(18)  # refused before it is read
     names = [*sorted(presign.SUB_RESOURCES), "x-obs-meta-take", "partNumber", "uploadId", "ACL"]
-    with httpx.Client(headers={"Content-Type": "application/zip"}, timeout=30) as http:
+    with plain_http.client(headers={"Content-Type": "application/zip"}, timeout=30) as http:
         for name in [*names, "acl&acl"]:  # a repeated one too
             appended = name if value is None else f"{name}={value}"
             response = http.put(f"{url}&{appended}", content=body)
@@ -292,7 +293,7 @@ def test_a_failure_of_the_mock_on_the_upload_url_is_obs_xml_and_leaves_nothing(
     make, status, code = FAILURES[failure]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(owner, name, _failing(make))
-        response = httpx.put(
+        response = plain_http.put(
             job["data_uploading_url"],
             content=b"PK" + b"\0" * 4096,
             headers={"Content-Type": "application/zip"},

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 import httpx
+import plain_http
 import pytest
 from helpers import collection, item
 from hypothesis import HealthCheck, settings
@@ -73,7 +74,7 @@ class SlowUpload:
             yield self.body[half:]
 
         def send() -> None:
-            with httpx.Client(timeout=60) as client:
+            with plain_http.client(timeout=60) as client:
                 headers = {**HEADERS, "Content-Length": str(len(self.body))}
                 self.answer.append(client.put(self.job.url, content=chunks(), headers=headers))
 
@@ -97,7 +98,7 @@ class Overlaps(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.http = httpx.Client(
+        self.http = plain_http.client(
             base_url=self.server.url, headers={"X-Auth-Token": self.server.token}, timeout=60
         )
         self.http.post("/_mock/reset", headers={"Content-Type": "application/json"})
@@ -142,7 +143,7 @@ class Overlaps(RuleBasedStateMachine):
     @rule(job=jobs)
     def upload(self, job: Job) -> None:
         body = self._tag()
-        self._expect_upload(job, body, httpx.put(job.url, content=body, headers=HEADERS))
+        self._expect_upload(job, body, plain_http.put(job.url, content=body, headers=HEADERS))
 
     @precondition(lambda self: len(self.slow) < 3)
     @rule(job=jobs)
@@ -215,6 +216,7 @@ def overlaps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[type[Overlaps
         yield Overlaps
 
 
+@pytest.mark.slow  # seconds of its own: a state machine over real HTTP
 def test_overlapping_operations_lose_or_swap_nothing(overlaps: type[Overlaps]) -> None:
     run_state_machine_as_test(
         overlaps,

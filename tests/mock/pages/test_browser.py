@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
+import plain_http
 import pytest
 from browser import Chromium, Node, parse
 from helpers import item
@@ -91,7 +91,7 @@ def test_values_a_client_sent_show_as_text_and_run_no_script(
     m = short_jobs_mock
     # visible ASCII, as the spec allows in X-App-UserId; each payload would mark the page if run
     user = '"><script>document.body.dataset.pwned=1</script>'
-    client = httpx.Client(base_url=m.url, headers={"X-Auth-Token": m.token}, timeout=30)
+    client = plain_http.client(base_url=m.url, headers={"X-Auth-Token": m.token}, timeout=30)
     with client:
         created = client.post(
             f"/v1/{m.project_id}/voice-training-manage/user/short-jobs",

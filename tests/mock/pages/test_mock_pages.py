@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import plain_http
 import pytest
 import yaml
 from browser import parse
@@ -16,19 +15,16 @@ from hypothesis import strategies as st
 
 from mock_server.core.config import Settings
 from mock_server.core.spec import control_document, spec_document
-from mock_server.faces.inprocess import RunningMock
+from mock_server.faces.inprocess import RunningMock, running_mock
 from mock_server.http.routing import Route, RouteTable
 from mock_server.pytest_plugin import MockHandle
-
-MakeMock = Callable[..., AbstractContextManager[RunningMock]]
-
 
 # -- the contract and the docs page ---------------------------------------------------------------
 
 
 def test_the_contract_is_served_as_json_and_yaml_without_credentials(mock: RunningMock) -> None:
-    as_json = httpx.get(f"{mock.url}/openapi.json")
-    as_yaml = httpx.get(f"{mock.url}/openapi.yaml")
+    as_json = plain_http.get(f"{mock.url}/openapi.json")
+    as_yaml = plain_http.get(f"{mock.url}/openapi.yaml")
 
     assert as_json.status_code == as_yaml.status_code == 200
     assert as_json.headers["content-type"].startswith("application/json")
@@ -46,14 +42,22 @@ def test_the_contract_is_served_as_json_and_yaml_without_credentials(mock: Runni
 
 
 def test_the_docs_page_is_swagger_ui_loading_the_contract(mock: RunningMock) -> None:
-    page = httpx.get(f"{mock.url}/ui/")
+    page = plain_http.get(f"{mock.url}/ui/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert 'url: "/openapi.json"' in page.text
     for asset in re.findall(r'(?:src|href)="\./([^"]+)"', page.text):
-        response = httpx.get(f"{mock.url}/ui/{asset}")
+        response = plain_http.get(f"{mock.url}/ui/{asset}")
         assert response.status_code == 200, asset
-    assert httpx.get(f"{mock.url}/ui/index.html").text == page.text
+    assert plain_http.get(f"{mock.url}/ui/index.html").text == page.text
+
+
+@pytest.fixture(scope="module")
+def default_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningMock]:
+    """One mock with the default settings (no control plane), shared by the cases below: each
+    asks it for a path that is no API, which changes nothing (a mock per case was 8 starts)."""
+    with running_mock(tmp_path_factory.mktemp("default-mock")) as server:
+        yield server
 
 
 @pytest.mark.parametrize(
@@ -69,9 +73,10 @@ def test_the_docs_page_is_swagger_ui_loading_the_contract(mock: RunningMock) -> 
         ("GET", "/_mock/ui/"),  # without --control
     ],
 )
-def test_anything_else_near_the_docs_is_no_api(make_mock: MakeMock, method: str, path: str) -> None:
-    with make_mock() as server:
-        response = httpx.request(method, server.url + path)
+def test_anything_else_near_the_docs_is_no_api(
+    default_mock: RunningMock, method: str, path: str
+) -> None:
+    response = plain_http.request(method, default_mock.url + path)
     assert response.status_code == 404
     assert response.json()["error_code"] == "APIGW.0101"
     assert "location" not in response.headers
@@ -100,7 +105,7 @@ def test_the_route_table_holds_the_pages_on_exact_paths() -> None:
 
 def test_pages_are_not_journaled(short_jobs_mock: MockHandle) -> None:
     for path in ("/openapi.json", "/openapi.yaml", "/ui/", "/ui/swagger-ui.css", "/_mock/ui/"):
-        assert httpx.get(short_jobs_mock.url + path).status_code == 200
+        assert plain_http.get(short_jobs_mock.url + path).status_code == 200
     assert short_jobs_mock.requests() == []
 
 
@@ -116,7 +121,7 @@ def test_the_dashboard_filters_the_journal_by_job_and_operation(
     m.client.show(second.job_id)
 
     def table(query: str, table_id: str, cls: str) -> list[list[str]]:
-        response = httpx.get(f"{m.url}/_mock/ui/{query}")
+        response = plain_http.get(f"{m.url}/_mock/ui/{query}")
         assert response.status_code == 200
         assert response.headers["cache-control"] == "no-store"
         rows = parse(response.text).find("table", id=table_id).find_all("tr", cls=cls)
@@ -138,7 +143,7 @@ def test_the_dashboard_filters_the_journal_by_job_and_operation(
 
 def test_the_dashboard_refreshes_itself_unless_told_not_to(short_jobs_mock: MockHandle) -> None:
     def refresh(query: str) -> list[str]:
-        page = parse(httpx.get(f"{short_jobs_mock.url}/_mock/ui/{query}").text)
+        page = parse(plain_http.get(f"{short_jobs_mock.url}/_mock/ui/{query}").text)
         return [m.attrs["content"] for m in page.find_all("meta", **{"http-equiv": "refresh"})]
 
     assert refresh("") == ["2"]
@@ -154,7 +159,7 @@ def test_the_dashboard_shows_faults_progress_and_outcomes(short_jobs_mock: MockH
     job = m.client.create()
     m.set_state(job.job_id, "AUDIT_FAILED", job_failed_code="MSS.X", job_failed_reason="why <b>")
 
-    page = parse(httpx.get(f"{m.url}/_mock/ui/").text)
+    page = parse(plain_http.get(f"{m.url}/_mock/ui/").text)
     assert "polls:3" in page.find("p", id="progress").text
     (fault,) = page.find("table", id="faults").find_all("tr", cls="fault")
     cells = [cell.text for cell in fault.find_all("td")]
@@ -174,14 +179,14 @@ def test_any_app_user_id_shows_as_the_same_text(short_jobs_mock: MockHandle, use
     """Every X-App-UserId the spec allows (visible ASCII) reads back as itself: escaped, never
     markup, in both the jobs table and the journal."""
     m = short_jobs_mock
-    created = httpx.post(
+    created = plain_http.post(
         f"{m.url}/v1/{m.project_id}/voice-training-manage/user/short-jobs",
         json={"job_type": "VOICE_ASSESS"},
         headers={"X-Auth-Token": m.token, "X-App-UserId": user},
     )
     assert created.status_code == 200, created.text
     job_id = created.json()["job_id"]
-    text = httpx.get(f"{m.url}/_mock/ui/", params={"job_id": job_id}).text
+    text = plain_http.get(f"{m.url}/_mock/ui/", params={"job_id": job_id}).text
     page = parse(text)
     cells = [cell.text for cell in page.find_all("td", cls="user")]
     assert cells == [user, user]  # the job, and its create request
@@ -190,7 +195,7 @@ def test_any_app_user_id_shows_as_the_same_text(short_jobs_mock: MockHandle, use
 
 def test_a_job_id_filter_is_echoed_escaped(short_jobs_mock: MockHandle) -> None:
     hostile = '"><script>alert(1)</script>'
-    text = httpx.get(f"{short_jobs_mock.url}/_mock/ui/", params={"job_id": hostile}).text
+    text = plain_http.get(f"{short_jobs_mock.url}/_mock/ui/", params={"job_id": hostile}).text
     page = parse(text)
     assert page.find("input", name="job_id").attrs["value"] == hostile
     assert page.find_all("script") == []

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 import httpx
+import plain_http
 import pytest
 from helpers import collection, create, item, token_client
 from hypothesis import HealthCheck, example, given, settings
@@ -59,7 +60,7 @@ def raw_get(url: str, target: str) -> int:
 
 
 def test_a_superscript_refresh_is_the_default_not_a_500(short_jobs_mock: MockHandle) -> None:
-    response = httpx.get(f"{short_jobs_mock.url}/_mock/ui/?refresh=%C2%B2")
+    response = plain_http.get(f"{short_jobs_mock.url}/_mock/ui/?refresh=%C2%B2")
     assert response.status_code == 200
     assert '<meta http-equiv="refresh" content="2">' in response.text
 
@@ -72,12 +73,12 @@ def test_a_cut_upload_in_the_journal_shows_as_no_answer(
         job = create(client, server)
     short_jobs_mock.cut_next_upload()
     with pytest.raises(httpx.HTTPError):
-        httpx.put(
+        plain_http.put(
             job["data_uploading_url"],
             content=recordings.read_bytes(),
             headers={"Content-Type": "application/zip"},
         )
-    page = httpx.get(f"{short_jobs_mock.url}/_mock/ui/?refresh=0")
+    page = plain_http.get(f"{short_jobs_mock.url}/_mock/ui/?refresh=0")
     assert page.status_code == 200
     assert "no answer" in page.text
 
@@ -133,7 +134,7 @@ class PagesInAnyState(RuleBasedStateMachine):
             body = self.zip_bytes if good else b"not a zip"
             # an armed `cut` fault breaks the answer off on purpose: no answer is an outcome here
             with contextlib.suppress(httpx.TransportError):
-                httpx.put(
+                plain_http.put(
                     job["data_uploading_url"],
                     content=body,
                     headers={"Content-Type": "application/zip"},
@@ -153,7 +154,7 @@ class PagesInAnyState(RuleBasedStateMachine):
         body: dict[str, Any] = {"state": state}
         if state in FAILURE_STATES and reason:
             body["job_failed_reason"] = reason
-        httpx.put(f"{self.handle.url}/_mock/jobs/{job['job_id']}/state", json=body)
+        plain_http.put(f"{self.handle.url}/_mock/jobs/{job['job_id']}/state", json=body)
 
     @rule(
         operation=st.sampled_from([None, "create_short_job", "show_short_job", "upload"]),
@@ -174,7 +175,7 @@ class PagesInAnyState(RuleBasedStateMachine):
             spec.update(status=status, error_code=code, error_msg=code)
         if operation is not None and "upload" not in spec:
             spec["operation"] = operation
-        httpx.post(f"{self.handle.url}/_mock/faults", json=spec)
+        plain_http.post(f"{self.handle.url}/_mock/faults", json=spec)
 
     @rule(data=st.data())
     def show(self, data: st.DataObject) -> None:

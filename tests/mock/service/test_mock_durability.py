@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
+import plain_http
 import pytest
 from helpers import collection, create, free_port, item, mock_process, upload, wait_final
 
@@ -40,7 +41,7 @@ def test_kill_9_and_restart_keeps_jobs_uploads_and_commits(
     data_dir = tmp_path / "data"
     port = free_port()
     server = _as_running(port, data_dir)
-    client = httpx.Client(base_url=server.url, headers={"X-Auth-Token": server.token})
+    client = plain_http.client(base_url=server.url, headers={"X-Auth-Token": server.token})
     with _mock(data_dir, port, processing_seconds=1.5) as process:
         committed = create(client, server)
         uploaded = create(client, server)
@@ -90,7 +91,7 @@ def test_many_concurrent_lifecycles_all_finish(mock: RunningMock, recordings: Pa
     async def run_all() -> list[str]:
         headers = {"X-Auth-Token": mock.token}
         limits = httpx.Limits(max_connections=32)
-        async with httpx.AsyncClient(
+        async with plain_http.async_client(
             base_url=mock.url, headers=headers, limits=limits, timeout=30
         ) as client:
             return await asyncio.gather(*(_lifecycle(client, mock, data) for _ in range(40)))

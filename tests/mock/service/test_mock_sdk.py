@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
+import plain_http
 import pytest
 from helpers import sdk_wait_final
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -37,7 +37,7 @@ def test_the_sdk_runs_a_whole_job(mock: RunningMock, recordings: Path) -> None:
     body = CreateShortJobReq(job_type="VOICE_ASSESS", language="EN")
     created = client.create_short_job(CreateShortJobRequest(body=body, x_app_user_id="user-1"))
     assert created.job_id
-    put = httpx.put(
+    put = plain_http.put(
         created.data_uploading_url,
         content=recordings.read_bytes(),
         headers={"Content-Type": "application/zip"},

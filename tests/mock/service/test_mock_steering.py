@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import httpx
+import plain_http
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,7 +24,7 @@ FAILURE_STATES = {"FAILED", "SPLIT_FAILED", "AUDIT_FAILED", "USER_REVIEW_REJECT"
 
 def shown(mock: MockHandle, job_id: str) -> dict[str, Any]:
     """show_short_job over the wire, as a client sees it (responses validated by the fixture)."""
-    response = httpx.get(
+    response = plain_http.get(
         f"{mock.url}/v1/{mock.project_id}/voice-training-manage/user/short-jobs/{job_id}",
         headers={"X-Auth-Token": mock.token},
     )
@@ -116,7 +116,7 @@ def test_set_state_refuses_what_the_state_cannot_show(
 ) -> None:
     m = short_jobs_mock
     job = m.client.create()
-    response = httpx.put(
+    response = plain_http.put(
         f"{m.url}/_mock/jobs/{job.job_id}/state", json={"state": state, **fields}, timeout=30
     )
     assert response.status_code == 400
@@ -220,7 +220,7 @@ def test_polls_over_http_moves_a_job_on_show_calls_only(
     m.client.upload(job, recordings)
     m.client.commit(job.job_id)
     for _ in range(5):  # the control plane and the dashboard look without counting
-        assert httpx.get(f"{m.url}/_mock/ui/").status_code == 200
+        assert plain_http.get(f"{m.url}/_mock/ui/").status_code == 200
         m.set_job_progress(job.job_id, "polls:2")
     seen = [shown(m, job.job_id)["state"] for _ in range(4)]
     assert seen == ["WAITING", "WAITING", "PROCESSING", "PROCESSING"]

@@ -14,7 +14,7 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
 
-import httpx
+import plain_http
 import pytest
 import yaml
 from helpers import create, item, token_client, upload, wait_final
@@ -276,4 +276,4 @@ def test_a_job_stored_with_an_old_hex_id_still_works(mock: RunningMock, recordin
         assert upload(url, recordings).status_code == 200
         assert client.post(item(mock, old_id)).status_code == 200
         assert wait_final(client, mock, old_id)["state"] == "SUCCEED"
-    assert httpx.get(mock.url).status_code == 200
+    assert plain_http.get(mock.url).status_code == 200

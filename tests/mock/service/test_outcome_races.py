@@ -301,6 +301,7 @@ def late_writes(tmp_path: Path) -> type[LateWrites]:
     return LateWrites
 
 
+@pytest.mark.slow  # seconds of its own: 150 runs of 30 steps, a SQLite store per run
 def test_late_writes_never_undo_set_state_or_a_reset(late_writes: type[LateWrites]) -> None:
     run_state_machine_as_test(
         late_writes,
