@@ -45,7 +45,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     lease_until REAL,
     generation INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (outcome_state, committed_at);
+-- The worker's queue: committed jobs without an outcome. Partial, so that a new job (not yet
+-- committed) is no entry: a create writes two B-tree pages, not three (issue 23: an insert
+-- 29 to 21 us of CPU). jobs_pending indexed every job: a store made before is moved on here.
+DROP INDEX IF EXISTS jobs_pending;
+CREATE INDEX IF NOT EXISTS jobs_unassessed ON jobs (committed_at)
+    WHERE outcome_state IS NULL AND committed_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS shows (
     job_id TEXT PRIMARY KEY,
     state TEXT NOT NULL,
