@@ -150,7 +150,10 @@ def test_the_writer_flushes_once_a_batch_and_other_records_at_once() -> None:
                 access_log.info("line %d", number)
         # left (drained) or still open for a module's mock: every line comes, flushed
         deadline = time.monotonic() + 30
-        while stream.getvalue().count("\n") < 500 and time.monotonic() < deadline:
+        # a batch's lines are written before the flush that ends it: wait for that flush too
+        while (stream.getvalue().count("\n") < 500 or not stream.flushes) and (
+            time.monotonic() < deadline
+        ):
             time.sleep(0.01)
         assert stream.getvalue().splitlines() == [f"line {n}" for n in range(500)]
         assert 1 <= stream.flushes < 500
