@@ -21,20 +21,23 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 # A write at least this big goes out at once (after what is held): coalescing saves a system
-# call per answer, and joining would copy a big body for nothing.
+# call per answer, and joining would copy a big body for nothing. What is held goes out as soon
+# as it reaches this size too: an app that streams many small chunks in one turn holds at most
+# this much here, and the transport's own flow control (pause_writing) sees the rest.
 DIRECT_BYTES = 16 * 1024
 
 
 class CoalescingTransport(asyncio.Transport):
     """An `asyncio.Transport` over `transport` whose small writes of one event-loop turn are
-    written as one, at the end of the turn. Closing, half-closing and asking for the buffer
-    size first write what is held; aborting drops it, as aborting drops the transport's own
-    buffer. Everything else is the transport's."""
+    written as one, at the end of the turn (or once they reach `DIRECT_BYTES`). Closing and
+    half-closing first write what is held, the write buffer's size counts it; aborting drops
+    it, as aborting drops the transport's own buffer. Everything else is the transport's."""
 
     def __init__(self, transport: asyncio.Transport) -> None:
         super().__init__()
         self.transport = transport
         self._held: list[bytes] = []
+        self._held_bytes = 0
         self._loop = asyncio.get_running_loop()
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
@@ -45,6 +48,9 @@ class CoalescingTransport(asyncio.Transport):
         if not self._held:
             self._loop.call_soon(self.flush)
         self._held.append(bytes(data))
+        self._held_bytes += len(data)
+        if self._held_bytes >= DIRECT_BYTES:
+            self.flush()
 
     def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
         for data in list_of_data:
@@ -57,6 +63,7 @@ class CoalescingTransport(asyncio.Transport):
             return
         data = self._held[0] if len(self._held) == 1 else b"".join(self._held)
         self._held.clear()
+        self._held_bytes = 0
         if not self.transport.is_closing():
             self.transport.write(data)
 
@@ -73,13 +80,14 @@ class CoalescingTransport(asyncio.Transport):
 
     def abort(self) -> None:
         self._held.clear()
+        self._held_bytes = 0
         self.transport.abort()
 
     def is_closing(self) -> bool:
         return self.transport.is_closing()
 
     def get_write_buffer_size(self) -> int:
-        return self.transport.get_write_buffer_size() + sum(map(len, self._held))
+        return self.transport.get_write_buffer_size() + self._held_bytes
 
     def get_write_buffer_limits(self) -> tuple[int, int]:
         return self.transport.get_write_buffer_limits()

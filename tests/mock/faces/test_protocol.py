@@ -36,7 +36,8 @@ class Counting:
 
 
 def _expected_writes(program: list[tuple[str, bytes]]) -> list[bytes]:
-    """The writes the real transport is to see: what one turn held, joined; a big write alone."""
+    """The writes the real transport is to see: what one turn held, joined (or as soon as it
+    reaches DIRECT_BYTES); a big write alone."""
     expected: list[bytes] = []
     held: list[bytes] = []
 
@@ -51,6 +52,8 @@ def _expected_writes(program: list[tuple[str, bytes]]) -> list[bytes]:
             expected.append(data)
         elif operation == "write":
             held.append(data)
+            if sum(map(len, held)) >= DIRECT_BYTES:
+                flush()
         else:
             flush()
     flush()  # close
@@ -86,7 +89,7 @@ async def _run(program: list[tuple[str, bytes]], *, abort: bool = False) -> tupl
     return received, counting
 
 
-_small = st.binary(min_size=1, max_size=64)
+_small = st.binary(min_size=1, max_size=64) | st.binary(min_size=4096, max_size=DIRECT_BYTES - 1)
 _big = st.integers(DIRECT_BYTES, 3 * DIRECT_BYTES).map(lambda n: bytes([n % 251]) * n)
 _programs = st.lists(
     st.one_of(
