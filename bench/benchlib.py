@@ -355,6 +355,22 @@ def machine() -> dict[str, str]:
     }
 
 
+def wait_rss_settled(
+    server: Running, *, window: float = 1.0, tolerance_kib: int = 1024, limit: float = 60.0
+) -> None:
+    """Wait until the server's processes' RSS has moved less than `tolerance_kib` over `window`
+    seconds (at most `limit`): the mock loads DNSMOS on a thread as it starts serving, about
+    100 MiB, which a measurement of what a request grows must not count."""
+    deadline = time.monotonic() + limit
+    before = sum(rss_kib(pid) or 0 for pid in server.children())
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        now = sum(rss_kib(pid) or 0 for pid in server.children())
+        if abs(now - before) < tolerance_kib:
+            return
+        before = now
+
+
 def rss_kib(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():

@@ -62,6 +62,7 @@ from benchlib import (
     rss_kib,
     running,
     script_subject,
+    wait_rss_settled,
     wrk,
 )
 
@@ -309,6 +310,8 @@ class Bench:
         rates: dict[str, list[float]] = {mock.name: [], sink.name: []}
         growth: dict[str, list[float]] = {mock.name: [], sink.name: []}
         with running([mock, sink], self.logs) as servers:
+            for server in servers.values():
+                wait_rss_settled(server)  # start-up's own growth (the mock's DNSMOS) first
             for round_number in range(rounds):
                 for name in alternating([mock.name, sink.name], round_number):
                     server = servers[name]
