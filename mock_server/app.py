@@ -8,9 +8,7 @@ to the HTTP layer (`mock_server.http`), which alone speaks to the framework.
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
-import threading
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -52,8 +50,6 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[None]:
-        # The assessment's model loads while the mock starts serving, never on a request's path.
-        threading.Thread(target=_preload_assessment, name="assessment-preload", daemon=True).start()
         worker = asyncio.create_task(service.run_worker(), name="assessment-worker")
         try:
             with access_queue():  # the access lines' writer thread, drained at shutdown
@@ -89,17 +85,6 @@ def create_app(settings: Settings, generation: str | None = None) -> ASGIApp:
     frontdoor = Frontdoor(api, gateway, uploads, routes, settings, service, iam, control, fast)
     frontdoor.pages = pages
     return frontdoor
-
-
-def _preload_assessment() -> None:
-    """Import the assessment and load DNSMOS (a daemon thread: shutdown never waits for it). A
-    failure here is left for the first assessment to report as the job's outcome."""
-    try:
-        from mock_server.assessment import preload
-
-        preload()
-    except Exception:  # the first assessment meets it again and fails that job, logged there
-        logging.getLogger("mock_server.service").debug("preloading DNSMOS failed", exc_info=True)
 
 
 def app_from_environ() -> ASGIApp:

@@ -77,7 +77,8 @@ def preload() -> None:
     """Do now what the first assessment would do first: import the modules the measurements
     import on first use (scipy.signal and pyloudnorm's filter for `loudness`, soxr for
     `dnsmos`; seconds on a cold machine) and load the DNSMOS network (`dnsmos.preload`). The mock
-    calls it on a background thread as it starts (mock_server/app.py)."""
+    calls it on a background thread when its first job is created
+    (`service.handlers.warm_assessment`)."""
     import pyloudnorm.iirfilter  # noqa: F401  (loudness)
     import scipy.signal  # noqa: F401  (loudness)
     import soxr  # noqa: F401  (dnsmos, for rates other than 16 kHz)

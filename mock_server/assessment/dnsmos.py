@@ -28,9 +28,9 @@ The published computation (microsoft/DNS-Challenge `DNSMOS/dnsmos_local.py`, and
 5. the file's score is the mean over its windows.
 
 The audio is streamed: only the last ~10 s at 16 kHz are held (a short clip whole). The model is
-loaded once per process, by `preload()` (the mock calls it on a background thread as it starts)
-or on first use, with onnxruntime on one CPU thread; onnxruntime is imported only then, so
-importing this module costs nothing. Windows
+loaded once per process, by `preload()` (the mock calls it on a background thread when its
+first job is created) or on first use, with onnxruntime on one CPU thread; onnxruntime is
+imported only then, so importing this module costs nothing. Windows
 already scored (the same samples, by a 128-bit BLAKE2b digest) are answered from a small cache:
 the doubled copies of short clips and re-uploaded recordings cost nothing twice.
 """
@@ -144,7 +144,8 @@ _MODEL: Final = _Model()
 
 def preload() -> None:
     """Load the network now (once per process; later calls return at once). The mock calls it on
-    a background thread as it starts, so the first assessment does not pay the load (~1-3 s); an
+    a background thread when the first job is created (`service.handlers.warm_assessment`), so
+    the first assessment does not pay the load (~1-3 s with its imports); an
     assessment that arrives during the load waits for that one load (the model's lock), it never
     starts a second."""
     _MODEL._load()

@@ -17,7 +17,7 @@ from mock_server.faces.extra import quiet_imports
 
 with quiet_imports():  # whoever imports this module first also imports connexion
     # scipy.special and scipy.sparse add warning filters when first imported. The mock preloads
-    # the assessment on a thread as it starts (mock_server/app.py), which would change the
+    # the assessment on a thread at its first job (service.handlers), which would change the
     # filters of the user's process while a test runs: they are imported here instead, where
     # quiet_imports puts the filters back as they were.
     import scipy.sparse

@@ -102,6 +102,7 @@ class Service:
             progress=self.default_progress(),
         )
         self.store.insert(job)
+        warm_assessment()  # the job's assessment is coming: its libraries load meanwhile
         state_of(scope).job_id = job.job_id  # for the journal
         expires = int(now) + self.settings.upload_url_ttl
         url = self.uploads.presigned_url(
@@ -306,23 +307,63 @@ class Service:
     async def assess(self, job: Job) -> Outcome:
         """The outcome of assessing job's upload, computed on a daemon thread (`off_loop`):
         cancelling the await abandons the computation, and shutdown never waits for it."""
-        from mock_server.assessment import AssessmentFailed, assess_zip
+        return await off_loop(
+            assess_upload, self.uploads.path(job.job_id), job.job_id, job.language
+        )
 
-        path = self.uploads.path(job.job_id)
-        try:
-            assessment = await off_loop(assess_zip, path, job.language)
-        except AssessmentFailed as failure:
-            return Outcome(
-                state=lifecycle.FAILED, failed_code=failure.code, failed_reason=failure.reason
-            )
-        except Exception:
-            log.exception("assessment of job %s crashed", job.job_id)
-            return Outcome(
-                state=lifecycle.FAILED,
-                failed_code="MSS.20000099",
-                failed_reason="internal error while assessing the recordings",
-            )
-        return Outcome(state=lifecycle.SUCCEED, assess_result=assessment.to_json())
+
+def assess_upload(path: Path, job_id: str, language: str) -> Outcome:
+    """The outcome of assessing the zip at `path`: SUCCEED with the assessment, or FAILED with
+    the assessment's code (`AssessmentFailed`), or MSS.20000099 when it crashed (logged). Runs
+    off the event loop: the first call may import the assessment's libraries (seconds)."""
+    from mock_server.assessment import AssessmentFailed, assess_zip
+
+    try:
+        assessment = assess_zip(path, language)
+    except AssessmentFailed as failure:
+        return Outcome(
+            state=lifecycle.FAILED, failed_code=failure.code, failed_reason=failure.reason
+        )
+    except Exception:
+        log.exception("assessment of job %s crashed", job_id)
+        return Outcome(
+            state=lifecycle.FAILED,
+            failed_code="MSS.20000099",
+            failed_reason="internal error while assessing the recordings",
+        )
+    return Outcome(state=lifecycle.SUCCEED, assess_result=assessment.to_json())
+
+
+_warmed_in: int | None = None  # the process that started `warm_assessment`'s thread
+_warming = threading.Lock()
+
+
+def warm_assessment() -> None:
+    """Import the assessment and load DNSMOS on a daemon thread, once per process: what the
+    first assessment would do first (about a second of CPU, most of it importing scipy.signal),
+    done while the job that needs it is uploaded. The first job's creation calls it, so a mock
+    that never assesses (a user's tests of errors, a worker process that only answers) never
+    pays it; an assessment that starts meanwhile waits for the same import and load."""
+    global _warmed_in
+    pid = os.getpid()
+    if _warmed_in == pid:
+        return
+    with _warming:
+        if _warmed_in == pid:
+            return
+        _warmed_in = pid
+    threading.Thread(target=_preload_assessment, name="assessment-preload", daemon=True).start()
+
+
+def _preload_assessment() -> None:
+    """`assessment.preload` (a daemon thread: shutdown never waits for it). A failure here is
+    left for the first assessment to report as the job's outcome."""
+    try:
+        from mock_server.assessment import preload
+
+        preload()
+    except Exception:  # the first assessment meets it again and fails that job, logged there
+        log.debug("preloading the assessment failed", exc_info=True)
 
 
 T = TypeVar("T")
