@@ -334,8 +334,18 @@ def assess_upload(path: Path, job_id: str, language: str) -> Outcome:
     return Outcome(state=lifecycle.SUCCEED, assess_result=assessment.to_json())
 
 
-_warmed_in: int | None = None  # the process that started `warm_assessment`'s thread
+_warmed = False  # whether this process started `warm_assessment`'s thread
 _warming = threading.Lock()
+
+
+def _forked() -> None:
+    """In a forked child: the parent's flag, not its thread (nor a lock another thread held)."""
+    global _warmed, _warming
+    _warmed, _warming = False, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # no fork() without it (Windows)
+    os.register_at_fork(after_in_child=_forked)
 
 
 def warm_assessment() -> None:
@@ -343,15 +353,15 @@ def warm_assessment() -> None:
     first assessment would do first (about a second of CPU, most of it importing scipy.signal),
     done while the job that needs it is uploaded. The first job's creation calls it, so a mock
     that never assesses (a user's tests of errors, a worker process that only answers) never
-    pays it; an assessment that starts meanwhile waits for the same import and load."""
-    global _warmed_in
-    pid = os.getpid()
-    if _warmed_in == pid:
+    pays it; an assessment that starts meanwhile waits for the same import and load. Every
+    later call reads one flag (no system call on a create's path)."""
+    global _warmed
+    if _warmed:
         return
     with _warming:
-        if _warmed_in == pid:
+        if _warmed:
             return
-        _warmed_in = pid
+        _warmed = True
     threading.Thread(target=_preload_assessment, name="assessment-preload", daemon=True).start()
 
 
