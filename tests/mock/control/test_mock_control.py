@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import plain_http
@@ -29,6 +29,9 @@ from short_jobs.errors import (
 from short_jobs_client.models import AssessResult
 
 MakeMock = Callable[..., AbstractContextManager[RunningMock]]
+
+
+T = TypeVar("T")
 
 
 def uploaded_job(mock: MockHandle, recordings: Path) -> str:
@@ -313,9 +316,7 @@ def test_a_cut_is_journaled_as_no_answer_and_logs_no_error(
         entries = wait_for(lambda: short_jobs_mock.requests("upload"))
         # and for the access line, which the log's writer thread hands on, in batches, up to
         # accesslog.GATHER_SECONDS after the request (to the loggers above mock_server.access)
-        deadline = time.monotonic() + 10
-        while not put_lines(records, access.name) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_for(lambda: put_lines(records, access.name))
     finally:
         access.setLevel(access_level)
         for logger in loggers:
@@ -343,7 +344,8 @@ def put_lines(records: _Records, name: str) -> list[str]:
     ]
 
 
-def wait_for(look: Callable[[], list[dict[str, Any]]], seconds: float = 10) -> list[dict[str, Any]]:
+def wait_for(look: Callable[[], list[T]], seconds: float = 10) -> list[T]:
+    """What `look` finds once it finds anything, or its empty answer after `seconds`."""
     deadline = time.monotonic() + seconds
     while not (found := look()) and time.monotonic() < deadline:
         time.sleep(0.01)
