@@ -25,6 +25,7 @@ class Hook:
 
 
 CONNEXION_PIN = "connexion>=3.3,<3.4"
+UVICORN_PIN = "uvicorn>=0.54,<0.55"
 
 HOOKS: tuple[Hook, ...] = (
     Hook(
@@ -68,7 +69,7 @@ HOOKS: tuple[Hook, ...] = (
         touches="uvicorn.protocols.http.httptools_impl.HttpToolsProtocol (h11_impl.H11Protocol "
         "without httptools) writing only through the transport its connection_made was given",
         why="an answer's head and body go out in one write(2), not two",
-        pin="uvicorn>=0.30,<1",
+        pin=UVICORN_PIN,
         canary="test_uvicorns_protocol_writes_each_answer_once_through_the_coalescing_transport",
     ),
     Hook(
@@ -76,7 +77,7 @@ HOOKS: tuple[Hook, ...] = (
         where="mock_server/control/faults.py",
         touches="uvicorn's log message for an app that returned mid-answer",
         why="a cut-off upload (a fault asked for) is not logged as a server error",
-        pin="uvicorn>=0.30,<1",
+        pin=UVICORN_PIN,
         canary="test_uvicorn_still_logs_an_unfinished_answer_as_the_cut_filter_expects",
     ),
 )

@@ -74,6 +74,10 @@ def test_every_hook_has_a_canary_and_a_pin(hook: Hook) -> None:
         requirement.startswith(package) and f">={bounds}" in requirement
         for requirement in requirements
     ), f"{hook.name}: pyproject.toml does not pin {hook.pin}"
+    # a minor version: >=X.Y,<X.(Y+1) (the developers' guide: a private hook needs one)
+    lower, _, upper = bounds.partition(",<")
+    major, minor = (int(part) for part in lower.split(".")[:2])
+    assert upper == f"{major}.{minor + 1}", f"{hook.name}: {hook.pin} is not a minor-version pin"
 
 
 def _overridden(name: str) -> type[Any]:
