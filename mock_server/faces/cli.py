@@ -113,15 +113,16 @@ def run(settings: Settings) -> None:
 
 
 LOG_FORMAT = "%(asctime)s %(name)s %(message)s"
-# Writes of at most this many bytes to a pipe are atomic (pipe(7)): gunicorn's workers share
-# stderr, so a batch of access lines goes out in whole lines.
-_PIPE_BUF = 4096
+# Writes of at most this many bytes to a pipe are atomic (pipe(7), POSIX's PIPE_BUF, 4096 on
+# Linux): gunicorn's workers and its arbiter share stderr, so a batch of access lines must go out
+# as writes of whole lines of at most this size, or another process's line lands inside one.
+PIPE_BUF = 4096
 
 
 def _configure_logging(settings: Settings) -> None:
     """As `logging.basicConfig` (nothing changes when the root logger has handlers: whoever
     embeds the mock configured it), with a stderr handler that writes the access log's batches
-    with one write each (`accesslog.BatchedStreamHandler`)."""
+    in few writes (`accesslog.BatchedStreamHandler`)."""
     if logging.root.handlers:
         return
     handler = _stderr_handler()
@@ -131,18 +132,28 @@ def _configure_logging(settings: Settings) -> None:
 
 
 def _stderr_handler() -> logging.Handler:
-    """A handler on a block-buffered stream of its own over stderr's file descriptor (sys.stderr
+    """A handler on a stream of its own over stderr's file descriptor (`line_stream`; sys.stderr
     is line buffered: a write(2) per line); sys.stderr itself when it has no descriptor."""
     try:
         descriptor = os.dup(sys.stderr.fileno())
     except (AttributeError, OSError, ValueError):  # replaced by an object without one
         return BatchedStreamHandler(sys.stderr)
-    stream = io.TextIOWrapper(
-        io.BufferedWriter(io.FileIO(descriptor, "w"), _PIPE_BUF),
-        encoding=sys.stderr.encoding,
+    return BatchedStreamHandler(line_stream(io.FileIO(descriptor, "w"), sys.stderr.encoding))
+
+
+def line_stream(raw: io.RawIOBase, encoding: str) -> io.TextIOWrapper:
+    """A text stream over `raw` whose every write(2) holds whole lines, at most `PIPE_BUF`
+    bytes of them (a line longer than that goes out alone), when each `write` is one line.
+
+    `write_through` hands each line straight to the buffer (a `TextIOWrapper` otherwise gathers
+    8 KiB of text and writes it at once); the `BufferedWriter` of `PIPE_BUF` bytes writes what it
+    holds before a line that would not fit, so each write ends where a line ends."""
+    return io.TextIOWrapper(
+        io.BufferedWriter(raw, PIPE_BUF),
+        encoding=encoding,
         errors="backslashreplace",
+        write_through=True,
     )
-    return BatchedStreamHandler(stream)
 
 
 def _run_bound(settings: Settings, listeners: Listeners) -> None:

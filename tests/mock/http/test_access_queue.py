@@ -22,10 +22,11 @@ import time
 import plain_http
 import pytest
 from helpers import collection, free_port, wait_ready
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from mock_server.core.config import DEFAULT_PROJECT_ID, DEFAULT_TOKEN
+from mock_server.faces.cli import PIPE_BUF, line_stream
 from mock_server.faces.inprocess import RunningMock
 from mock_server.http.accesslog import (
     BatchedStreamHandler,
@@ -194,3 +195,48 @@ def test_a_line_reaches_a_running_mocks_stderr(tmp_path: os.PathLike[str]) -> No
         process.terminate()
         process.communicate(timeout=60)
     assert b'"GET /v1/' in seen and b"the-one-job" in seen, seen[-2000:]
+
+
+class _Writes(io.RawIOBase):
+    """A raw stream that keeps each write(2) it is asked for, as a pipe would get them."""
+
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self.writes.append(bytes(data))
+        return len(data)
+
+
+# lines of any length (a character repeated: the volume that crosses PIPE_BUF), one or more
+# bytes per character
+_LINES = st.lists(
+    st.builds(
+        lambda length, char: char * length,
+        st.integers(0, 5000),
+        st.characters(blacklist_characters="\n", blacklist_categories=["Cs"]),
+    ),
+    max_size=80,
+)
+
+
+@given(_LINES)
+@example(["x" * 200] * 100)  # a busy batch: 20 KB of access lines
+def test_each_write_to_a_shared_stderr_is_whole_lines_of_at_most_pipe_buf(
+    lines: list[str],
+) -> None:
+    """gunicorn's workers and arbiter share stderr: a write(2) over PIPE_BUF, or one ending
+    inside a line, lets another process's line land inside one (seen: the arbiter's "Handling
+    signal: term" in the middle of an access line, when the pipe was full)."""
+    raw = _Writes()
+    stream = line_stream(raw, "utf-8")
+    for line in lines:
+        stream.write(line + "\n")  # as BatchedStreamHandler writes a record
+    stream.flush()  # the batch's end
+    assert b"".join(raw.writes) == "".join(line + "\n" for line in lines).encode()
+    for write in raw.writes:
+        assert write.endswith(b"\n")
+        assert len(write) <= PIPE_BUF or write.count(b"\n") == 1  # a long line goes alone
