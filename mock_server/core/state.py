@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mock_server.core.asgi import Scope
+from mock_server.core.text import Printable
 
 STATE_KEY = "short_jobs_mock"
 
@@ -57,7 +58,7 @@ def note_signature_check(scope: Scope, check: dict[str, Any] | None) -> None:
     if check is not None and signature_log.isEnabledFor(logging.DEBUG):
         signature_log.debug(
             "signature refused on %s %s: %s",
-            scope["method"],
-            scope["path"],
-            json.dumps(check, ensure_ascii=False),
+            Printable(scope["method"]),
+            Printable(scope["path"]),
+            Printable(json.dumps(check, ensure_ascii=False)),
         )

@@ -58,3 +58,19 @@ def _escape_char(char: str) -> str:
     if char.isprintable():
         return char
     return repr(char)[1:-1]  # \n, \x1b, \u2028, \udcff: never a quote for one of these
+
+
+class Printable:
+    """Client text given to a log call (`log.error("... %s", Printable(path))`): shown as
+    `printable` makes it when a handler formats the record, and only then. The mock's own
+    command escapes whole messages (`accesslog.CachedTimeFormatter`); an embedding process (a
+    user's pytest, caplog, a JSON log handler) formats them with its own formatter, so a
+    message that quotes a request must be safe before it reaches any handler."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return printable(self.text)

@@ -34,6 +34,7 @@ from mock_server.core.config import Settings
 from mock_server.core.errors import ApiError, Code, Codes, render
 from mock_server.core.requestid import request_id, with_request_id
 from mock_server.core.state import state_of
+from mock_server.core.text import Printable
 from mock_server.http.accesslog import log_request
 from mock_server.http.factory import ErrorHandler
 from mock_server.http.fastlane import FastLane
@@ -85,7 +86,12 @@ def _on_http_error(request: ConnexionRequest, exc: Exception) -> ConnexionRespon
 
 
 def _on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.error(
+        "unexpected error on %s %s",
+        Printable(request.method),
+        Printable(request.url.path),
+        exc_info=exc,
+    )
     return _answer(request, ApiError(Codes.INTERNAL))
 
 
@@ -167,7 +173,11 @@ class Frontdoor:
             pass  # no one to answer; the log line says status 0
         except Exception as exc:
             if not isinstance(exc, ApiError):
-                log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+                log.exception(
+                    "unexpected error on %s %s",
+                    Printable(scope["method"]),
+                    Printable(scope["path"]),
+                )
             if status:
                 raise  # the answer has begun; the server closes the connection
             await _failure(exc, operation, scope)(scope, receive, answer)

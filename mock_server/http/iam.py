@@ -32,6 +32,7 @@ from mock_server.core.errors import ApiError
 from mock_server.core.requestid import request_id, with_header
 from mock_server.core.spec import iam_spec_document
 from mock_server.core.state import state_of
+from mock_server.core.text import Printable
 from mock_server.http.factory import SpecApi, connexion_app
 from mock_server.http.gateway import GatewayRequest, authenticate_noted, sends_credentials
 from mock_server.http.responses import connexion_response
@@ -206,5 +207,10 @@ def _methods() -> dict[str, list[str]]:
 
 
 def _on_unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.error(
+        "unexpected error on %s %s",
+        Printable(request.method),
+        Printable(request.url.path),
+        exc_info=exc,
+    )
     return _answer(request, IamError(IamCodes.INTERNAL))

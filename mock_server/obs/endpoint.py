@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl
 from mock_server.core.asgi import Receive, Scope, Send
 from mock_server.core.config import Settings
 from mock_server.core.state import note_signature_check, state_of
-from mock_server.core.text import same_secret
+from mock_server.core.text import Printable, same_secret
 from mock_server.obs import presign
 from mock_server.obs.area import UploadArea, job_id_from_key
 from mock_server.obs.errors import (
@@ -72,7 +72,7 @@ class UploadEndpoint:
             await self._refuse(error, request_id, scope, receive, send)
             return
         except Exception as exc:  # the mock's own failure: still OBS' answer, never JSON
-            log.exception("upload %s failed", scope["path"])
+            log.exception("upload %s failed", Printable(scope["path"]))
             await self._refuse(internal_error(exc, scope["path"]), request_id, scope, receive, send)
             return
         headers = [
