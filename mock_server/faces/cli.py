@@ -143,7 +143,8 @@ def _stderr_handler() -> logging.Handler:
 
 def line_stream(raw: io.RawIOBase, encoding: str) -> io.TextIOWrapper:
     """A text stream over `raw` whose every write(2) holds whole lines, at most `PIPE_BUF`
-    bytes of them (a line longer than that goes out alone), when each `write` is one line.
+    bytes of them (a line longer than that goes out alone), when each `write` is one line (as
+    `BatchedStreamHandler` writes a record, a traceback included).
 
     `write_through` hands each line straight to the buffer (a `TextIOWrapper` otherwise gathers
     8 KiB of text and writes it at once); the `BufferedWriter` of `PIPE_BUF` bytes writes what it

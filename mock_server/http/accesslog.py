@@ -145,15 +145,28 @@ class BatchedStreamHandler(logging.StreamHandler[TextIO]):
     `logging.StreamHandler` does."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        # as StreamHandler.emit (Handler.handle holds the lock), the flush left to the batch's end
+        # as StreamHandler.emit (Handler.handle holds the lock), the flush left to the batch's end;
+        # a record of several lines (a traceback) is written a line at a time, so a stream that
+        # writes whole lines (`faces.cli.line_stream`) never ends a write inside one
         try:
-            self.stream.write(self.format(record) + self.terminator)
+            text = self.format(record) + self.terminator
+            if text.count("\n") <= 1:  # one line: an access line, nearly every record
+                self.stream.write(text)
+            else:
+                self.stream.writelines(_by_line(text))
             if not getattr(_writer, "batching", False):
                 self.flush()
         except RecursionError:
             raise
         except Exception:
             self.handleError(record)
+
+
+def _by_line(text: str) -> list[str]:
+    """`text` cut after each "\\n" (only there: pipes and terminals end a line at LF alone)."""
+    pieces = [line + "\n" for line in text.split("\n")]
+    pieces[-1] = pieces[-1][:-1]  # what follows the last "\n" (most often nothing)
+    return pieces if pieces[-1] else pieces[:-1]
 
 
 class CachedTimeFormatter(logging.Formatter):

@@ -240,3 +240,19 @@ def test_each_write_to_a_shared_stderr_is_whole_lines_of_at_most_pipe_buf(
     for write in raw.writes:
         assert write.endswith(b"\n")
         assert len(write) <= PIPE_BUF or write.count(b"\n") == 1  # a long line goes alone
+
+
+@given(st.lists(_LINES.map("\n".join), max_size=20))
+def test_a_record_of_many_lines_goes_out_in_whole_lines_too(messages: list[str]) -> None:
+    """A traceback is one record of many lines: the handler writes it a line at a time, so no
+    write(2) ends inside a line, whatever its length."""
+    raw = _Writes()
+    handler = BatchedStreamHandler(line_stream(raw, "utf-8"))
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    for message in messages:
+        handler.handle(logging.makeLogRecord({"msg": message, "levelno": logging.ERROR}))
+    handler.flush()
+    assert b"".join(raw.writes) == "".join(m + "\n" for m in messages).encode()
+    for write in raw.writes:
+        assert write.endswith(b"\n")
+        assert len(write) <= PIPE_BUF or write.count(b"\n") == 1
