@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import ROOT
+from helpers import ROOT, WITHOUT_DEV_PLUGINS
 from sybil import Document, Region
 from sybil.parsers.markdown.lexers import DirectiveInHTMLCommentLexer, FencedCodeBlockLexer
 
@@ -38,9 +38,6 @@ from mock_server.faces.fixture import MockHandle
 from mock_server.samples import sample_zip, speech_like_wav
 
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-# pytest plugins of this project's dev environment that a user's project does not have: their
-# loading costs a user suite's process most of a second (schemathesis' alone ~0.4 s of CPU).
-DEV_ONLY_PLUGINS = ("schemathesis", "hypothesispytest", "anyio", "respx")
 MAKE_MOCK_URL = "http://127.0.0.1:8000"
 MAKE_MOCK_IAM = "http://127.0.0.1:8001"
 TEST_FILE = re.compile(r"# (test_\w+)\.py\n")
@@ -193,6 +190,5 @@ def test_the_test_file_passes_in_a_fresh_project(block: Block, pytester: pytest.
         "[pytest]\nfilterwarnings = error\nasyncio_default_fixture_loop_scope = function\n"
     )
     # autoload stays on: the installed entry point alone must bring the fixture
-    off = [arg for name in DEV_ONLY_PLUGINS for arg in ("-p", f"no:{name}")]
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *off)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *WITHOUT_DEV_PLUGINS)
     result.assert_outcomes(passed=len(re.findall(r"^def test_", block.source, re.M)))

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import ROOT
+from helpers import ROOT, WITHOUT_DEV_PLUGINS
 
 # Where the recipe is written (move it with the text when it lands in the README or docs/).
 RECIPE_DOC = ROOT / "docs" / "ci.md"
@@ -86,6 +86,8 @@ def test_the_recipe_runs_as_written(tmp_path: Path) -> None:
         "GITHUB_ENV": str(github_env),
         "GITHUB_WORKSPACE": str(workspace),
         "CI": "true",
+        # the runner's venv has the toolkit, not our dev environment's own pytest plugins
+        "PYTEST_ADDOPTS": " ".join(WITHOUT_DEV_PLUGINS),
         **{name: str(value) for name, value in job.get("env", {}).items()},
     }
     failed, ran, outputs = False, [], []
