@@ -60,17 +60,27 @@ def _escape_char(char: str) -> str:
     return repr(char)[1:-1]  # \n, \x1b, \u2028, \udcff: never a quote for one of these
 
 
-class Printable:
-    """Client text given to a log call (`log.error("... %s", Printable(path))`): shown as
-    `printable` makes it when a handler formats the record, and only then. The mock's own
-    command escapes whole messages (`accesslog.CachedTimeFormatter`); an embedding process (a
-    user's pytest, caplog, a JSON log handler) formats them with its own formatter, so a
-    message that quotes a request must be safe before it reaches any handler."""
+class Escaped:
+    """Client text given to a log call, shown as `escape` makes it when a handler formats the
+    record, and only then (the access line's fields: on its writer's thread, not the request's)."""
 
     __slots__ = ("text",)
 
     def __init__(self, text: str) -> None:
         self.text = text
+
+    def __str__(self) -> str:
+        return escape(self.text)
+
+
+class Printable(Escaped):
+    """As `Escaped`, shown as `printable` makes it (quotes kept): for a message that quotes a
+    request (`log.error("... %s", Printable(path))`). The mock's own command escapes whole
+    messages (`accesslog.CachedTimeFormatter`); an embedding process (a user's pytest, caplog, a
+    JSON log handler) formats them with its own formatter, so such a message must be safe before
+    it reaches any handler."""
+
+    __slots__ = ()
 
     def __str__(self) -> str:
         return printable(self.text)

@@ -35,7 +35,7 @@ from typing import TextIO
 
 from mock_server.core.asgi import Scope
 from mock_server.core.state import state_of
-from mock_server.core.text import escape, header_text
+from mock_server.core.text import Escaped, header_text
 from short_jobs.terminal import escape as shown_on_terminal
 
 access_log = logging.getLogger("mock_server.access")
@@ -43,18 +43,6 @@ LINE = '%s "%s %s" %s %s %.1fms rid=%s'
 # How long the writer gathers records after it emptied the queue: a line reaches its stream at
 # most this late, and a busy mock hands the GIL to the writer ~20 times a second, not per line.
 GATHER_SECONDS = 0.05
-
-
-class Escaped:
-    """Client text, escaped when the line is formatted (on the listener's thread), not before."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __str__(self) -> str:
-        return escape(self.text)
 
 
 def log_request(

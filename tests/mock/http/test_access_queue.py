@@ -236,10 +236,7 @@ def test_each_write_to_a_shared_stderr_is_whole_lines_of_at_most_pipe_buf(
     for line in lines:
         stream.write(line + "\n")  # as BatchedStreamHandler writes a record
     stream.flush()  # the batch's end
-    assert b"".join(raw.writes) == "".join(line + "\n" for line in lines).encode()
-    for write in raw.writes:
-        assert write.endswith(b"\n")
-        assert len(write) <= PIPE_BUF or write.count(b"\n") == 1  # a long line goes alone
+    _assert_whole_lines(raw.writes, lines)
 
 
 @given(st.lists(_LINES.map("\n".join), max_size=20))
@@ -252,7 +249,13 @@ def test_a_record_of_many_lines_goes_out_in_whole_lines_too(messages: list[str])
     for message in messages:
         handler.handle(logging.makeLogRecord({"msg": message, "levelno": logging.ERROR}))
     handler.flush()
-    assert b"".join(raw.writes) == "".join(m + "\n" for m in messages).encode()
-    for write in raw.writes:
+    _assert_whole_lines(raw.writes, messages)
+
+
+def _assert_whole_lines(writes: list[bytes], texts: list[str]) -> None:
+    """The writes carry `texts` (each ended by a newline), and each write is whole lines, at
+    most PIPE_BUF bytes of them unless it is one longer line alone."""
+    assert b"".join(writes) == "".join(text + "\n" for text in texts).encode()
+    for write in writes:
         assert write.endswith(b"\n")
         assert len(write) <= PIPE_BUF or write.count(b"\n") == 1
